@@ -1,0 +1,138 @@
+"""A local anvil chain for development and tests, from the npm package `@foundry-rs/anvil`.
+
+`Anvil` starts a node on 127.0.0.1 on a free port (anvil picks it: ``--port 0``), waits until it
+answers, and stops it on exit. Nothing is started at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from anchor.errors import ChainError
+
+#: anvil's well-known development mnemonic; its accounts are public test keys, never real.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+_LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
+
+
+def anvil_binary() -> Path:
+    """Return the anvil binary: ``ANCHOR_ANVIL``, the npm package's native binary, or PATH."""
+    if env := os.environ.get("ANCHOR_ANVIL"):
+        return Path(env)
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = platform.system().lower()
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        candidate = base / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+        if candidate.exists():
+            return candidate
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    raise ChainError("anvil is not installed: run `npm ci` in the project directory")
+
+
+class Anvil:
+    """A running anvil node; use as a context manager or call `start` and `stop`."""
+
+    def __init__(
+        self,
+        *,
+        chain_id: int = 31337,
+        block_time: float | None = None,
+        no_mining: bool = False,
+        state_path: Path | None = None,
+        accounts: int = 10,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.chain_id = chain_id
+        self.args = [
+            "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id),
+            "--accounts", str(accounts), "--mnemonic", DEV_MNEMONIC,
+        ]
+        if block_time is not None:
+            self.args += ["--block-time", str(block_time)]
+        if no_mining:
+            self.args.append("--no-mining")
+        if state_path is not None:
+            self.args += ["--state", str(state_path)]
+        self.args += list(extra_args)
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
+        self._log: list[str] = []
+
+    @property
+    def url(self) -> str:
+        """The HTTP JSON-RPC URL of the node."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Anvil:
+        """Start the node and return once it listens."""
+        self.process = subprocess.Popen(
+            [str(anvil_binary()), *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self._log.append(line)
+            if match := _LISTENING.search(line):
+                self.port = int(match.group(2))
+                # Keep draining the pipe so that anvil never blocks on a full one.
+                threading.Thread(target=self._drain, daemon=True).start()
+                return self
+        self.stop()
+        raise ChainError("anvil did not start: " + "".join(self._log[-5:]).strip())
+
+    def _drain(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self._log.append(line)
+            if len(self._log) > 200:
+                del self._log[:100]
+
+    def stop(self) -> None:
+        """Stop the node (SIGTERM, then SIGKILL), saving its state when ``--state`` is set."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> Anvil:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def dev_key(index: int = 0) -> str:
+    """Return the private key of anvil's development account ``index`` (public test keys)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    account = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return "0x" + bytes(account.key).hex()

@@ -1,0 +1,131 @@
+"""Settings of the anchoring service, from the environment (prefix ``ANCHOR_``).
+
+One pydantic-settings class, served by a cached `get_settings()`. Settings are validated when
+built: a malformed address, an empty RPC list or a placeholder secret fails fast with one clear
+sentence instead of failing later in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from anchor.errors import ConfigError
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "password", "secret", "xxx", "todo"}
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see docs/operations.md for each one."""
+
+    model_config = SettingsConfigDict(env_prefix="ANCHOR_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default=Path("data"), description="Directory of the SQLite file and locks")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/anchor.db"
+    )
+
+    rpc_urls: Annotated[list[str], NoDecode] = Field(
+        default=["http://127.0.0.1:8545"], description="JSON-RPC URLs, tried in turn (comma separated)"
+    )
+    chain_id: int = Field(default=31337, gt=0, description="Expected chain id; refuse to start on another")
+    registry_address: str | None = Field(default=None, description="Address of the AnchorRegistry")
+    poa: bool = Field(default=False, description="Inject ExtraDataToPOAMiddleware (Besu QBFT, Clique)")
+    rpc_timeout: float = Field(default=10.0, gt=0, description="Seconds before an RPC call times out")
+
+    fee_mode: Literal["zero", "eip1559"] = Field(
+        default="eip1559", description="zero: free-gas network, gasPrice 0; eip1559: explicit fees"
+    )
+    max_fee_gwei: float = Field(default=100.0, ge=0, description="Cap on maxFeePerGas (EIP-1559)")
+    priority_fee_gwei: float = Field(default=1.0, ge=0, description="Initial maxPriorityFeePerGas")
+    gas_limit: int = Field(default=120_000, gt=21_000, description="Gas limit of an anchor transaction")
+    stuck_after: float = Field(default=60.0, gt=0, description="Seconds before a pending tx is bumped")
+
+    keystore_path: Path | None = Field(default=None, description="eth-account encrypted keystore")
+    keystore_password: SecretStr | None = Field(default=None, description="Keystore password")
+    keystore_password_file: Path | None = Field(default=None, description="File holding the password")
+
+    confirmations: int = Field(default=2, ge=0, description="Depth at which a batch is final (0: QBFT)")
+    max_batch_size: int = Field(default=1000, ge=1, le=4_000_000, description="Close a batch at this size")
+    max_batch_age: float = Field(default=30.0, gt=0, description="Close a batch when its oldest is this old")
+    poll_interval: float = Field(default=1.0, gt=0, description="Seconds between worker iterations")
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL of the public verification page"
+    )
+
+    @field_validator("rpc_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [u.strip() for u in value.split(",") if u.strip()]
+        return value
+
+    @field_validator("rpc_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one RPC URL is needed")
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"RPC URL {url!r} must start with http:// or https://")
+        return value
+
+    @field_validator("registry_address")
+    @classmethod
+    def _check_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from eth_utils import is_address, to_checksum_address
+
+        if not is_address(value):
+            raise ValueError(f"{value!r} is not an Ethereum address")
+        return str(to_checksum_address(value))
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        if self.keystore_password is not None:
+            if self.keystore_password.get_secret_value().strip().lower() in _PLACEHOLDERS:
+                raise ValueError("ANCHOR_KEYSTORE_PASSWORD is a placeholder; set the real password")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'anchor.db').resolve()}"
+
+    def keystore_secret(self) -> str:
+        """Return the keystore password, from the environment or from the password file."""
+        if self.keystore_password is not None:
+            return self.keystore_password.get_secret_value()
+        if self.keystore_password_file is not None:
+            try:
+                secret = self.keystore_password_file.read_text().rstrip("\n")
+            except OSError as e:
+                raise ConfigError(f"cannot read the keystore password file: {e.strerror}") from e
+            if secret.strip().lower() in _PLACEHOLDERS:
+                raise ConfigError("the keystore password file holds a placeholder, not a password")
+            return secret
+        raise ConfigError("set ANCHOR_KEYSTORE_PASSWORD or ANCHOR_KEYSTORE_PASSWORD_FILE")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment and ``overrides``, or raise `ConfigError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from e
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, built once from the environment."""
+    return load_settings()
