@@ -1,0 +1,62 @@
+# The two commands of the README: `make run` and `make test`. Each sets everything up itself on a
+# fresh machine: the service venv (.venv), brownie's venv (.venv-brownie), `npm ci`, and the solc-js
+# wrapper registered with py-solc-x.
+PYTHON ?= python3
+VENV := .venv
+BVENV := .venv-brownie
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-all lint bench compile check-artifact brownie-setup clean
+
+setup: $(VENV)/.installed node_modules/.installed build/bin/solc
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+build/bin/solc: tools/solc.in tools/toolchain.py brownie-config.yaml $(VENV)/.installed node_modules/.installed
+	$(PY) -m tools.toolchain install
+
+$(BVENV)/.installed:
+	$(PYTHON) -m venv $(BVENV)
+	$(BVENV)/bin/pip install --quiet --upgrade pip
+	$(BVENV)/bin/pip install --quiet 'eth-brownie==1.22.2' 'safe-pysha3>=1.0.4'
+	touch $@
+
+brownie-setup: setup $(BVENV)/.installed
+	$(BVENV)/bin/python scripts/setup_networks.py
+
+## run: the embedded default stack: SQLite, a local anvil chain, the registry deployed on it.
+run: setup
+	$(VENV)/bin/anchor up
+
+## test: everything the tests need, then the suite (slow load and fault tests excluded).
+test: setup brownie-setup
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: setup brownie-setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check anchor api tests bench tools scripts
+	$(VENV)/bin/ruff format --check anchor api tests bench tools scripts
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/bench_merkle.py --sizes 10000,100000,1000000
+
+compile: setup
+	$(PY) -m tools.toolchain compile
+
+check-artifact: setup
+	$(PY) -m tools.toolchain check
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Prometheus metrics of the anchoring service, on a registry of their own (no globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """The service's metrics; one instance per process, passed explicitly."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.pending_digests = Gauge(
+            "anchor_pending_digests", "Digests taken but not yet in a batch", registry=r
+        )
+        self.oldest_unanchored_age = Gauge(
+            "anchor_oldest_unanchored_age_seconds",
+            "Age of the oldest acknowledged digest that is not anchored yet",
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "anchor_batch_size_digests",
+            "Digests per closed batch",
+            buckets=(1, 10, 100, 1_000, 10_000, 65_536, 1_000_000),
+            registry=r,
+        )
+        self.submissions = Counter(
+            "anchor_submissions_total", "Anchor transactions broadcast, bumps included", registry=r
+        )
+        self.failures = Counter(
+            "anchor_submission_failures_total",
+            "Submission failures by cause",
+            ["cause"],
+            registry=r,
+        )
+        self.anchored_batches = Counter(
+            "anchor_anchored_batches_total", "Batches that reached finality", registry=r
+        )
+        self.requeued_batches = Counter(
+            "anchor_requeued_batches_total",
+            "Batches sent back to submission (reorg, dropped or replaced transaction)",
+            ["cause"],
+            registry=r,
+        )
+        self.last_anchored_block = Gauge(
+            "anchor_last_anchored_block", "Block number of the last final anchor", registry=r
+        )
