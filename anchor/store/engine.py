@@ -1,0 +1,95 @@
+"""Engines for the two backends, and the programmatic Alembic upgrade.
+
+SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout and foreign keys
+on, set on every new connection. Its write transactions start with ``BEGIN IMMEDIATE`` so that two
+writers queue on the busy timeout instead of failing when a reader upgrades to a writer; engines
+bound with ``anchor_read=True`` start plain deferred (read) transactions. PostgreSQL is reached by
+URL, ``postgresql+psycopg://...``, at its default READ COMMITTED isolation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from anchor.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_store_engine(url: str) -> Engine:
+    """Return an engine for ``url`` with the durability settings of its backend.
+
+    Raise StoreError on a malformed URL or an unsupported backend.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"malformed database URL: {e}") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        return create_engine(parsed, pool_pre_ping=True)
+    raise StoreError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Driver-level autocommit: the "begin" hook below emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get("anchor_read", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration built in code (no alembic.ini), optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Run every migration up to ``head`` on ``engine``; raise StoreError on failure."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+    except SQLAlchemyError as e:
+        raise StoreError(f"database migration failed: {e}") from e
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the Alembic revision the database is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as e:
+        raise StoreError(f"cannot read the schema revision: {e}") from e

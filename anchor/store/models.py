@@ -1,0 +1,194 @@
+"""The ORM tables of the store (SQLAlchemy 2 typed declarative models).
+
+States are explicit string columns checked by the database, never inferred from nulls. Hashes,
+salts and raw transactions are raw bytes; times are timezone-aware UTC. The schema itself is
+created by the Alembic migrations in ``anchor/store/migrations``; these models must match them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from anchor.types import BatchState, OutboxState, ReceiptState
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LIVE_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST, OutboxState.MINED)
+"""Outbox states that hold their nonce: at most one row per (signer, nonce) among these."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def state_check(column: str, values: type[Any]) -> str:
+    """The SQL of a CHECK constraint limiting ``column`` to the values of a str enum."""
+    return f"{column} IN ({', '.join(repr(str(v.value)) for v in values)})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive times; store UTC (naive UTC on SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Integrator(Base):
+    """A software client (a municipality's or agency's system) that submits digests."""
+
+    __tablename__ = "integrators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key of an integrator; only the SHA-256 of the full secret is stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Batch(Base):
+    """One Merkle tree, one root, one anchoring transaction."""
+
+    __tablename__ = "batches"
+    __table_args__ = (
+        CheckConstraint(state_check("state", BatchState), name="state"),
+        Index(None, "state", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    anchored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Receipt(Base):
+    """One submitted digest; salt, leaf and proof once batched; erasable."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        CheckConstraint(state_check("state", ReceiptState), name="state"),
+        Index(None, "state", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"), index=True)
+    digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("batches.id"), nullable=True, index=True
+    )
+    value_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    leaf: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    proof: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdempotencyRecord(Base):
+    """The answer to one (integrator, Idempotency-Key): request fingerprint and receipt ids."""
+
+    __tablename__ = "idempotency_records"
+    integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32))
+    receipt_ids: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Outbox(Base):
+    """A signed anchoring transaction, persisted before it is broadcast."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(state_check("state", OutboxState), name="state"),
+        Index(
+            "uq_outbox_live_nonce",
+            "signer",
+            "nonce",
+            unique=True,
+            sqlite_where=text("state IN ('signed', 'broadcast', 'mined')"),
+            postgresql_where=text("state IN ('signed', 'broadcast', 'mined')"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    signer: Mapped[str] = mapped_column(String(42))
+    raw_tx: Mapped[bytes] = mapped_column(LargeBinary)
+    tx_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    max_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    max_priority_fee_per_gas: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_price: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    broadcast_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+RECEIPTS = cast(Table, Receipt.__table__)
+"""The receipts table, for Core bulk statements (executemany) that skip the ORM unit of work."""

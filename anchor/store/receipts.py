@@ -1,0 +1,92 @@
+"""Reading receipts, the backlog gauges, and erasure on request."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from anchor.store import models as m
+from anchor.store._base import StoreBase
+from anchor.store.errors import NotFoundError
+from anchor.store.records import Batch, Receipt
+from anchor.types import ReceiptState
+
+UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
+ERASED_FINGERPRINT = bytes(32)
+"""Fingerprint left on an idempotency record whose receipt was erased: retries then conflict."""
+
+
+class ReceiptsMixin(StoreBase):
+    """Receipts and erasure; see `anchor.store.Store`."""
+
+    def get_receipt(self, receipt_id: str, integrator_id: int | None = None) -> Receipt | None:
+        """Return the receipt, or None if unknown or (with ``integrator_id``) someone else's.
+
+        An erased receipt is returned with state ``erased`` and no digest, salt, leaf or proof.
+        """
+        with self.reading() as session:
+            row = session.get(m.Receipt, receipt_id)
+            if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
+                return None
+            return Receipt.of(row)
+
+    def get_batch(self, batch_id: int) -> Batch | None:
+        """Return the batch, or None."""
+        with self.reading() as session:
+            row = session.get(m.Batch, batch_id)
+            return None if row is None else Batch.of(row)
+
+    def batch_receipts(self, batch_id: int) -> list[Receipt]:
+        """Return the receipts of a batch in value-index order (erased ones included)."""
+        query = (
+            select(m.Receipt).where(m.Receipt.batch_id == batch_id).order_by(m.Receipt.value_index)
+        )
+        with self.reading() as session:
+            return [Receipt.of(row) for row in session.scalars(query)]
+
+    def pending_count(self) -> int:
+        """The number of receipts waiting for a batch."""
+        query = select(func.count()).where(m.Receipt.state == ReceiptState.PENDING.value)
+        with self.reading() as session:
+            return int(session.scalar(query) or 0)
+
+    def oldest_unanchored_age(self, now: datetime | None = None) -> float | None:
+        """Seconds since the oldest pending, batched or submitted receipt came in; None if none."""
+        query = select(func.min(m.Receipt.created_at)).where(
+            m.Receipt.state.in_([s.value for s in UNANCHORED])
+        )
+        with self.reading() as session:
+            oldest = session.scalar(query)
+        if oldest is None:
+            return None
+        return max(0.0, ((now or m.utcnow()) - oldest).total_seconds())
+
+    def erase(self, receipt_id: str, integrator_id: int | None = None) -> Receipt:
+        """Erase a receipt on request: delete its digest, salt, leaf and proof for good.
+
+        The state becomes ``erased`` (kept through later batch transitions) and ``erased_at``
+        is set; the on-chain root can no longer be linked to the document, while every other
+        proof of the batch still verifies (they are stored whole, per receipt). A retry of the
+        original request with the same Idempotency-Key then fails with IdempotencyConflict.
+        Idempotent; NotFoundError if the receipt is unknown or (with ``integrator_id``) not theirs.
+        """
+        with self.transaction() as session:
+            row = session.get(m.Receipt, receipt_id, with_for_update=True)
+            if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
+                raise NotFoundError(f"no receipt {receipt_id!r}")
+            if row.state != ReceiptState.ERASED.value:
+                now = m.utcnow()
+                row.digest = row.salt = row.leaf = row.proof = None
+                row.state = ReceiptState.ERASED.value
+                row.erased_at = row.updated_at = now
+                if row.idempotency_key is not None:
+                    session.execute(
+                        update(m.IdempotencyRecord)
+                        .where(
+                            m.IdempotencyRecord.integrator_id == row.integrator_id,
+                            m.IdempotencyRecord.key == row.idempotency_key,
+                        )
+                        .values(fingerprint=ERASED_FINGERPRINT)
+                    )
+            return Receipt.of(row)

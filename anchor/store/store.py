@@ -1,0 +1,29 @@
+"""`Store`, the one object the intake, the batcher, the submitter and the API talk to."""
+
+from __future__ import annotations
+
+from anchor.store.engine import create_store_engine
+from anchor.store.keys import KeysMixin
+from anchor.store.receipts import ReceiptsMixin
+from anchor.store.submission import SubmissionMixin
+
+
+class Store(KeysMixin, ReceiptsMixin, SubmissionMixin):
+    """The durable state of the service: keys, receipts, batches and the transaction outbox.
+
+    Every method runs in its own transaction, commits before it returns, wraps database errors
+    into StoreError, and returns frozen records (`anchor.store.records`), never ORM objects.
+    Build it with `open_store`; call `migrate` once before use.
+    """
+
+
+def open_store(url: str, *, migrate: bool = False) -> Store:
+    """Open the store at ``url``; with ``migrate=True`` also upgrade its schema to head.
+
+    ``url`` is a SQLAlchemy URL: ``sqlite:////abs/path/anchor.db`` (default backend) or
+    ``postgresql+psycopg://user@host:5432/db``. Raise StoreError on a bad URL or backend.
+    """
+    store = Store(create_store_engine(url))
+    if migrate:
+        store.migrate()
+    return store

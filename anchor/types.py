@@ -1,0 +1,145 @@
+"""Frozen, validated values shared by the store, the intake and the API.
+
+A `Digest` is the SHA-256 of a document, built once from its hex form and never carried around
+as a loose string. The state enums are the explicit state machines of receipts, batches and
+outbox rows; their values are the strings stored in the database.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from anchor.errors import AnchorError
+
+__all__ = ["BatchState", "Digest", "InvalidDigestError", "OutboxState", "ReceiptState"]
+
+DIGEST_SIZE = 32
+_HEX_DIGITS = frozenset("0123456789abcdef")
+_Bytes = bytes  # the builtin, before `Digest.bytes` shadows the name in the class body
+
+
+class InvalidDigestError(AnchorError, ValueError):
+    """A digest is not 64 hexadecimal characters; the message says what is wrong.
+
+    ``index`` is the position of the digest in a submitted list, when there is one.
+    """
+
+    def __init__(self, problem: str, index: int | None = None) -> None:
+        self.problem = problem
+        self.index = index
+        super().__init__(problem if index is None else f"digest #{index}: {problem}")
+
+    def at(self, index: int) -> InvalidDigestError:
+        """Return the same problem, located at position ``index`` of a submitted list."""
+        return InvalidDigestError(self.problem, index)
+
+
+class Digest:
+    """The SHA-256 digest of a document: 32 bytes, shown as 64 lower-case hex characters."""
+
+    __slots__ = ("_bytes",)
+    _bytes: bytes
+
+    def __init__(self, raw: _Bytes) -> None:
+        """Wrap 32 raw bytes; use `Digest.from_hex` for text input."""
+        if not isinstance(raw, bytes) or len(raw) != DIGEST_SIZE:
+            raise InvalidDigestError(f"expected {DIGEST_SIZE} bytes, got {_describe_len(raw)}")
+        object.__setattr__(self, "_bytes", raw)
+
+    @classmethod
+    def from_hex(cls, text: object) -> Self:
+        """Parse 64 hex characters, with an optional ``0x`` prefix, in any letter case.
+
+        Raise `InvalidDigestError` saying whether the type, the length or a character is wrong.
+        """
+        if not isinstance(text, str):
+            raise InvalidDigestError(
+                f"expected a string of 64 hex characters, got {type(text).__name__}"
+            )
+        body = text[2:] if text[:2] in ("0x", "0X") else text
+        if len(body) != 2 * DIGEST_SIZE:
+            raise InvalidDigestError(f"expected 64 hex characters, got {len(body)}")
+        lower = body.lower()
+        for position, char in enumerate(lower):
+            if char not in _HEX_DIGITS:
+                raise InvalidDigestError(
+                    f"non-hex character {body[position]!r} at position {position}"
+                )
+        return cls(bytes.fromhex(lower))
+
+    @property
+    def bytes(self) -> _Bytes:
+        """The 32 raw bytes."""
+        return self._bytes
+
+    @property
+    def hex(self) -> str:
+        """The 64 lower-case hex characters, without ``0x``."""
+        return self._bytes.hex()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Digest is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Digest) and other._bytes == self._bytes
+
+    def __hash__(self) -> int:
+        return hash(self._bytes)
+
+    def __repr__(self) -> str:
+        return f"Digest({self.hex!r})"
+
+    def __str__(self) -> str:
+        return self.hex
+
+
+def _describe_len(raw: object) -> str:
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return f"{len(raw)}"
+    return type(raw).__name__
+
+
+class ReceiptState(StrEnum):
+    """Where one submitted digest stands."""
+
+    PENDING = "pending"
+    """Committed to the store, waiting for a batch."""
+    BATCHED = "batched"
+    """In a frozen batch: salt, leaf and proof are stored."""
+    SUBMITTED = "submitted"
+    """Its batch's transaction has been broadcast."""
+    ANCHORED = "anchored"
+    """Its batch's root is final on chain."""
+    FAILED = "failed"
+    """Its batch failed permanently (missing role, paused contract)."""
+    ERASED = "erased"
+    """Salt, digest, leaf and proof deleted on request; the API answers 410 Gone."""
+
+
+class BatchState(StrEnum):
+    """Where one batch (one Merkle root) stands."""
+
+    FROZEN = "frozen"
+    """Tree built and stored, waiting for submission; its contents never change again."""
+    SUBMITTED = "submitted"
+    """A signed transaction from the outbox has been broadcast."""
+    ANCHORED = "anchored"
+    """Included at the configured depth on a canonical block."""
+    FAILED = "failed"
+    """Failed permanently, such as a missing issuer role or a paused contract."""
+
+
+class OutboxState(StrEnum):
+    """Where one signed transaction of the outbox stands."""
+
+    SIGNED = "signed"
+    """Persisted, not yet known to be broadcast."""
+    BROADCAST = "broadcast"
+    """Sent to a node."""
+    MINED = "mined"
+    """Included in the block that anchored its batch."""
+    REPLACED = "replaced"
+    """Superseded by another transaction with the same nonce (fee bump)."""
+    DROPPED = "dropped"
+    """Dropped by the pool or reorganised away; its batch went back to submission."""
