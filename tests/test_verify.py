@@ -1,0 +1,126 @@
+"""The Python verifier, offline: golden vectors, verdict rules, and an unreachable node."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anchor.errors import ProofError
+from anchor.proof import ProofBundle
+from anchor.verify import Check, Outcome, format_time, offline_checks, outcome_of, verify_bundle
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    vectors: list[dict[str, Any]] = json.loads((VECTORS / name).read_text())["vectors"]
+    return vectors
+
+
+ALL = load("valid.json") + load("mutated.json")
+
+
+def bundle_of(v: dict[str, Any], **chain: Any) -> ProofBundle:
+    """A bundle from a vector's Merkle fields and placeholder (or given) chain fields."""
+    fields: dict[str, Any] = {
+        "chainId": 31337,
+        "registry": "0x" + "11" * 20,
+        "txHash": "0x" + "22" * 32,
+        "blockNumber": 1,
+        "issuer": "0x" + "33" * 20,
+        "anchoredAt": 1_772_534_460,
+    }
+    fields.update(chain)
+    keys = ("digest", "salt", "leaf", "proof", "root")
+    return ProofBundle.model_validate({"version": 1, **{k: v[k] for k in keys}, **fields})
+
+
+def test_vectors_cover_the_required_cases() -> None:
+    lengths = {len(v["proof"]) for v in load("valid.json")}
+    assert {0, 1, 2, 3, 16} <= lengths
+    assert len(load("mutated.json")) >= 9
+    assert all(v["expected"]["verdict"] == "invalid" for v in load("mutated.json"))
+
+
+@pytest.mark.parametrize("v", ALL, ids=[v["desc"] for v in ALL])
+def test_offline_checks_match_the_vectors(v: dict[str, Any]) -> None:
+    checks = offline_checks(bundle_of(v), document=v["document"].encode())
+    by_name = {c.name: c for c in checks}
+    for name in ("document", "leaf", "root"):
+        assert by_name[name].ok is v["expected"][name], (name, by_name[name])
+    offline = outcome_of(checks)
+    if v["expected"]["verdict"] == "invalid":
+        assert offline is Outcome.INVALID
+    else:
+        assert offline is Outcome.VALID
+
+
+@pytest.mark.parametrize("v", load("mutated.json"), ids=lambda v: v["desc"])
+def test_invalid_vectors_are_invalid_without_a_chain(v: dict[str, Any]) -> None:
+    verdict = verify_bundle(bundle_of(v), document=v["document"].encode(), rpc_urls=[])
+    assert verdict.outcome is Outcome.INVALID
+    assert verdict.failed
+    assert verdict.check("chain") is None  # the chain is not consulted for a forged proof
+
+
+def test_document_as_a_path_and_as_a_digest(tmp_path: Path) -> None:
+    v = load("valid.json")[0]
+    path = tmp_path / "doc.txt"
+    path.write_bytes(v["document"].encode())
+    by_path = offline_checks(bundle_of(v), document=path)
+    assert by_path[0].name == "document" and by_path[0].ok
+    digest = hashlib.sha256(b"something else").hexdigest().upper()
+    by_digest = offline_checks(bundle_of(v), digest=digest)
+    assert by_digest[0].name == "digest" and by_digest[0].ok is False
+    assert by_digest[0].actual == "0x" + digest.lower()
+    with pytest.raises(ProofError, match="64 hex digits"):
+        offline_checks(bundle_of(v), digest="abc")
+
+
+def test_without_a_document_the_check_is_reported_but_not_required() -> None:
+    checks = offline_checks(bundle_of(load("valid.json")[0]))
+    assert checks[0].name == "document" and checks[0].ok is None and not checks[0].required
+    assert outcome_of(checks) is Outcome.VALID
+
+
+def test_verdict_rules() -> None:
+    ok = Check("a", True, None, None, "")
+    fail = Check("b", False, None, None, "")
+    unknown = Check("c", None, None, None, "")
+    optional_unknown = Check("d", None, None, None, "", required=False)
+    optional_fail = Check("e", False, None, None, "", required=False)
+    assert outcome_of([ok, optional_unknown, optional_fail]) is Outcome.VALID
+    assert outcome_of([ok, unknown]) is Outcome.INDETERMINATE
+    assert outcome_of([unknown, fail]) is Outcome.INVALID
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_node_is_indeterminate_never_invalid() -> None:
+    v = load("valid.json")[0]
+    dead = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"]
+    verdict = verify_bundle(bundle_of(v), document=v["document"].encode(), rpc_urls=dead, timeout=2)
+    assert verdict.outcome is Outcome.INDETERMINATE
+    chain = verdict.check("chain")
+    assert chain is not None and chain.ok is None
+    assert all(url in (chain.actual or "") for url in dead)
+    assert "did not answer" in (chain.actual or "")
+    json.dumps(verdict.to_dict())
+
+
+def test_no_rpc_url_is_indeterminate() -> None:
+    v = load("valid.json")[0]
+    assert verify_bundle(bundle_of(v), rpc_urls=[]).outcome is Outcome.INDETERMINATE
+
+
+def test_format_time() -> None:
+    assert format_time(1_772_534_460) == "3 March 2026 at 10:41 UTC"
