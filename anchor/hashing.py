@@ -23,19 +23,22 @@ _keccak = sha3.keccak_256
 
 def keccak256(data: bytes) -> bytes:
     """Return the Keccak-256 hash (Ethereum's, not NIST SHA3-256) of ``data``."""
-    return _keccak(data).digest()
+    out: bytes = _keccak(data).digest()
+    return out
 
 
 def leaf_hash(salt: bytes, digest: bytes) -> bytes:
     """Return the leaf of a (salt, digest) pair: keccak256(keccak256(salt ++ digest))."""
     if len(salt) != HASH_SIZE or len(digest) != HASH_SIZE:
         raise ValueError("salt and digest must be 32 bytes each")
-    return _keccak(_keccak(salt + digest).digest()).digest()
+    out: bytes = _keccak(_keccak(salt + digest).digest()).digest()
+    return out
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
     """Return the parent of two nodes: keccak256 of the pair sorted as unsigned integers."""
-    return _keccak(a + b).digest() if a <= b else _keccak(b + a).digest()
+    out: bytes = _keccak(a + b).digest() if a <= b else _keccak(b + a).digest()
+    return out
 
 
 def fold_proof(leaf: bytes, proof: Iterable[bytes]) -> bytes:

@@ -170,8 +170,14 @@ def deploy_registry(w3: Web3, deployer: LocalAccount, admin: str | None = None) 
     artifact = load_artifact()
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     try:
-        tx = factory.constructor(Web3.to_checksum_address(admin or deployer.address)).build_transaction(
-            {"from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address), **fee_fields(w3)}
+        tx = factory.constructor(
+            Web3.to_checksum_address(admin or deployer.address)
+        ).build_transaction(
+            {
+                "from": deployer.address,
+                "nonce": w3.eth.get_transaction_count(deployer.address),
+                **fee_fields(w3),
+            }
         )
         signed = deployer.sign_transaction(tx)
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -191,3 +197,34 @@ def fee_fields(w3: Web3) -> dict[str, int]:
         return {"gasPrice": 0}
     priority = Web3.to_wei(1, "gwei")
     return {"maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority}
+
+
+def error_selectors() -> dict[bytes, tuple[str, list[str]]]:
+    """Map each custom error's 4-byte selector to its name and argument types."""
+    table: dict[bytes, tuple[str, list[str]]] = {}
+    for item in load_artifact().abi:
+        if item["type"] == "error":
+            types = [i["type"] for i in item["inputs"]]
+            signature = f"{item['name']}({','.join(types)})"
+            table[Web3.keccak(text=signature)[:4]] = (item["name"], types)
+    return table
+
+
+def decode_revert(data: bytes | str) -> tuple[str, tuple[Any, ...]] | None:
+    """Decode revert data into (error name, arguments); None when it is not a known error."""
+    from eth_abi.abi import decode
+    from eth_abi.exceptions import DecodingError
+
+    raw = (
+        bytes.fromhex(data[2:] if data.startswith("0x") else data)
+        if isinstance(data, str)
+        else data
+    )
+    entry = error_selectors().get(raw[:4])
+    if entry is None:
+        return None
+    name, types = entry
+    try:
+        return name, tuple(decode(types, raw[4:]))
+    except DecodingError:
+        return name, ()

@@ -24,34 +24,55 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ANCHOR_", extra="forbid", frozen=True)
 
-    data_dir: Path = Field(default=Path("data"), description="Directory of the SQLite file and locks")
+    data_dir: Path = Field(
+        default=Path("data"), description="Directory of the SQLite file and locks"
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/anchor.db"
     )
 
     rpc_urls: Annotated[list[str], NoDecode] = Field(
-        default=["http://127.0.0.1:8545"], description="JSON-RPC URLs, tried in turn (comma separated)"
+        default=["http://127.0.0.1:8545"],
+        description="JSON-RPC URLs, tried in turn (comma separated)",
     )
-    chain_id: int = Field(default=31337, gt=0, description="Expected chain id; refuse to start on another")
+    chain_id: int = Field(
+        default=31337, gt=0, description="Expected chain id; refuse to start on another"
+    )
     registry_address: str | None = Field(default=None, description="Address of the AnchorRegistry")
-    poa: bool = Field(default=False, description="Inject ExtraDataToPOAMiddleware (Besu QBFT, Clique)")
-    rpc_timeout: float = Field(default=10.0, gt=0, description="Seconds before an RPC call times out")
+    poa: bool = Field(
+        default=False, description="Inject ExtraDataToPOAMiddleware (Besu QBFT, Clique)"
+    )
+    rpc_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds before an RPC call times out"
+    )
 
     fee_mode: Literal["zero", "eip1559"] = Field(
         default="eip1559", description="zero: free-gas network, gasPrice 0; eip1559: explicit fees"
     )
     max_fee_gwei: float = Field(default=100.0, ge=0, description="Cap on maxFeePerGas (EIP-1559)")
     priority_fee_gwei: float = Field(default=1.0, ge=0, description="Initial maxPriorityFeePerGas")
-    gas_limit: int = Field(default=120_000, gt=21_000, description="Gas limit of an anchor transaction")
-    stuck_after: float = Field(default=60.0, gt=0, description="Seconds before a pending tx is bumped")
+    gas_limit: int = Field(
+        default=120_000, gt=21_000, description="Gas limit of an anchor transaction"
+    )
+    stuck_after: float = Field(
+        default=60.0, gt=0, description="Seconds before a pending tx is bumped"
+    )
 
     keystore_path: Path | None = Field(default=None, description="eth-account encrypted keystore")
     keystore_password: SecretStr | None = Field(default=None, description="Keystore password")
-    keystore_password_file: Path | None = Field(default=None, description="File holding the password")
+    keystore_password_file: Path | None = Field(
+        default=None, description="File holding the password"
+    )
 
-    confirmations: int = Field(default=2, ge=0, description="Depth at which a batch is final (0: QBFT)")
-    max_batch_size: int = Field(default=1000, ge=1, le=4_000_000, description="Close a batch at this size")
-    max_batch_age: float = Field(default=30.0, gt=0, description="Close a batch when its oldest is this old")
+    confirmations: int = Field(
+        default=2, ge=0, description="Depth at which a batch is final (0: QBFT)"
+    )
+    max_batch_size: int = Field(
+        default=1000, ge=1, le=4_000_000, description="Close a batch at this size"
+    )
+    max_batch_age: float = Field(
+        default=30.0, gt=0, description="Close a batch when its oldest is this old"
+    )
     poll_interval: float = Field(default=1.0, gt=0, description="Seconds between worker iterations")
 
     public_base_url: str = Field(
@@ -80,7 +101,7 @@ class Settings(BaseSettings):
     def _check_address(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from eth_utils import is_address, to_checksum_address
+        from eth_utils.address import is_address, to_checksum_address
 
         if not is_address(value):
             raise ValueError(f"{value!r} is not an Ethereum address")
@@ -88,9 +109,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:
-        if self.keystore_password is not None:
-            if self.keystore_password.get_secret_value().strip().lower() in _PLACEHOLDERS:
-                raise ValueError("ANCHOR_KEYSTORE_PASSWORD is a placeholder; set the real password")
+        password = self.keystore_password
+        if password is not None and password.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError("ANCHOR_KEYSTORE_PASSWORD is a placeholder; set the real password")
         return self
 
     @property

@@ -53,7 +53,11 @@ def accounts() -> Accounts:
 def send(w3: Web3, account: LocalAccount, call: object) -> dict[str, object]:
     """Sign and send a contract call with ``account``; return the receipt (reverts raise)."""
     tx = call.build_transaction(  # type: ignore[attr-defined]
-        {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address), **fee_fields(w3)}
+        {
+            "from": account.address,
+            "nonce": w3.eth.get_transaction_count(account.address),
+            **fee_fields(w3),
+        }
     )
     tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     return dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
@@ -64,9 +68,21 @@ def deployed(w3: Web3, accounts: Accounts) -> Registry:
     """The registry deployed once per session, with an issuer and a revoker granted."""
     address, _ = deploy_registry(w3, accounts.admin)
     registry = Registry(w3, address)
-    send(w3, accounts.admin, registry.contract.functions.grantRole(ISSUER_ROLE, accounts.issuer.address))
-    send(w3, accounts.admin, registry.contract.functions.grantRole(REVOKER_ROLE, accounts.revoker.address))
-    send(w3, accounts.admin, registry.contract.functions.setIssuerName(accounts.issuer.address, "Commune de Contern"))
+    send(
+        w3,
+        accounts.admin,
+        registry.contract.functions.grantRole(ISSUER_ROLE, accounts.issuer.address),
+    )
+    send(
+        w3,
+        accounts.admin,
+        registry.contract.functions.grantRole(REVOKER_ROLE, accounts.revoker.address),
+    )
+    send(
+        w3,
+        accounts.admin,
+        registry.contract.functions.setIssuerName(accounts.issuer.address, "Commune de Contern"),
+    )
     return registry
 
 
@@ -79,4 +95,5 @@ def registry(w3: Web3, deployed: Registry) -> Iterator[Registry]:
 
 
 def pytest_report_header() -> str:
-    return f"CI={os.environ.get('CI', '')!r}; PostgreSQL tests {'must run' if os.environ.get('CI') == 'true' else 'skip when no server'}"
+    ci = os.environ.get("CI") == "true"
+    return f"PostgreSQL tests {'must run (CI=true)' if ci else 'skip when no server is running'}"

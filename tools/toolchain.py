@@ -14,9 +14,7 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import stat
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,7 +61,9 @@ def install_wrapper() -> Path:
     version = pinned_version()
     found = solcx.wrapper.get_solc_version(WRAPPER)
     if str(found) != version:
-        raise ToolchainError(f"solc-js in node_modules is {found}, brownie-config.yaml pins {version}")
+        raise ToolchainError(
+            f"solc-js in node_modules is {found}, brownie-config.yaml pins {version}"
+        )
     # Replace any earlier registration, so that a moved checkout is picked up.
     stale = solcx.get_solcx_install_folder() / f"solc-v{version}"
     if stale.exists():
@@ -89,10 +89,15 @@ def standard_input() -> dict[str, Any]:
         "sources": {SOURCE.as_posix(): {"content": source}},
         "settings": {
             "evmVersion": config["evm_version"],
-            "optimizer": {"enabled": bool(solc["optimizer"]["enabled"]), "runs": int(solc["optimizer"]["runs"])},
+            "optimizer": {
+                "enabled": bool(solc["optimizer"]["enabled"]),
+                "runs": int(solc["optimizer"]["runs"]),
+            },
             "remappings": [str(r) for r in solc["remappings"]],
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]}
+                "*": {
+                    "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "metadata"]
+                }
             },
         },
     }
@@ -120,7 +125,8 @@ def compile_registry() -> dict[str, Any]:
         "contractName": CONTRACT,
         "sourceName": SOURCE.as_posix(),
         "compiler": {"version": metadata["compiler"]["version"], "settings": request["settings"]},
-        "sourceHash": "0x" + hashlib.sha256(request["sources"][SOURCE.as_posix()]["content"].encode()).hexdigest(),
+        "sourceHash": "0x"
+        + hashlib.sha256(request["sources"][SOURCE.as_posix()]["content"].encode()).hexdigest(),
         "sourcesHash": "0x" + sources_hash.hexdigest(),
         "abi": contract["abi"],
         "bytecode": "0x" + contract["evm"]["bytecode"]["object"],
@@ -142,8 +148,11 @@ def check_artifact() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.toolchain", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.toolchain",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["install", "compile", "check"])
     args = parser.parse_args(argv)
     try:
@@ -155,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             diff = check_artifact()
             if diff:
-                print(f"{ARTIFACT.relative_to(ROOT)} differs from a fresh compile in: {', '.join(diff)}")
+                print(
+                    f"{ARTIFACT.relative_to(ROOT)} differs from a fresh compile in: "
+                    + ", ".join(diff)
+                )
                 return 1
             print(f"{ARTIFACT.relative_to(ROOT)} matches a fresh compile")
     except (ToolchainError, OSError) as e:

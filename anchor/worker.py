@@ -1,0 +1,147 @@
+"""`anchor worker`: the batcher and the submitter in one loop, behind the one-writer lock.
+
+Only one process may sign with a key at a time, or two would race for the same nonce. On
+PostgreSQL the lock is a session advisory lock keyed by the signer address; on SQLite it is a
+file lock next to the database. A second worker waits for the lock, then takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+from eth_account.signers.local import LocalAccount
+from filelock import FileLock
+from sqlalchemy import create_engine, text
+
+from anchor.batcher import close_batches
+from anchor.chain import FailoverWeb3, check_registry, connect
+from anchor.errors import AnchorError, ChainError, ConfigError
+from anchor.keystore import load_keystore
+from anchor.metrics import Metrics
+from anchor.settings import Settings
+from anchor.store import Store, open_store
+from anchor.submitter import Submitter, SubmitterConfig
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings, signer: str, wait_log_every: float = 10.0) -> Iterator[None]:
+    """Hold the one-writer lock of ``signer`` for the duration of the block; wait for it."""
+    url = settings.resolved_database_url
+    if url.startswith("postgresql"):
+        key = int.from_bytes(
+            hashlib.sha256(signer.lower().encode()).digest()[:8], "big", signed=True
+        )
+        engine = create_engine(url, pool_size=1, max_overflow=0)
+        with engine.connect() as conn:
+            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                conn.rollback()
+                log.info("another worker holds the writer lock of %s; waiting", signer)
+                time.sleep(wait_log_every / 10)
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+        engine.dispose()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(settings.data_dir / f"writer-{signer.lower()}.lock"))
+        while True:
+            try:
+                lock.acquire(timeout=wait_log_every)
+                break
+            except TimeoutError:
+                log.info("another worker holds the writer lock of %s; waiting", signer)
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+class Worker:
+    """Closes batches and submits them until stopped."""
+
+    def __init__(
+        self, settings: Settings, store: Store, submitter: Submitter, metrics: Metrics
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.submitter = submitter
+        self.metrics = metrics
+        self.stopping = threading.Event()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, account: LocalAccount | None = None) -> Worker:
+        """Check the chain and the registry, open the store, load the key; fail fast."""
+        if account is None:
+            if settings.keystore_path is None:
+                raise ConfigError("ANCHOR_KEYSTORE_PATH is not set")
+            account = load_keystore(settings.keystore_path, settings.keystore_secret())
+        w3 = connect(
+            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
+        )
+        registry = check_registry(w3, settings.registry_address)
+        store = open_store(settings.resolved_database_url)
+        store.migrate()
+        metrics = Metrics()
+        chain = FailoverWeb3(
+            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
+        )
+        submitter = Submitter(
+            chain,
+            account,
+            registry.address,
+            store,
+            SubmitterConfig.from_settings(settings),
+            metrics,
+        )
+        return cls(settings, store, submitter, metrics)
+
+    def run_once(self) -> None:
+        """One iteration: close due batches, then one submitter step, then refresh metrics."""
+        for batch_id in close_batches(
+            self.store, self.settings.max_batch_size, self.settings.max_batch_age
+        ):
+            batch = self.store.get_batch(batch_id)
+            if batch is not None:
+                self.metrics.batch_size.observe(batch.leaf_count)
+                log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
+        self.submitter.step()
+        self.metrics.pending_digests.set(self.store.pending_count())
+        self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)
+
+    def run(self) -> None:
+        """Loop until `stop` (or SIGTERM/SIGINT when run in the main thread)."""
+        log.info("worker started", extra={"signer": self.submitter.account.address})
+        while not self.stopping.is_set():
+            try:
+                self.run_once()
+            except ChainError as e:
+                log.warning("chain error: %s", e)
+            except AnchorError as e:
+                log.error("worker step failed: %s", e)
+            self.stopping.wait(self.settings.poll_interval)
+        log.info("worker stopped")
+
+    def stop(self, *_: object) -> None:
+        """Ask the loop to finish its current iteration and return."""
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        """Stop cleanly on SIGTERM and SIGINT."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.stop()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)

@@ -1,0 +1,231 @@
+"""Submission and finality on a real anvil: happy path, restarts, faults and permanent failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from anchor.devchain import Anvil
+from anchor.merkle import verify_proof
+from anchor.registry import ISSUER_ROLE
+from anchor.types import BatchState, OutboxState, ReceiptState
+from conftest import send
+from service.conftest import Env, make_env
+
+pytestmark = pytest.mark.chain
+
+
+def run_until(env: Env, submitter: object, state: BatchState, steps: int = 12) -> None:
+    """Step the submitter, mining a block after each step, until the first batch is in ``state``."""
+    for _ in range(steps):
+        submitter.step()  # type: ignore[attr-defined]
+        batch = env.store.get_batch(1)
+        assert batch is not None
+        if batch.state == state:
+            return
+        env.mine()
+    raise AssertionError(f"batch still {env.store.get_batch(1)} after {steps} steps")
+
+
+def test_anchors_a_batch_after_the_configured_depth(env: Env) -> None:
+    ids = env.take(5)
+    submitter = env.submitter(confirmations=2)
+    submitter.step()
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.SUBMITTED
+    assert env.store.get_receipt(ids[0]).state == ReceiptState.SUBMITTED  # type: ignore[union-attr]
+    submitter.step()  # mined (auto-mining) but only 0 blocks deep
+    assert env.store.get_batch(1).state == BatchState.SUBMITTED  # type: ignore[union-attr]
+    env.mine(2)
+    submitter.step()
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.ANCHORED
+    assert batch.block_hash == bytes(env.w3.eth.get_block(batch.block_number)["hash"])  # type: ignore[arg-type]
+    record = env.registry.anchor_of(batch.root)
+    assert record.issuer == env.issuer.address and record.leaf_count == 5
+    for receipt_id in ids:
+        receipt = env.store.get_receipt(receipt_id)
+        assert receipt is not None and receipt.state == ReceiptState.ANCHORED
+        assert receipt.leaf is not None
+        assert verify_proof(batch.root, receipt.leaf, list(receipt.proof))
+        assert env.registry.contract.functions.verify(
+            batch.root, list(receipt.proof), receipt.leaf
+        ).call()
+    assert env.metrics.anchored_batches._value.get() == 1
+
+
+def test_zero_confirmations_and_free_gas_as_on_besu_qbft(tmp_path: Path) -> None:
+    # Besu QBFT with zeroBaseFee and --min-gas-price=0: immediate finality, gasPrice 0.
+    with Anvil(extra_args=["--base-fee", "0", "--gas-price", "0"]) as node:
+        env = make_env(tmp_path, node)
+        env.take(3)
+        submitter = env.submitter(confirmations=0, fee_mode="zero")
+        submitter.step()
+        submitter.step()
+        batch = env.store.get_batch(1)
+        assert batch is not None and batch.state == BatchState.ANCHORED
+        tx = env.w3.eth.get_transaction(batch.tx_hash)  # type: ignore[arg-type]
+        assert tx["gasPrice"] == 0
+
+
+def test_restart_after_signing_rebroadcasts_the_same_bytes(tmp_path: Path) -> None:
+    with Anvil(no_mining=True) as node:
+        env = make_env_no_mining(tmp_path, node)
+        env.take(4)
+        submitter = env.submitter(confirmations=0)
+        # Crash between persisting the signed transaction and broadcasting it.
+        submitter._broadcast = lambda w3, entry: None  # type: ignore[method-assign]
+        submitter.step()
+        (entry,) = env.store.outbox_of_batch(1)
+        assert entry.state == OutboxState.SIGNED
+        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
+        # A new process: the same raw bytes go out, no second transaction is signed.
+        fresh = env.submitter(confirmations=0)
+        fresh.step()
+        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
+        env.mine()
+        fresh.step()
+        assert [e.tx_hash for e in env.store.outbox_of_batch(1)] == [entry.tx_hash]
+        assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+
+
+def make_env_no_mining(tmp_path: Path, node: Anvil) -> Env:
+    """make_env on a node started with --no-mining: mine the set-up transactions by hand."""
+    import threading
+
+    stop = threading.Event()
+
+    def miner() -> None:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        while not stop.wait(0.05):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=miner, daemon=True)
+    thread.start()
+    try:
+        return make_env(tmp_path, node)
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_dropped_transaction_is_rebroadcast(tmp_path: Path) -> None:
+    with Anvil(no_mining=True) as node:
+        env = make_env_no_mining(tmp_path, node)
+        env.take(2)
+        submitter = env.submitter(confirmations=1)
+        submitter.step()
+        (entry,) = env.store.outbox_of_batch(1)
+        env.rpc("anvil_dropTransaction", "0x" + entry.tx_hash.hex())
+        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
+        submitter.step()  # not mined, nonce free: the same bytes again
+        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
+        env.mine(2)
+        submitter.step()
+        assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+
+
+def test_stuck_transaction_is_replaced_with_higher_fees(tmp_path: Path) -> None:
+    with Anvil(no_mining=True) as node:
+        env = make_env_no_mining(tmp_path, node)
+        env.take(2)
+        submitter = env.submitter(confirmations=0, stuck_after=0.001)
+        submitter.step()
+        submitter.step()  # stuck: replaced
+        first, second = env.store.outbox_of_batch(1)
+        assert first.state == OutboxState.REPLACED and second.nonce == first.nonce
+        assert second.max_fee_per_gas >= first.max_fee_per_gas * 1.1  # type: ignore[operator]
+        assert second.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 1.1  # type: ignore[operator]
+        env.mine()
+        submitter.step()
+        batch = env.store.get_batch(1)
+        assert batch is not None and batch.state == BatchState.ANCHORED
+        assert batch.tx_hash == second.tx_hash
+
+
+def test_reorg_after_confirmation_sends_the_batch_back_and_it_is_anchored_again(env: Env) -> None:
+    env.take(3)
+    submitter = env.submitter(confirmations=1)
+    run_until(env, submitter, BatchState.ANCHORED)
+    anchored = env.store.get_batch(1)
+    assert anchored is not None
+    depth = env.w3.eth.block_number - anchored.block_number + 1  # type: ignore[operator]
+    # Replace the blocks from the anchoring block on; the transaction is gone from the new chain.
+    env.rpc("anvil_reorg", depth, [])
+    assert not env.registry.anchor_of(anchored.root).anchored
+    submitter.step()
+    assert env.store.get_batch(1).state in (BatchState.FROZEN, BatchState.SUBMITTED)  # type: ignore[union-attr]
+    assert env.metrics.requeued_batches.labels(cause="reorg")._value.get() == 1
+    run_until(env, submitter, BatchState.ANCHORED)
+    again = env.store.get_batch(1)
+    assert again is not None and again.block_hash != anchored.block_hash
+    assert env.registry.anchor_of(again.root).anchored
+
+
+def test_rollback_after_confirmation(env: Env) -> None:
+    env.take(2)
+    submitter = env.submitter(confirmations=1)
+    run_until(env, submitter, BatchState.ANCHORED)
+    anchored = env.store.get_batch(1)
+    assert anchored is not None
+    depth = env.w3.eth.block_number - anchored.block_number + 1  # type: ignore[operator]
+    env.rpc("anvil_rollback", depth)
+    submitter.step()
+    run_until(env, submitter, BatchState.ANCHORED)
+    assert env.registry.anchor_of(anchored.root).anchored
+
+
+def test_root_already_anchored_by_us_is_adopted_not_anchored_twice(env: Env) -> None:
+    env.take(2)
+    batch = env.store.get_batch(1)
+    assert batch is not None
+    # As after a crash right after broadcast: the root is on chain, the store never heard.
+    send(env.w3, env.issuer, env.registry.contract.functions.anchor(batch.root, batch.leaf_count))
+    env.mine(2)
+    submitter = env.submitter(confirmations=1)
+    submitter.step()
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+    assert env.store.outbox_of_batch(1) == []
+
+
+@pytest.mark.parametrize("fault", ["paused", "missing_role"])
+def test_deterministic_revert_is_a_permanent_failure(env: Env, fault: str) -> None:
+    ids = env.take(2)
+    if fault == "paused":
+        send(env.w3, env.admin, env.registry.contract.functions.pause())
+    else:
+        send(
+            env.w3,
+            env.admin,
+            env.registry.contract.functions.revokeRole(ISSUER_ROLE, env.issuer.address),
+        )
+    submitter = env.submitter()
+    submitter.step()
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.FAILED and batch.failure_reason == fault
+    assert env.store.get_receipt(ids[0]).state == ReceiptState.FAILED  # type: ignore[union-attr]
+    assert env.store.outbox_of_batch(1) == []  # nothing broadcast, no nonce burnt
+    assert env.metrics.failures.labels(cause=fault)._value.get() == 1
+
+
+def test_dead_primary_and_wrong_chain_secondary_fail_over_to_the_good_node(
+    env: Env, tmp_path: Path
+) -> None:
+    env.take(2)
+    with Anvil(chain_id=999) as other:
+        dead = "http://127.0.0.1:9"  # discard port: nothing listens
+        submitter = env.submitter(rpc_urls=[dead, other.url, env.node.url], confirmations=0)
+        submitter.step()
+        submitter.step()
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+
+
+def test_no_usable_node_leaves_the_batch_waiting(env: Env) -> None:
+    env.take(2)
+    with Anvil(chain_id=999) as other:
+        submitter = env.submitter(rpc_urls=["http://127.0.0.1:9", other.url])
+        submitter.step()
+    assert env.store.get_batch(1).state == BatchState.FROZEN  # type: ignore[union-attr]
+    assert env.metrics.failures.labels(cause="rpc")._value.get() == 1
