@@ -1,0 +1,126 @@
+"""Fixtures of the store suite: one behavioural suite, run on SQLite and on PostgreSQL.
+
+The `store` fixture yields a freshly migrated store: on SQLite a file in ``tmp_path``; on
+PostgreSQL a fresh schema of the ``test`` database (``search_path`` set in the URL), dropped at
+the end of the test. PostgreSQL cases carry the ``postgres`` marker. When the server cannot be
+reached they skip with the reason, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from functools import cache
+
+import psycopg
+import pytest
+
+from anchor.store import Store, open_store
+
+PG_DSN = os.environ.get("ANCHOR_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+PG_URL = os.environ.get("ANCHOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@cache
+def _pg_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as e:
+        return f"PostgreSQL at {PG_DSN!r} is unreachable: {str(e).strip().splitlines()[0]}"
+    return None
+
+
+def require_postgres() -> None:
+    """Skip (or, with CI=true, fail) when PostgreSQL is unreachable."""
+    reason = _pg_unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {reason}")
+    print(f"skipping: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema for one test, as a SQLAlchemy URL; dropped afterwards."""
+    require_postgres()
+    schema = f"anchor_test_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+TABLES = "outbox, receipts, idempotency_records, batches, api_keys, integrators"
+
+
+@pytest.fixture(scope="module")
+def pg_module_url() -> Iterator[str]:
+    """A migrated PostgreSQL schema shared by one test module; dropped at the module's end."""
+    require_postgres()
+    schema = f"anchor_test_{secrets.token_hex(6)}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+    try:
+        open_store(url, migrate=True).close()
+        yield url
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    """The URL of an EMPTY database (never migrated) on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/anchor.db"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
+    """A migrated store with no rows: a new SQLite file, or the module's PostgreSQL schema
+    truncated."""
+    if request.param == "sqlite":
+        opened = open_store(f"sqlite:///{tmp_path}/anchor.db", migrate=True)
+    else:
+        opened = open_store(request.getfixturevalue("pg_module_url"))
+        with opened.engine.begin() as conn:  # DELETE: much faster than TRUNCATE on tiny tables
+            for table in TABLES.split(", "):
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def url_of(store: Store) -> str:
+    """The URL the store was opened with (to open a second, independent engine)."""
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def integrator_id(store: Store) -> int:
+    """The id of a fresh integrator."""
+    return store.create_integrator("Commune de Test").id
+
+
+def digest_hex(n: int) -> str:
+    """A deterministic, distinct SHA-256 hex digest."""
+    return hashlib.sha256(f"document {n}".encode()).hexdigest()

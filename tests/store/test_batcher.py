@@ -1,0 +1,143 @@
+"""Batch closing: by size, by age, stored proofs, crash safety, concurrent batchers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from anchor import batcher
+from anchor.batcher import close_batches
+from anchor.hashing import fold_proof, leaf_hash
+from anchor.intake import submit
+from anchor.merkle import verify_proof
+from anchor.store import Store, open_store
+from anchor.store.models import utcnow
+from anchor.types import BatchState, ReceiptState
+
+from .conftest import digest_hex, url_of
+
+HOUR = 3600.0
+
+
+def _submit_n(store: Store, integrator_id: int, n: int, start: int = 0) -> list[str]:
+    return [r.id for r in submit(store, [digest_hex(start + i) for i in range(n)], integrator_id)]
+
+
+def _assert_batch_verifies(store: Store, batch_id: int) -> None:
+    batch = store.get_batch(batch_id)
+    assert batch is not None and batch.state is BatchState.FROZEN
+    receipts = store.batch_receipts(batch_id)
+    assert len(receipts) == batch.leaf_count
+    assert sorted(r.value_index for r in receipts) == list(range(batch.leaf_count))  # type: ignore[type-var]
+    assert len({r.salt for r in receipts}) == batch.leaf_count  # one fresh salt per digest
+    for r in receipts:
+        assert r.state is ReceiptState.BATCHED
+        assert r.salt is not None and r.digest is not None and r.leaf is not None
+        assert r.leaf == leaf_hash(r.salt, r.digest.bytes)
+        assert verify_proof(batch.root, r.leaf, list(r.proof))
+        assert fold_proof(r.leaf, r.proof) == batch.root
+
+
+def test_closes_by_size(store: Store, integrator_id: int) -> None:
+    ids = _submit_n(store, integrator_id, 7)
+    assert close_batches(store, max_batch_size=8, max_batch_age=HOUR) == []
+    assert store.pending_count() == 7
+    _submit_n(store, integrator_id, 10, start=7)
+    closed = close_batches(store, max_batch_size=8, max_batch_age=HOUR)
+    assert len(closed) == 2
+    assert store.pending_count() == 1
+    first = store.batch_receipts(closed[0])
+    assert set(ids) <= {r.id for r in first}  # oldest first
+    for batch_id in closed:
+        _assert_batch_verifies(store, batch_id)
+
+
+def test_closes_by_age(store: Store, integrator_id: int) -> None:
+    _submit_n(store, integrator_id, 3)
+    soon = utcnow() + timedelta(seconds=5)
+    assert close_batches(store, 100, 60, now=soon) == []
+    later = utcnow() + timedelta(seconds=61)
+    [batch_id] = close_batches(store, 100, 60, now=later)
+    _assert_batch_verifies(store, batch_id)
+    assert store.pending_count() == 0
+    assert close_batches(store, 100, 60, now=later) == []
+
+
+def test_single_digest_batch(store: Store, integrator_id: int) -> None:
+    _submit_n(store, integrator_id, 1)
+    [batch_id] = close_batches(store, 1, HOUR)
+    _assert_batch_verifies(store, batch_id)
+    [r] = store.batch_receipts(batch_id)
+    assert r.proof == ()
+
+
+def test_crash_inside_close_leaves_receipts_pending(
+    store: Store, integrator_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _submit_n(store, integrator_id, 6)
+    real_fill = batcher._fill_receipts
+
+    def half_then_crash(session, batch_id, rows, now):  # type: ignore[no-untyped-def]
+        real_fill(session, batch_id, rows[:3], now)  # tree built, batch row and half written
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(batcher, "_fill_receipts", half_then_crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        close_batches(store, 6, HOUR)
+    monkeypatch.undo()
+
+    other = open_store(url_of(store))  # a second engine sees the committed state only
+    try:
+        with other.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM batches")).scalar_one() == 0
+            states = conn.execute(text("SELECT state, salt, proof, batch_id FROM receipts")).all()
+        assert {tuple(row) for row in states} == {("pending", None, None, None)}
+    finally:
+        other.close()
+    [batch_id] = close_batches(store, 6, HOUR)  # the next run batches them whole
+    _assert_batch_verifies(store, batch_id)
+
+
+def test_two_concurrent_batchers_never_share_a_receipt(store: Store, integrator_id: int) -> None:
+    total, size, workers = 400, 20, 4
+    for start in range(0, total, 100):
+        _submit_n(store, integrator_id, 100, start=start)
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(workers)
+
+    def work() -> None:
+        mine = open_store(url_of(store))
+        try:
+            barrier.wait()
+            results.append(close_batches(mine, size, HOUR))
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    batch_ids = [b for r in results for b in r]
+    assert len(batch_ids) == len(set(batch_ids)) == total // size
+    seen: set[str] = set()
+    for batch_id in batch_ids:
+        receipts = store.batch_receipts(batch_id)
+        assert len(receipts) == size
+        ids = {r.id for r in receipts}
+        assert not ids & seen
+        seen |= ids
+    assert len(seen) == total and store.pending_count() == 0
+    _assert_batch_verifies(store, batch_ids[0])
+
+
+def test_rejects_nonsense_limits(store: Store) -> None:
+    with pytest.raises(ValueError, match="max_batch_size"):
+        close_batches(store, 0, HOUR)

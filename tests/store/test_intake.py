@@ -1,0 +1,92 @@
+"""Intake: durable commit, idempotency, malformed digests."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from anchor.intake import submit
+from anchor.store import IdempotencyConflict, Store, StoreError
+from anchor.store.engine import create_store_engine
+from anchor.types import InvalidDigestError, ReceiptState
+
+from .conftest import digest_hex, url_of
+
+
+def _count_rows(url: str, table: str) -> int:
+    """Count rows through a second, independent engine (another connection pool)."""
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_submit_commits_before_returning(store: Store, integrator_id: int) -> None:
+    receipts = submit(store, [digest_hex(i) for i in range(5)], integrator_id)
+    assert [r.state for r in receipts] == [ReceiptState.PENDING] * 5
+    assert len({r.id for r in receipts}) == 5
+    assert _count_rows(url_of(store), "receipts") == 5
+    stored = store.get_receipt(receipts[2].id)
+    assert stored is not None and stored.digest is not None
+    assert stored.digest.hex == digest_hex(2)
+    assert store.pending_count() == 5
+    age = store.oldest_unanchored_age()
+    assert age is not None and 0 <= age < 60
+
+
+def test_digests_are_normalised(store: Store, integrator_id: int) -> None:
+    [receipt] = submit(store, ["0x" + digest_hex(1).upper()], integrator_id)
+    assert receipt.digest is not None and receipt.digest.hex == digest_hex(1)
+
+
+def test_same_key_same_digests_returns_same_receipts(store: Store, integrator_id: int) -> None:
+    digests = [digest_hex(i) for i in range(3)]
+    first = submit(store, digests, integrator_id, idempotency_key="req-1")
+    again = submit(store, [d.upper() for d in digests], integrator_id, idempotency_key="req-1")
+    assert [r.id for r in again] == [r.id for r in first]
+    assert _count_rows(url_of(store), "receipts") == 3
+
+
+def test_same_key_other_digests_conflicts(store: Store, integrator_id: int) -> None:
+    submit(store, [digest_hex(1)], integrator_id, idempotency_key="req-1")
+    with pytest.raises(IdempotencyConflict, match="req-1") as info:
+        submit(store, [digest_hex(2)], integrator_id, idempotency_key="req-1")
+    assert isinstance(info.value, StoreError)
+    assert _count_rows(url_of(store), "receipts") == 1
+
+
+def test_keys_are_per_integrator(store: Store, integrator_id: int) -> None:
+    other = store.create_integrator("Other").id
+    a = submit(store, [digest_hex(1)], integrator_id, idempotency_key="k")
+    b = submit(store, [digest_hex(2)], other, idempotency_key="k")
+    assert a[0].id != b[0].id
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("ab" * 31, "digest #1: expected 64 hex characters, got 62"),
+        ("ab" * 33, "digest #1: expected 64 hex characters, got 66"),
+        ("zz" + "ab" * 31, "digest #1: non-hex character 'z' at position 0"),
+        (None, "digest #1: expected a string of 64 hex characters, got NoneType"),
+    ],
+)
+def test_malformed_digest_stores_nothing(
+    store: Store, integrator_id: int, bad: object, message: str
+) -> None:
+    with pytest.raises(InvalidDigestError, match=message) as info:
+        submit(store, [digest_hex(0), bad, digest_hex(2)], integrator_id)  # type: ignore[list-item]
+    assert info.value.index == 1
+    assert _count_rows(url_of(store), "receipts") == 0
+
+
+def test_empty_submission_is_rejected(store: Store, integrator_id: int) -> None:
+    with pytest.raises(InvalidDigestError, match="no digests"):
+        submit(store, [], integrator_id)
+
+
+def test_unknown_integrator_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError):
+        submit(store, [digest_hex(1)], 999_999)
