@@ -1,0 +1,272 @@
+"""The golden vectors against the registry on anvil, and `verify_bundle` end to end.
+
+Every batch root of ``tests/vectors/batches.json`` is anchored by the issuer account; then the
+contract's ``verify(root, proof, leaf)`` must agree with each vector, and `verify_bundle` must
+give the expected verdict, never ``invalid`` for an outage.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Accounts, send
+from web3 import Web3
+
+from anchor.devchain import Anvil
+from anchor.proof import ProofBundle
+from anchor.registry import Registry
+from anchor.verify import Outcome, verify_bundle
+
+pytestmark = pytest.mark.chain
+
+VECTORS = Path(__file__).resolve().parent.parent / "vectors"
+BATCHES: dict[str, dict[str, Any]] = json.loads((VECTORS / "batches.json").read_text())["batches"]
+VALID: list[dict[str, Any]] = json.loads((VECTORS / "valid.json").read_text())["vectors"]
+MUTATED: list[dict[str, Any]] = json.loads((VECTORS / "mutated.json").read_text())["vectors"]
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """Where and when each batch root was anchored."""
+
+    tx_hash: str
+    block_number: int
+    anchored_at: int
+
+
+def b32(value: str) -> bytes:
+    return bytes.fromhex(value[2:])
+
+
+@pytest.fixture
+def anchored(w3: Web3, registry: Registry, accounts: Accounts) -> dict[str, Anchored]:
+    """Every batch root anchored by the issuer, with its transaction and time."""
+    out: dict[str, Anchored] = {}
+    for name, batch in BATCHES.items():
+        call = registry.contract.functions.anchor(b32(batch["root"]), batch["leafCount"])
+        receipt = send(w3, accounts.issuer, call)
+        record = registry.anchor_of(b32(batch["root"]))
+        tx = receipt["transactionHash"]
+        assert isinstance(tx, bytes)
+        out[name] = Anchored("0x" + tx.hex(), int(receipt["blockNumber"]), record.anchored_at)  # type: ignore[call-overload]
+    return out
+
+
+def bundle_for(
+    v: dict[str, Any],
+    anchored: dict[str, Anchored],
+    reg: Registry,
+    accounts: Accounts,
+    **override: Any,
+) -> ProofBundle:
+    a = anchored[v["batch"]]
+    data: dict[str, Any] = {
+        "version": 1,
+        **{k: v[k] for k in ("digest", "salt", "leaf", "proof", "root")},
+        "chainId": 31337,
+        "registry": reg.address,
+        "txHash": a.tx_hash,
+        "blockNumber": a.block_number,
+        "issuer": accounts.issuer.address,
+        "anchoredAt": a.anchored_at,
+        "issuerName": "Commune de Contern",
+    }  # fmt: skip
+    data.update(override)
+    return ProofBundle.model_validate(data)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_onchain_verify_agrees_with_every_vector(
+    registry: Registry, anchored: dict[str, Anchored]
+) -> None:
+    wrong = []
+    for v in VALID + MUTATED:
+        proof = [b32(p) for p in v["proof"]]
+        got = registry.contract.functions.verify(b32(v["root"]), proof, b32(v["leaf"])).call()
+        if got is not v["expected"]["onchain"]:
+            wrong.append(v["desc"])
+    assert not wrong
+
+
+def test_valid_vectors_are_valid_end_to_end(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    for v in VALID:
+        bundle = bundle_for(v, anchored, registry, accounts)
+        verdict = verify_bundle(bundle, document=v["document"].encode(), rpc_urls=[anvil.url])
+        assert verdict.outcome is Outcome.VALID, (v["desc"], verdict.failed)
+        assert verdict.issuer_name == "Commune de Contern"
+        assert verdict.anchored_at == anchored[v["batch"]].anchored_at
+        transaction = verdict.check("transaction")
+        assert transaction is not None and transaction.ok is True
+
+
+def test_mutated_vectors_are_invalid_end_to_end(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    for v in MUTATED:
+        bundle = bundle_for(v, anchored, registry, accounts)
+        verdict = verify_bundle(bundle, document=v["document"].encode(), rpc_urls=[anvil.url])
+        assert verdict.outcome is Outcome.INVALID, v["desc"]
+
+
+@pytest.mark.parametrize(
+    ("override", "check", "says"),
+    [
+        ({"anchoredAt": 1_000_000_000}, "anchoredAt", "not on 9 September 2001"),
+        ({"issuer": "0x" + "44" * 20}, "issuer", "not by 0x4444"),
+        ({"txHash": "0x" + "55" * 32}, "transaction", None),
+    ],
+)
+def test_forged_chain_fields(
+    anvil: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+    override: dict[str, Any],
+    check: str,
+    says: str | None,
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts, **override)
+    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    found = verdict.check(check)
+    assert found is not None
+    if says is None:  # an unknown transaction is not checked, and does not change the verdict
+        assert found.ok is None and verdict.outcome is Outcome.VALID
+    else:
+        assert found.ok is False and says in found.reason
+        assert verdict.outcome is Outcome.INVALID
+
+
+def test_transaction_of_another_batch_is_invalid(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    other = anchored["b1"]
+    bundle = bundle_for(VALID[3], anchored, registry, accounts, txHash=other.tx_hash,
+                        blockNumber=other.block_number)  # fmt: skip
+    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    assert [c.name for c in verdict.failed] == ["transaction"]
+
+
+def test_revoked_document_is_invalid_with_date_and_reason(
+    w3: Web3,
+    anvil: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+) -> None:
+    v = VALID[3]
+    call = registry.contract.functions.revokeDocument(
+        b32(v["root"]), [b32(p) for p in v["proof"]], b32(v["leaf"]), 3
+    )
+    send(w3, accounts.revoker, call)
+    verdict = verify_bundle(bundle_for(v, anchored, registry, accounts), rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "leafRevocation"
+    assert "the document was revoked on" in failed.reason and "(reason code 3)" in failed.reason
+    sibling = VALID[4]  # same batch, not revoked
+    assert (
+        verify_bundle(
+            bundle_for(sibling, anchored, registry, accounts), rpc_urls=[anvil.url]
+        ).outcome
+        is Outcome.VALID
+    )
+
+
+def test_revoked_root_is_invalid_with_reason(
+    w3: Web3,
+    anvil: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+) -> None:
+    v = VALID[3]
+    send(w3, accounts.issuer, registry.contract.functions.revokeRoot(b32(v["root"]), 7))
+    verdict = verify_bundle(bundle_for(v, anchored, registry, accounts), rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "rootRevocation" and "(reason code 7)" in failed.reason
+
+
+def test_root_never_anchored_is_invalid(
+    anvil: Anvil, registry: Registry, accounts: Accounts
+) -> None:
+    never = {"b1": Anchored("0x" + "66" * 32, 0, 1)}
+    bundle = bundle_for(VALID[0], never, registry, accounts)
+    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    assert [c.name for c in verdict.failed] == ["anchored"]
+
+
+def test_dead_node_is_indeterminate_never_invalid(
+    registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts)
+    dead = f"http://127.0.0.1:{free_port()}"
+    verdict = verify_bundle(bundle, rpc_urls=[dead], timeout=2)
+    assert verdict.outcome is Outcome.INDETERMINATE
+    assert not verdict.failed
+
+
+def test_dead_first_url_fails_over_to_the_second(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts)
+    dead = f"http://127.0.0.1:{free_port()}"
+    verdict = verify_bundle(bundle, rpc_urls=[dead, anvil.url], timeout=2)
+    assert verdict.outcome is Outcome.VALID
+    assert verdict.rpc_url == anvil.url
+
+
+@pytest.fixture(scope="module")
+def other_chain() -> Iterator[Anvil]:
+    with Anvil(chain_id=999, accounts=1) as node:
+        yield node
+
+
+def test_node_of_another_chain_is_indeterminate_then_fails_over(
+    anvil: Anvil,
+    other_chain: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts)
+    verdict = verify_bundle(bundle, rpc_urls=[other_chain.url])
+    assert verdict.outcome is Outcome.INDETERMINATE
+    chain = verdict.check("chain")
+    assert chain is not None and "is on chain 999, not 31337" in (chain.actual or "")
+    both = verify_bundle(bundle, rpc_urls=[other_chain.url, anvil.url])
+    assert both.outcome is Outcome.VALID
+
+
+def test_right_chain_without_a_registry_is_invalid(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts, registry=accounts.other.address)
+    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "registry"
+    assert failed.reason == f"no registry at {accounts.other.address.lower()} on chain 31337"
+
+
+def test_node_behind_the_anchoring_block_is_passed_over(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts, blockNumber=10**9)
+    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INDETERMINATE
