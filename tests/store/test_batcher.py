@@ -114,7 +114,7 @@ def test_two_concurrent_batchers_never_share_a_receipt(store: Store, integrator_
         try:
             barrier.wait()
             results.append(close_batches(mine, size, HOUR))
-        except BaseException as e:
+        except BaseException as e:  # noqa: BLE001 (handed to the main thread, asserted there)
             errors.append(e)
         finally:
             mine.close()

@@ -90,3 +90,29 @@ def test_empty_submission_is_rejected(store: Store, integrator_id: int) -> None:
 def test_unknown_integrator_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError):
         submit(store, [digest_hex(1)], 999_999)
+
+
+def test_concurrent_retries_with_one_key_get_one_answer(store: Store, integrator_id: int) -> None:
+    import threading
+
+    from anchor.store import open_store
+
+    digests = [digest_hex(i) for i in range(20)]
+    answers: list[list[str]] = []
+    barrier = threading.Barrier(4)
+
+    def retry() -> None:
+        mine = open_store(url_of(store))
+        try:
+            barrier.wait()
+            answers.append([r.id for r in submit(mine, digests, integrator_id, "same")])
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == 4 and all(a == answers[0] for a in answers)
+    assert _count_rows(url_of(store), "receipts") == 20
