@@ -1,0 +1,144 @@
+"""Digests per second taken durably by `anchor.intake.submit`, against the raw driver.
+
+For each backend (SQLite in a temporary directory, PostgreSQL in a temporary schema of the
+``test`` database) and each request shape, time `submit` (one transaction per request, commit
+before return) and then the same rows inserted straight through the driver (sqlite3 / psycopg
+``executemany``, same durability settings, one commit per request). Prints both rates and the
+ratio raw / submit, i.e. the cost of validation, SQLAlchemy and the receipt records.
+
+    .venv/bin/python bench/bench_intake.py [--requests 100 --batch 100 --singles 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import secrets
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from anchor.intake import submit
+from anchor.store import Store, open_store
+from anchor.store.engine import BUSY_TIMEOUT_MS
+
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+COLUMNS = "id, integrator_id, digest, idempotency_key, state, created_at, updated_at"
+_counter = 0
+
+
+def fresh_digests(n: int) -> list[str]:
+    """``n`` digests never submitted before in this run."""
+    global _counter
+    start, _counter = _counter, _counter + n
+    return [hashlib.sha256(str(i).encode()).hexdigest() for i in range(start, start + n)]
+
+
+def raw_rows(digests: list[str], integrator_id: int, now: object) -> list[tuple[object, ...]]:
+    """The rows `submit` would write, built by hand."""
+    return [
+        (secrets.token_urlsafe(16), integrator_id, bytes.fromhex(d), None, "pending", now, now)
+        for d in digests
+    ]
+
+
+def time_requests(requests: list[list[str]], one: Callable[[list[str]], object]) -> float:
+    """Digests per second over ``requests``, each handled by ``one``."""
+    started = time.perf_counter()
+    for digests in requests:
+        one(digests)
+    elapsed = time.perf_counter() - started
+    return sum(map(len, requests)) / elapsed
+
+
+def bench_sqlite(path: Path, integrator_id: int) -> Callable[[list[str]], None]:
+    """A raw sqlite3 inserter with the store's pragmas, one BEGIN IMMEDIATE/COMMIT per call."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    sql = f"INSERT INTO receipts ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+    def one(digests: list[str]) -> None:
+        now = str(datetime.now(UTC).replace(tzinfo=None))
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, raw_rows(digests, integrator_id, now))
+        conn.execute("COMMIT")
+
+    return one
+
+
+def bench_pg(schema: str, integrator_id: int) -> Callable[[list[str]], None]:
+    """A raw psycopg inserter (default synchronous_commit=on), one commit per call."""
+    conn = psycopg.connect(f"{PG_DSN} options=-csearch_path={schema}")
+    sql = f"INSERT INTO receipts ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+
+    def one(digests: list[str]) -> None:
+        now = datetime.now(UTC)
+        with conn.cursor() as cur:
+            cur.executemany(sql, raw_rows(digests, integrator_id, now))
+        conn.commit()
+
+    return one
+
+
+def run(
+    name: str, store: Store, raw: Callable[[list[str]], None], args: argparse.Namespace
+) -> None:
+    """Time both paths for each request shape and print a line per shape."""
+    integrator_id = store.create_integrator(f"bench-{name}").id
+    shapes = [
+        (f"{args.requests} x {args.batch}", args.requests, args.batch),
+        (f"{args.singles} x 1", args.singles, 1),
+    ]
+    for label, count, size in shapes:
+        via_submit = time_requests(
+            [fresh_digests(size) for _ in range(count)],
+            lambda d: submit(store, d, integrator_id),
+        )
+        via_raw = time_requests([fresh_digests(size) for _ in range(count)], raw)
+        print(
+            f"{name:<10} {label:<12} submit {via_submit:>10,.0f}/s   raw {via_raw:>10,.0f}/s"
+            f"   raw/submit {via_raw / via_submit:5.2f}x"
+        )
+
+
+def main() -> None:
+    """Run the benchmark on both backends."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--singles", type=int, default=2000)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    print("durable intake: digests per second (higher is better); one commit per request")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "anchor.db"
+        store = open_store(f"sqlite:///{path}", migrate=True)
+        raw_id = store.create_integrator("bench-raw-sqlite").id
+        run("sqlite", store, bench_sqlite(path, raw_id), args)
+        store.close()
+
+    if args.skip_postgres:
+        return
+    schema = f"anchor_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        store = open_store(f"{PG_URL}?options=-csearch_path%3D{schema}", migrate=True)
+        raw_id = store.create_integrator("bench-raw-pg").id
+        run("postgresql", store, bench_pg(schema, raw_id), args)
+        store.close()
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()
