@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,19 @@ def test_no_rpc_url_is_indeterminate() -> None:
 
 def test_format_time() -> None:
     assert format_time(1_772_534_460) == "3 March 2026 at 10:41 UTC"
+
+
+def test_hung_node_times_out_as_indeterminate() -> None:
+    """A node that accepts connections but never answers costs one timeout, then is passed over."""
+    v = load("valid.json")[0]
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        started = time.monotonic()
+        verdict = verify_bundle(bundle_of(v), rpc_urls=[url], timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert verdict.outcome is Outcome.INDETERMINATE
+    assert elapsed < 5
+    chain = verdict.check("chain")
+    assert chain is not None and "Timeout" in (chain.actual or "")
