@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from click.testing import Result
+from typer.testing import CliRunner
 
+from anchor.cli.verify import load_proof, verify_command
+from anchor.compact import to_text, verification_url
 from anchor.errors import ProofError
 from anchor.proof import ProofBundle
 from anchor.verify import Check, Outcome, format_time, offline_checks, outcome_of, verify_bundle
@@ -141,3 +146,108 @@ def test_hung_node_times_out_as_indeterminate() -> None:
     assert elapsed < 5
     chain = verdict.check("chain")
     assert chain is not None and "Timeout" in (chain.actual or "")
+
+
+# -- the command line (offline parts: input handling, invalid and indeterminate) ------------
+
+cli = typer.Typer()
+cli.command("verify")(verify_command)
+cli.command("noop")(lambda: None)  # a second command keeps "verify" a sub-command
+runner = CliRunner()
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(cli, ["verify", *args], env={"ANCHOR_RPC_URLS": ""})
+
+
+def dead_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def write_case(tmp_path: Path, v: dict[str, Any]) -> tuple[Path, Path]:
+    doc = tmp_path / "doc.txt"
+    doc.write_bytes(v["document"].encode())
+    proof = tmp_path / "proof.json"
+    proof.write_text(bundle_of(v).to_json())
+    return doc, proof
+
+
+def test_cli_invalid_prints_each_failed_check(tmp_path: Path) -> None:
+    v = next(m for m in load("mutated.json") if "digest mismatch" in m["desc"])
+    doc, proof = write_case(tmp_path, v)
+    result = run(str(doc), "--proof", str(proof), "--rpc", dead_url())
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "INVALID — do not rely on this document."
+    assert lines[1] == (
+        "  - The document does not match the proof: it is not the document that was anchored."
+    )
+
+
+def test_cli_json_output(tmp_path: Path) -> None:
+    v = next(m for m in load("mutated.json") if "flipped bit" in m["desc"])
+    doc, proof = write_case(tmp_path, v)
+    result = run(str(doc), "--proof", str(proof), "--rpc", dead_url(), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["verdict"] == "invalid"
+    root = next(c for c in data["checks"] if c["name"] == "root")
+    assert root["ok"] is False and root["expected"] == v["root"]
+
+
+def test_cli_outage_is_indeterminate(tmp_path: Path) -> None:
+    v = load("valid.json")[0]
+    doc, proof = write_case(tmp_path, v)
+    url = dead_url()
+    result = run(str(doc), "--proof", str(proof), "--rpc", url, "--timeout", "2")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("INDETERMINATE — the registry could not be read")
+    assert url in result.output
+
+
+def test_cli_reads_rpc_urls_from_the_environment(tmp_path: Path) -> None:
+    v = load("valid.json")[0]
+    _, proof = write_case(tmp_path, v)
+    env = {"ANCHOR_RPC_URLS": f"{dead_url()}, {dead_url()}"}
+    result = runner.invoke(cli, ["verify", "--proof", str(proof), "--json"], env=env)
+    assert result.exit_code == 2
+    assert json.loads(result.output)["verdict"] == "indeterminate"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give the proof with --proof"),
+        (["--proof", "missing.json"], "cannot read the proof missing.json: no such file"),
+        (["missing.pdf", "--proof", "{proof}"], "cannot read the document missing.pdf"),
+        (["--proof", "{proof}"], "give a node of the chain with --rpc"),
+        (["--proof", "{proof}", "--rpc", "ftp://x"], "must start with http://"),
+        (["--proof", "{proof}", "--rpc", "http://x", "--digest", "12"], "64 hex digits"),
+        (["--proof", "{bad}", "--rpc", "http://x"], "field salt is malformed"),
+        (["--proof", "{v2}", "--rpc", "http://x"], "version 2 is not supported"),
+        (["--proof", "v1.AAAA", "--rpc", "http://x"], "not a compact proof"),
+        (["--proof", "https://x/verify", "--rpc", "http://x"], "no #v1"),
+    ],
+)
+def test_cli_unusable_input_exits_64(tmp_path: Path, args: list[str], message: str) -> None:
+    v = load("valid.json")[0]
+    _, proof = write_case(tmp_path, v)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**json.loads(proof.read_text()), "salt": "0x12"}))
+    v2 = tmp_path / "v2.json"
+    v2.write_text(json.dumps({**json.loads(proof.read_text()), "version": 2}))
+    paths = {"{proof}": str(proof), "{bad}": str(bad), "{v2}": str(v2)}
+    result = run(*[paths.get(a, a) for a in args])
+    assert result.exit_code == 64, result.output
+    assert message.lower() in result.output.lower()
+    assert result.output.startswith("error: ")
+
+
+def test_load_proof_accepts_every_form(tmp_path: Path) -> None:
+    bundle = bundle_of(load("valid.json")[5])
+    url = verification_url(bundle, "https://verify.anchor.example.lu/verify")
+    saved = tmp_path / "qr.txt"
+    saved.write_text(url + "\n")
+    assert load_proof(url) == bundle
+    assert load_proof(to_text(bundle)) == bundle
+    assert load_proof(str(saved)) == bundle

@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from conftest import Accounts, send
+from typer.testing import CliRunner
 from web3 import Web3
 
+from anchor.cli.verify import verify_command
+from anchor.compact import verification_url
 from anchor.devchain import Anvil
 from anchor.proof import ProofBundle
 from anchor.registry import Registry
-from anchor.verify import Outcome, verify_bundle
+from anchor.verify import Outcome, format_time, verify_bundle
 
 pytestmark = pytest.mark.chain
 
@@ -270,3 +274,29 @@ def test_node_behind_the_anchoring_block_is_passed_over(
     bundle = bundle_for(VALID[3], anchored, registry, accounts, blockNumber=10**9)
     verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INDETERMINATE
+
+
+def test_cli_valid_sentence_and_url_form(
+    tmp_path: Path,
+    anvil: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+) -> None:
+    v = VALID[3]
+    bundle = bundle_for(v, anchored, registry, accounts)
+    doc = tmp_path / "permit.txt"
+    doc.write_bytes(v["document"].encode())
+    cli = typer.Typer()
+    cli.command("verify")(verify_command)
+    cli.command("noop")(lambda: None)
+    url = verification_url(bundle, "https://verify.anchor.example.lu/verify")
+    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, "--rpc", anvil.url])
+    assert result.exit_code == 0, result.output
+    when = format_time(anchored[v["batch"]].anchored_at)
+    assert result.output == (
+        f"VALID — issued by Commune de Contern on {when}; the document matches; not revoked.\n"
+    )
+    doc.write_bytes(b"altered")
+    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, "--rpc", anvil.url])
+    assert result.exit_code == 1

@@ -1,0 +1,190 @@
+"""``anchor verify``: check a document and its proof against the registry, for anyone.
+
+The root CLI registers `verify_command` as ``app.command("verify")(verify_command)``. Output is a
+few plain sentences for a citizen, or JSON with ``--json``; the exit status says the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from anchor.compact import from_text, parse_verification_url
+from anchor.errors import ProofError
+from anchor.proof import ProofBundle, parse_bundle
+from anchor.verify import Check, Outcome, Verdict, format_time, verify_bundle
+
+#: Exit statuses; documented in the command's help and in docs/proof-format.md.
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_INDETERMINATE = 2
+EXIT_USAGE = 64  # EX_USAGE: the input could not be read, so there is no verdict at all
+
+_EXIT = {
+    Outcome.VALID: EXIT_VALID,
+    Outcome.INVALID: EXIT_INVALID,
+    Outcome.INDETERMINATE: EXIT_INDETERMINATE,
+}
+_COMPACT = re.compile(r"v\d+\.")
+
+
+class _UsageError(Exception):
+    """The command line or an input file is unusable; no verdict can be given."""
+
+
+def verify_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="The document to check (any file: PDF, image...).", show_default=False),
+    ] = None,
+    proof: Annotated[
+        str | None,
+        typer.Option(
+            "--proof",
+            "-p",
+            help="The proof: a bundle JSON file, a compact proof (v1.…) or a verification URL.",
+            show_default=False,
+        ),
+    ] = None,
+    digest: Annotated[
+        str | None,
+        typer.Option(help="SHA-256 of the document (64 hex digits), instead of the file."),
+    ] = None,
+    rpc: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rpc",
+            help="JSON-RPC URL of a node of the chain; repeat to give fallbacks, tried in turn. "
+            "Default: ANCHOR_RPC_URLS (comma separated).",
+            show_default=False,
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each node call.")] = 10.0,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the verdict and every check as JSON.")
+    ] = False,
+) -> None:
+    """Check that a document is authentic, unaltered, issued by an authorised body, not revoked.
+
+    Example: anchor verify permit.pdf --proof permit.proof.json --rpc https://rpc.example.lu
+
+    Exit status 0: valid. 1: invalid, do not rely on the document.
+
+    Exit status 2: indeterminate, no node of the chain could be read (not a sign of forgery).
+
+    Exit status 64: unusable input (missing file, malformed proof or digest, no RPC URL).
+
+    A malformed command line is refused by the option parser, with status 2 and a usage message.
+    """
+    try:
+        bundle = load_proof(proof)
+        if file is not None and not file.is_file():
+            raise _UsageError(f"cannot read the document {file}: no such file")
+        urls = rpc_urls(rpc)
+        verdict = verify_bundle(
+            bundle, document=file, digest=digest, rpc_urls=urls, timeout=timeout
+        )
+    except (_UsageError, ProofError) as e:
+        _report_usage(str(e), json_output)
+        raise typer.Exit(EXIT_USAGE) from e
+    except OSError as e:
+        _report_usage(f"cannot read the document {file}: {e.strerror or e}", json_output)
+        raise typer.Exit(EXIT_USAGE) from e
+    if json_output:
+        typer.echo(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(describe(verdict))
+    raise typer.Exit(_EXIT[verdict.outcome])
+
+
+def load_proof(proof: str | None) -> ProofBundle:
+    """Read the proof from a verification URL, a compact text, or a file holding either or JSON."""
+    if not proof:
+        raise _UsageError(
+            "give the proof with --proof: a bundle file, a compact proof or a verification URL"
+        )
+    text = proof.strip()
+    if not (text.startswith(("http://", "https://")) or _COMPACT.match(text)):
+        path = Path(proof)
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError as e:
+            raise _UsageError(f"cannot read the proof {proof}: no such file") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise _UsageError(f"cannot read the proof {proof}: {e}") from e
+    if text.startswith("{"):
+        return parse_bundle(text)
+    if text.startswith(("http://", "https://")):
+        return parse_verification_url(text)
+    return from_text(text)
+
+
+def rpc_urls(given: list[str] | None) -> list[str]:
+    """The RPC URLs from ``--rpc``, else from ``ANCHOR_RPC_URLS``; refuse none at all."""
+    urls = [u.strip() for u in given or [] if u.strip()]
+    if not urls:
+        urls = [u.strip() for u in os.environ.get("ANCHOR_RPC_URLS", "").split(",") if u.strip()]
+    if not urls:
+        raise _UsageError("give a node of the chain with --rpc URL, or set ANCHOR_RPC_URLS")
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise _UsageError(f"the RPC URL {url!r} must start with http:// or https://")
+    return urls
+
+
+def describe(verdict: Verdict) -> str:
+    """Plain sentences for a citizen: the verdict first, then one line per failed check."""
+    lines = [_headline(verdict)]
+    if verdict.outcome is Outcome.INVALID:
+        lines += [
+            f"  - {_sentence(c.reason)}" for c in verdict.checks if c.required and c.ok is False
+        ]
+    elif verdict.outcome is Outcome.INDETERMINATE:
+        lines += [
+            f"  - {_sentence(c.reason)} ({c.actual})" if c.actual else f"  - {_sentence(c.reason)}"
+            for c in verdict.checks
+            if c.required and c.ok is None
+        ]
+    lines += [
+        f"  note: {_sentence(c.reason)}" for c in verdict.checks if not c.required and c.ok is False
+    ]
+    return "\n".join(lines)
+
+
+def _headline(verdict: Verdict) -> str:
+    if verdict.outcome is Outcome.INDETERMINATE:
+        return (
+            "INDETERMINATE — the registry could not be read, so the document could not be "
+            "checked. This is not a sign of forgery; try again later or with another node."
+        )
+    if verdict.outcome is Outcome.INVALID:
+        return "INVALID — do not rely on this document."
+    issuer = verdict.issuer_name or verdict.issuer or "an unnamed issuer"
+    when = f" on {format_time(verdict.anchored_at)}" if verdict.anchored_at else ""
+    document = _document_check(verdict)
+    if document is None or document.ok is None:
+        matched = "no document was given, so only the proof was checked"
+    else:
+        matched = "the document matches"
+    return f"VALID — issued by {issuer}{when}; {matched}; not revoked."
+
+
+def _document_check(verdict: Verdict) -> Check | None:
+    return verdict.check("document") or verdict.check("digest")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+def _report_usage(message: str, json_output: bool) -> None:
+    if json_output:
+        typer.echo(json.dumps({"verdict": None, "error": message}, ensure_ascii=False))
+    else:
+        typer.echo(f"error: {_sentence(message)}", err=True)
