@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -107,20 +108,7 @@ def _submit_in(
             )
         except IntegrityError as e:
             raise _KeyRaceError() from e
-    pending = ReceiptState.PENDING.value
-    rows = [
-        {
-            "id": rid,
-            "integrator_id": integrator_id,
-            "digest": d.bytes,
-            "idempotency_key": key,
-            "state": pending,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for rid, d in zip(ids, parsed, strict=True)
-    ]
-    session.execute(m.RECEIPTS.insert(), rows)
+    _insert_receipts(session, ids, parsed, integrator_id, key, now)
     return [
         Receipt(
             id=rid,
@@ -139,6 +127,39 @@ def _submit_in(
         )
         for rid, d in zip(ids, parsed, strict=True)
     ]
+
+
+_COLUMNS = ("id", "integrator_id", "digest", "idempotency_key", "state", "created_at", "updated_at")
+_INSERT_SQL = {
+    mark: f"INSERT INTO receipts ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * 7)})"  # noqa: S608
+    for mark in ("?", "%s")
+}
+"""The bulk insert, per driver placeholder style (constant names; every value is bound)."""
+
+
+def _insert_receipts(
+    session: Session,
+    ids: list[str],
+    parsed: list[Digest],
+    integrator_id: int,
+    key: str | None,
+    now: datetime,
+) -> None:
+    """Insert pending receipts with ONE driver ``executemany``, in the session's transaction.
+
+    The fast path: the timestamp goes through the column type's bind processing once, not once
+    per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
+    """
+    dialect = session.get_bind().dialect
+    to_db = m.RECEIPTS.c.created_at.type.bind_processor(dialect)
+    stamp = to_db(now) if to_db is not None else now
+    sql = _INSERT_SQL["?" if dialect.paramstyle == "qmark" else "%s"]
+    pending = ReceiptState.PENDING.value
+    rows = [
+        (rid, integrator_id, d.bytes, key, pending, stamp, stamp)
+        for rid, d in zip(ids, parsed, strict=True)
+    ]
+    session.connection().exec_driver_sql(sql, rows)
 
 
 def _replay(

@@ -61,11 +61,9 @@ class Digest:
         if len(body) != 2 * DIGEST_SIZE:
             raise InvalidDigestError(f"expected 64 hex characters, got {len(body)}")
         lower = body.lower()
-        for position, char in enumerate(lower):
-            if char not in _HEX_DIGITS:
-                raise InvalidDigestError(
-                    f"non-hex character {body[position]!r} at position {position}"
-                )
+        if not _HEX_DIGITS.issuperset(lower):
+            position = next(i for i, char in enumerate(lower) if char not in _HEX_DIGITS)
+            raise InvalidDigestError(f"non-hex character {body[position]!r} at position {position}")
         return cls(bytes.fromhex(lower))
 
     @property
