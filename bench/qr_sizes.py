@@ -1,12 +1,15 @@
 """QR code sizes of verification URLs, for proofs from batches of 1,000 to 1,000,000 leaves.
 
-Prints, for each proof length, the compact payload size, the URL length and the QR version
-needed at error correction M in byte mode, and the module size when the symbol is printed
-6 cm wide. Run: ``.venv/bin/python bench/qr_sizes.py``.
+Prints, for each proof length, with and without the optional issuer name: the compact payload
+size, the URL length, the QR version needed at error correction M in byte mode (the published
+form: base64url), and the module size when the symbol is printed 6 cm wide. The last column,
+for comparison only, is the version an upper-case base32 URL would need in alphanumeric mode.
+Run: ``.venv/bin/python bench/qr_sizes.py``.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import qrcode
@@ -55,12 +58,26 @@ def qr_version(text: str) -> int:
     return int(qr.version)
 
 
+def alphanumeric_version(bundle: ProofBundle) -> int:
+    """For comparison only: an upper-case URL with a base32 payload, QR alphanumeric mode.
+
+    ``#`` is not in the QR alphanumeric set, so the encoder mixes a byte-mode segment for the
+    URL head with an alphanumeric segment for the payload.
+    """
+    payload = base64.b32encode(encode_compact(bundle)).decode("ascii").rstrip("=")
+    url = BASE_URL.upper() + "#V1." + payload
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(url, optimize=20)
+    qr.make(fit=True)
+    return int(qr.version)
+
+
 def main() -> None:
     print(f"base URL: {BASE_URL}; QR error correction M, byte mode")
     print(f"module size: symbol (quiet zone excluded) printed {PRINT_WIDTH_MM:.0f} mm wide")
     print(
         f"{'leaves':>9} {'proof':>5} {'name':>4} {'bytes':>5} {'URL':>5} {'QR v':>4}"
-        f" {'modules':>7} {'mm/module':>9}"
+        f" {'modules':>7} {'mm/module':>9} {'b32 alnum v':>11}"
     )
     for leaves, length in CASES:
         for name in ("Commune de Contern", None):
@@ -72,6 +89,7 @@ def main() -> None:
             print(
                 f"{leaves:>9,} {length:>5} {'yes' if name else 'no':>4} {size:>5}"
                 f" {len(url):>5} {version:>4} {modules:>7} {PRINT_WIDTH_MM / modules:>9.2f}"
+                f" {alphanumeric_version(bundle):>11}"
             )
 
 
