@@ -143,9 +143,9 @@ class Registry:
         by, at, reason = self._call("rootRevocation", root)
         return Revocation(Web3.to_checksum_address(by), at, reason)
 
-    def document_revocation(self, leaf: bytes) -> Revocation:
-        """Return the revocation of one document (leaf)."""
-        by, at, reason = self._call("documentRevocation", leaf)
+    def document_revocation(self, root: bytes, leaf: bytes) -> Revocation:
+        """Return the revocation of one document (a leaf under a root)."""
+        by, at, reason = self._call("documentRevocation", root, leaf)
         return Revocation(Web3.to_checksum_address(by), at, reason)
 
     def issuer_name(self, issuer: str) -> str:

@@ -12,7 +12,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  * as in OpenZeppelin's StandardMerkleTree, so no document or bare document hash is ever stored.
  * @dev Roles: `DEFAULT_ADMIN_ROLE` grants and revokes roles, names issuers and pauses;
  * `ISSUER_ROLE` anchors roots; `REVOKER_ROLE` revokes any document or root. The issuer that
- * anchored a root may also revoke that root or its documents. Every grant and revocation of
+ * anchored a root may also revoke that root or its documents while it holds `ISSUER_ROLE`. Every grant and revocation of
  * `ISSUER_ROLE` is recorded as a term, so that anchors made while an issuer was authorised can be
  * told apart after its role is revoked. Reads never pause.
  */
@@ -61,7 +61,9 @@ contract AnchorRegistry is AccessControl, Pausable {
 
     mapping(bytes32 root => Anchor) private _anchors;
     mapping(bytes32 root => Revocation) private _rootRevocations;
-    mapping(bytes32 leaf => Revocation) private _leafRevocations;
+    /// @dev Keyed by root then leaf: a leaf revoked under one root says nothing of another root,
+    /// so an issuer cannot revoke another issuer's document by anchoring its leaf as a root.
+    mapping(bytes32 root => mapping(bytes32 leaf => Revocation)) private _documentRevocations;
     mapping(address issuer => string) private _issuerNames;
     mapping(address issuer => Term[]) private _issuerTerms;
 
@@ -152,7 +154,8 @@ contract AnchorRegistry is AccessControl, Pausable {
 
     /**
      * @notice Revokes one document, identified by its leaf and proven to belong to the root.
-     * @dev Callable by a revoker or by the issuer that anchored the root. Permanent.
+     * @dev Callable by a revoker or by the issuer that anchored the root. Permanent. The
+     * revocation is recorded under this root only.
      * @param root The anchored root.
      * @param proof The Merkle proof of the leaf.
      * @param leaf The leaf of the document.
@@ -164,8 +167,8 @@ contract AnchorRegistry is AccessControl, Pausable {
     {
         _checkRevoker(root);
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert RegistryLeafNotInRoot(root, leaf);
-        if (_leafRevocations[leaf].revokedAt != 0) revert RegistryLeafAlreadyRevoked(leaf);
-        _leafRevocations[leaf] =
+        if (_documentRevocations[root][leaf].revokedAt != 0) revert RegistryLeafAlreadyRevoked(leaf);
+        _documentRevocations[root][leaf] =
             Revocation({revokedBy: msg.sender, revokedAt: uint64(block.timestamp), reason: reason});
         emit DocumentRevoked(root, leaf, msg.sender, reason);
     }
@@ -231,7 +234,7 @@ contract AnchorRegistry is AccessControl, Pausable {
      */
     function status(bytes32 root, bytes32[] calldata proof, bytes32 leaf) external view returns (Status memory s) {
         Anchor memory a = _anchors[root];
-        Revocation memory lr = _leafRevocations[leaf];
+        Revocation memory lr = _documentRevocations[root][leaf];
         Revocation memory rr = _rootRevocations[root];
         s.included = MerkleProof.verifyCalldata(proof, root, leaf);
         s.anchoredAt = a.anchoredAt;
@@ -254,11 +257,13 @@ contract AnchorRegistry is AccessControl, Pausable {
     }
 
     /**
-     * @notice Returns the revocation record of a document (leaf); all zero if it is not revoked.
+     * @notice Returns the revocation record of a document (a leaf under a root); all zero if it
+     * is not revoked.
+     * @param root The root the leaf belongs to.
      * @param leaf The leaf.
      */
-    function documentRevocation(bytes32 leaf) external view returns (Revocation memory) {
-        return _leafRevocations[leaf];
+    function documentRevocation(bytes32 root, bytes32 leaf) external view returns (Revocation memory) {
+        return _documentRevocations[root][leaf];
     }
 
     /**
@@ -315,11 +320,14 @@ contract AnchorRegistry is AccessControl, Pausable {
         }
     }
 
-    /// @dev Reverts unless the caller is a revoker or the issuer that anchored an anchored root.
+    /// @dev Reverts unless the caller is a revoker, or the issuer that anchored the root and
+    /// still holds `ISSUER_ROLE` (a key whose role was withdrawn, perhaps because it leaked,
+    /// cannot revoke what it anchored; a revoker can).
     function _checkRevoker(bytes32 root) private view {
         Anchor storage a = _anchors[root];
         if (a.anchoredAt == 0) revert RegistryRootNotAnchored(root);
-        if (a.issuer != msg.sender && !hasRole(REVOKER_ROLE, msg.sender)) {
+        if (hasRole(REVOKER_ROLE, msg.sender)) return;
+        if (a.issuer != msg.sender || !hasRole(ISSUER_ROLE, msg.sender)) {
             revert RegistryUnauthorizedRevoker(msg.sender, root);
         }
     }

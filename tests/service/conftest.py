@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import send
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -24,7 +25,6 @@ from anchor.metrics import Metrics
 from anchor.registry import ISSUER_ROLE, Registry, deploy_registry
 from anchor.store import Store, open_store
 from anchor.submitter import Submitter, SubmitterConfig
-from conftest import send
 
 
 @dataclass
@@ -79,15 +79,15 @@ class Env:
         return answer.get("result")
 
 
-def make_env(tmp_path: Path, node: Anvil) -> Env:
-    """Deploy a registry on ``node`` with an issuer, and open a fresh SQLite store."""
+def make_env(tmp_path: Path, node: Anvil, store_url: str | None = None) -> Env:
+    """Deploy a registry on ``node`` with an issuer; open a fresh store (SQLite by default)."""
     w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
     admin = Account.from_key(dev_key(0))
     issuer = Account.from_key(dev_key(1))
     address, _ = deploy_registry(w3, admin)
     registry = Registry(w3, address)
     send(w3, admin, registry.contract.functions.grantRole(ISSUER_ROLE, issuer.address))
-    store = open_store(f"sqlite:///{tmp_path / 'anchor.db'}", migrate=True)
+    store = open_store(store_url or f"sqlite:///{tmp_path / 'anchor.db'}", migrate=True)
     integrator = store.create_integrator("Commune de Contern").id
     return Env(node, w3, registry, admin, issuer, store, integrator, Metrics())
 

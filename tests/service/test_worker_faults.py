@@ -1,0 +1,205 @@
+"""Fault injection with real `anchor worker` processes on a real anvil, SQLite and PostgreSQL.
+
+* SIGKILL at random points, many cycles, while digests keep arriving: every acknowledged
+  receipt ends anchored with a proof that verifies on chain, and no root is anchored twice.
+* Two workers on one PostgreSQL: one writer at a time, nonces strictly increasing, nothing
+  anchored twice.
+
+The CI size is bounded (a few kill cycles); ``-m slow`` runs the long version.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from anchor.devchain import Anvil, dev_key
+from anchor.intake import submit
+from anchor.keystore import create_keystore
+from anchor.types import BatchState, ReceiptState
+from service.conftest import Env, make_env
+from tests.pgutil import fresh_schema
+
+pytestmark = pytest.mark.chain
+
+ANCHOR = str(Path(sys.executable).parent / "anchor")
+PASSWORD = "kill-test-password"
+
+
+@contextmanager
+def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh store URL on the backend."""
+    if backend == "postgres":
+        with fresh_schema() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'anchor.db'}"
+
+
+def worker_env(env: Env, url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a worker process for this test's chain and store."""
+    keystore = tmp_path / "signer.json"
+    if not keystore.exists():
+        create_keystore(keystore, PASSWORD, dev_key(1))
+    return {
+        **os.environ,
+        "ANCHOR_RPC_URLS": env.node.url,
+        "ANCHOR_CHAIN_ID": "31337",
+        "ANCHOR_REGISTRY_ADDRESS": env.registry.address,
+        "ANCHOR_KEYSTORE_PATH": str(keystore),
+        "ANCHOR_KEYSTORE_PASSWORD": PASSWORD,
+        "ANCHOR_DATABASE_URL": url,
+        "ANCHOR_DATA_DIR": str(tmp_path),
+        "ANCHOR_CONFIRMATIONS": "1",
+        "ANCHOR_MAX_BATCH_SIZE": "400",
+        "ANCHOR_MAX_BATCH_AGE": "0.3",
+        "ANCHOR_POLL_INTERVAL": "0.1",
+    }
+
+
+def start_worker(env_vars: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `anchor worker` with its logs appended to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [ANCHOR, "worker", "--plain-logs"], env=env_vars, stdout=out, stderr=out
+        )
+
+
+class Feeder:
+    """Submits a few digests every few milliseconds from a thread; remembers what was acked."""
+
+    def __init__(self, env: Env, seed: int) -> None:
+        self.env = env
+        self.rng = random.Random(seed)
+        self.acked: list[str] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.05):
+            count = self.rng.randint(1, 4)
+            digests = [self.rng.randbytes(32).hex() for _ in range(count)]
+            self.acked += [r.id for r in submit(self.env.store, digests, self.env.integrator)]
+
+    def __enter__(self) -> Feeder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def wait_all_anchored(env: Env, ids: list[str], timeout: float) -> None:
+    """Wait until every receipt is anchored, or fail listing the first stragglers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [env.store.get_receipt(i).state for i in ids]  # type: ignore[union-attr]
+        if all(s == ReceiptState.ANCHORED for s in states):
+            return
+        time.sleep(0.3)
+    late = [i for i, s in zip(ids, states, strict=True) if s != ReceiptState.ANCHORED]
+    raise AssertionError(f"{len(late)} receipts not anchored, e.g. {late[:3]}: {states[:3]}")
+
+
+def assert_everything_anchored_once(env: Env, ids: list[str]) -> None:
+    """Every acked receipt anchored with a proof the chain accepts; one event per root."""
+    verify = env.registry.contract.functions.verify
+    batches: dict[int, bytes] = {}
+    for receipt_id in ids:
+        receipt = env.store.get_receipt(receipt_id)
+        assert receipt is not None and receipt.batch_id is not None and receipt.leaf is not None
+        if receipt.batch_id not in batches:
+            batch = env.store.get_batch(receipt.batch_id)
+            assert batch is not None and batch.state == BatchState.ANCHORED
+            batches[receipt.batch_id] = batch.root
+        assert verify(batches[receipt.batch_id], list(receipt.proof), receipt.leaf).call()
+    events = env.registry.contract.events.RootAnchored().get_logs(from_block=0)
+    roots = [bytes(e["args"]["root"]) for e in events]
+    assert len(roots) == len(set(roots)), "a root was anchored twice"
+    assert set(batches.values()) <= set(roots)
+    assert env.store.batches_in_state(BatchState.FAILED) == []
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_sigkill_cycles_lose_nothing(backend: str, tmp_path: Path) -> None:
+    run_kill_test(backend, tmp_path, cycles=4, seed=int(os.environ.get("ANCHOR_KILL_SEED", "7")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_sigkill_cycles_lose_nothing_long(backend: str, tmp_path: Path) -> None:
+    run_kill_test(backend, tmp_path, cycles=30, seed=random.randrange(1 << 30))
+
+
+def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
+    """Kill workers ``cycles`` times while digests arrive; then check nothing was lost."""
+    print(f"kill test: backend={backend} cycles={cycles} seed={seed}")
+    rng = random.Random(seed)
+    log = tmp_path / "worker.log"
+    with store_url(backend, tmp_path) as url, Anvil(block_time=1) as node:
+        env = make_env(tmp_path, node, url)
+        env_vars = worker_env(env, url, tmp_path)
+        with Feeder(env, seed) as feeder:
+            for _ in range(cycles):
+                worker = start_worker(env_vars, log)
+                time.sleep(rng.uniform(0.5, 4.0))
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+        assert feeder.acked, "the feeder acknowledged nothing"
+        worker = start_worker(env_vars, log)
+        try:
+            wait_all_anchored(env, feeder.acked, timeout=90)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+        assert_everything_anchored_once(env, feeder.acked)
+        env.store.close()
+
+
+@pytest.mark.postgres
+def test_two_workers_on_one_postgres(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    with fresh_schema() as url, Anvil(block_time=1) as node:
+        env = make_env(tmp_path, node, url)
+        env_vars = worker_env(env, url, tmp_path)
+        with Feeder(env, 11) as feeder:
+            first = start_worker(env_vars, log)
+            second = start_worker(env_vars, log)
+            time.sleep(6)
+            # Only one holds the writer lock; the other waits. Kill whichever signs now.
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            time.sleep(4)
+        try:
+            wait_all_anchored(env, feeder.acked, timeout=90)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+        assert_everything_anchored_once(env, feeder.acked)
+        text = log.read_text()
+        assert "another worker holds the writer lock" in text
+        txs = [
+            env.w3.eth.get_transaction(e["transactionHash"])
+            for e in env.registry.contract.events.RootAnchored().get_logs(from_block=0)
+        ]
+        nonces = [
+            tx["nonce"]
+            for tx in sorted(txs, key=lambda t: (t["blockNumber"], t["transactionIndex"]))
+        ]
+        assert nonces == sorted(set(nonces)), f"nonces not strictly increasing: {nonces}"
+        env.store.close()
