@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from anchor.hashing import HASH_SIZE
@@ -28,7 +28,7 @@ from anchor.store import models as m
 from anchor.store.records import pack_proof
 from anchor.types import BatchState, ReceiptState
 
-__all__ = ["close_batches", "close_one_batch"]
+__all__ = ["close_batches", "close_one_batch", "pending_query"]
 
 SALT_SIZE = HASH_SIZE
 
@@ -69,16 +69,21 @@ def close_one_batch(
         return _freeze(session, pending)
 
 
-def _lock_pending(session: Session, limit: int) -> list[_Pending]:
-    """The oldest pending receipts, locked against other batchers (skipped if they hold them)."""
-    query = (
+def pending_query(limit: int) -> Select[str, bytes | None, datetime]:
+    """The oldest pending receipts, ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite ignores it)."""
+    return (
         select(m.Receipt.id, m.Receipt.digest, m.Receipt.created_at)
         .where(m.Receipt.state == ReceiptState.PENDING.value)
         .order_by(m.Receipt.created_at, m.Receipt.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [_Pending(r.id, bytes(r.digest), r.created_at) for r in session.execute(query)]
+
+
+def _lock_pending(session: Session, limit: int) -> list[_Pending]:
+    """Lock up to ``limit`` oldest pending receipts; rows another batcher holds are skipped."""
+    rows = session.execute(pending_query(limit))
+    return [_Pending(r.id, bytes(r.digest), r.created_at) for r in rows]
 
 
 def _freeze(session: Session, pending: Sequence[_Pending]) -> int:

@@ -87,7 +87,8 @@ class SubmissionMixin(StoreBase):
 
         ``replaces`` names the outbox row this one supersedes with the same nonce (a fee bump):
         that row becomes ``replaced`` in the same transaction. StoreError if the signer already
-        has a live row with this nonce, or the batch is not frozen or submitted.
+        has a live row with this nonce, or the batch is not frozen or submitted. ``signer`` is
+        compared exactly: always pass the same (checksum) form of the address.
         """
         with self.transaction() as session:
             _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")

@@ -38,7 +38,7 @@ def test_malformed_digest_says_what_is_wrong(value: object, message: str) -> Non
 def test_digest_is_immutable() -> None:
     d = Digest.from_hex(HEX)
     with pytest.raises(AttributeError):
-        d._bytes = b"x"  # type: ignore[misc]
+        d._bytes = b"x"
 
 
 def test_states_are_the_stored_strings() -> None:
