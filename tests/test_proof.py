@@ -82,7 +82,7 @@ def test_issuer_name_is_optional_and_omitted_when_absent() -> None:
 def test_bundle_is_frozen() -> None:
     bundle = sample_bundle()
     with pytest.raises(Exception, match="frozen"):
-        bundle.root = bundle.leaf  # type: ignore[misc]
+        bundle.root = bundle.leaf
 
 
 def test_python_names_are_accepted() -> None:

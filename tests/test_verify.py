@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 import typer
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from anchor.cli.verify import load_proof, verify_command
 from anchor.compact import to_text, verification_url
