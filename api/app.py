@@ -1,0 +1,105 @@
+"""The FastAPI application, built explicitly by `create_app` (no import-time side effects).
+
+Run it with ``uvicorn --factory api.app:create_app``: settings come from the environment
+(``ANCHOR_*`` and ``ANCHOR_API_*``), the store from ``settings.resolved_database_url``
+(migrated beforehand by the operator), the chain is connected on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from anchor.settings import Settings, get_settings
+from anchor.store import Store, open_store
+from api.chain import ChainReader
+from api.config import ApiSettings
+from api.errors import install_error_handlers
+from api.limits import BodyLimit
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.ratelimit import TokenBucket
+from api.routes import health, page, receipts, roots, verify
+
+DESCRIPTION = """\
+Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
+each document's self-contained proof bundle and QR code. See docs/api.md for a walk-through.
+
+Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`; `admin` has
+both). Verification routes and the page are public.
+"""
+
+PUBLIC_CORS_PREFIX = "/v1/roots/"
+UPLOAD_PATH = "/v1/receipts/file"
+
+
+class PublicCors:
+    """CORS for public GETs under one path prefix only (the page may run on another origin)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        """Wrap ``app``; only paths under ``prefix`` get the CORS headers."""
+        self.app = app
+        self.prefix = prefix
+        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route the request through the CORS middleware when its path matches."""
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(self.prefix):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    api_settings: ApiSettings | None = None,
+) -> FastAPI:
+    """Build the application.
+
+    ``settings`` default to the environment's; ``store`` defaults to the one at
+    ``settings.resolved_database_url`` (closed on shutdown; a given store is left open).
+    """
+    settings = settings or get_settings()
+    api_settings = api_settings or ApiSettings()
+    owns_store = store is None
+    store = store or open_store(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            store.close()
+
+    app = FastAPI(
+        title="anchor",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.api_settings = api_settings
+    app.state.store = store
+    app.state.chain = ChainReader(settings)
+    app.state.limiter = TokenBucket(api_settings.rate_per_second, api_settings.rate_burst)
+    app.state.metrics = ApiMetrics()
+
+    install_error_handlers(app)
+    app.include_router(receipts.router)
+    app.include_router(verify.router)
+    app.include_router(roots.router)
+    app.include_router(health.router)
+    app.include_router(page.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(
+        BodyLimit,
+        default=api_settings.max_json_bytes,
+        per_path={UPLOAD_PATH: api_settings.max_upload_bytes},
+    )
+    app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIX)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,1 @@
+"""Thin route modules: each parses, calls `anchor`, and shapes the answer."""

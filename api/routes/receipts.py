@@ -1,0 +1,242 @@
+"""Receipts: submit digests or a file, read a receipt's status, proof and QR code."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from anchor import compact, intake, qr
+from anchor.errors import ChainError, StoreError
+from anchor.proof import ProofBundle
+from anchor.store import NotFoundError, Receipt
+from anchor.types import Digest, ReceiptState
+from api.deps import ChainDep, ReaderDep, SettingsDep, StoreDep, SubmitterDep
+from api.errors import (
+    AUTH_ERRORS,
+    ReceiptStateHTTPError,
+    error_responses,
+    receipt_state_responses,
+)
+from api.proofs import build_bundle
+from api.schemas import ReceiptDetail, ReceiptOut, ReceiptStateError, SubmitRequest, SubmitResponse
+from api.upload import OPENAPI_BODY, hash_upload
+
+router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=intake.MAX_KEY_LENGTH,
+        description="Retrying with the same key and digests returns the same receipts",
+        examples=["order-2026-0042"],
+    ),
+]
+ReceiptId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The receipt id returned at submission",
+        examples=["Qm9uam91ciBsZSBtb25kZQ"],
+    ),
+]
+_READ_ERRORS = error_responses(*AUTH_ERRORS, 404, 503) | receipt_state_responses(410)
+_QR_ERRORS = error_responses(*AUTH_ERRORS, 404, 503) | receipt_state_responses(409, 410)
+
+
+def _ok(media: str, example: str | None, description: str) -> dict[int | str, dict[str, Any]]:
+    content: dict[str, Any] = {} if example is None else {"example": example}
+    return {200: {"content": {media: content}, "description": description}}
+
+
+def _out(receipts: list[Receipt]) -> SubmitResponse:
+    return SubmitResponse(
+        receipts=[
+            ReceiptOut(id=r.id, digest=r.digest.hex if r.digest else None, status=r.state)
+            for r in receipts
+        ]
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmitResponse,
+    responses=error_responses(*AUTH_ERRORS, 409, 413, 503),
+    summary="Submit digests to anchor",
+)
+def submit_digests(
+    body: SubmitRequest,
+    store: StoreDep,
+    principal: SubmitterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmitResponse:
+    """Take 1 to 1,000 SHA-256 digests; they are stored durably before the 202 answer.
+
+    Each receipt is ``pending`` until the batcher puts it in a Merkle tree.
+    """
+    digests = [Digest.from_hex(d) for d in body.digests]
+    return _out(intake.submit(store, digests, principal.integrator_id, idempotency_key))
+
+
+@router.post(
+    "/file",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmitResponse,
+    responses=error_responses(*AUTH_ERRORS, 409, 413, 415, 503),
+    openapi_extra=OPENAPI_BODY,
+    summary="Submit a file to anchor (only its SHA-256 is kept)",
+)
+async def submit_file(
+    request: Request,
+    store: StoreDep,
+    principal: SubmitterDep,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmitResponse:
+    """Hash the ``file`` part of a multipart upload as it streams in, then take its digest.
+
+    Nothing of the file is kept; past the upload cap the answer is 413.
+    """
+    digest = await hash_upload(request)
+    receipts = await run_in_threadpool(
+        intake.submit, store, [digest], principal.integrator_id, idempotency_key
+    )
+    return _out(receipts)
+
+
+def _receipt(store: StoreDep, receipt_id: str, principal: ReaderDep) -> Receipt:
+    """The caller's receipt; 404 if unknown or another integrator's, 410 if erased."""
+    receipt = store.get_receipt(receipt_id, principal.integrator_id)
+    if receipt is None:
+        raise NotFoundError(f"no receipt {receipt_id!r}")
+    if receipt.is_erased:
+        raise ReceiptStateHTTPError(
+            status.HTTP_410_GONE,
+            ReceiptStateError(
+                detail=f"receipt {receipt_id!r} was erased on request: its digest, salt and "
+                "proof are deleted for good",
+                id=receipt.id,
+                status=receipt.state,
+                erased_at=receipt.erased_at,
+            ),
+        )
+    return receipt
+
+
+def _bundle(
+    receipt: Receipt, store: StoreDep, chain: ChainDep, settings: SettingsDep
+) -> ProofBundle | None:
+    """The proof bundle of an anchored receipt; None before."""
+    if receipt.state is not ReceiptState.ANCHORED or receipt.batch_id is None:
+        return None
+    batch = store.get_batch(receipt.batch_id)
+    if batch is None:
+        raise StoreError(f"receipt {receipt.id} names batch {receipt.batch_id}, which is missing")
+    facts = chain.anchor_facts(batch.root)
+    if facts is None:
+        raise ChainError("the registry does not show this batch's root yet; retry shortly")
+    return build_bundle(
+        receipt, batch, facts, chain_id=settings.chain_id, registry=chain.registry_address
+    )
+
+
+def _page_url(settings: SettingsDep) -> str:
+    return settings.public_base_url.rstrip("/") + "/verify"
+
+
+@router.get(
+    "/{receipt_id}",
+    response_model=ReceiptDetail,
+    responses=_READ_ERRORS,
+    summary="Read a receipt: status, and proof once anchored",
+)
+def read_receipt(
+    receipt_id: ReceiptId,
+    store: StoreDep,
+    chain: ChainDep,
+    settings: SettingsDep,
+    principal: ReaderDep,
+) -> ReceiptDetail:
+    """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
+    receipt = _receipt(store, receipt_id, principal)
+    bundle = _bundle(receipt, store, chain, settings)
+    root = None
+    if receipt.batch_id is not None:
+        batch = store.get_batch(receipt.batch_id)
+        root = "0x" + batch.root.hex() if batch else None
+    assert receipt.digest is not None
+    return ReceiptDetail(
+        id=receipt.id,
+        digest=receipt.digest.hex,
+        status=receipt.state,
+        created_at=receipt.created_at,
+        root=root,
+        proof=bundle,
+        verification_url=compact.verification_url(bundle, _page_url(settings)) if bundle else None,
+    )
+
+
+def _qr_data(
+    receipt_id: str,
+    store: StoreDep,
+    chain: ChainDep,
+    settings: SettingsDep,
+    principal: ReaderDep,
+) -> str:
+    receipt = _receipt(store, receipt_id, principal)
+    bundle = _bundle(receipt, store, chain, settings)
+    if bundle is None:
+        raise ReceiptStateHTTPError(
+            status.HTTP_409_CONFLICT,
+            ReceiptStateError(
+                detail=f"receipt {receipt_id!r} is {receipt.state.value}, not anchored yet: "
+                "its QR code exists once it is anchored",
+                id=receipt.id,
+                status=receipt.state,
+            ),
+        )
+    return compact.verification_url(bundle, _page_url(settings))
+
+
+@router.get(
+    "/{receipt_id}/qr.png",
+    response_class=Response,
+    response_model=None,
+    responses=_QR_ERRORS | _ok("image/png", None, "QR code (PNG)"),
+    summary="QR code of an anchored receipt (PNG)",
+)
+def qr_png(
+    receipt_id: ReceiptId,
+    store: StoreDep,
+    chain: ChainDep,
+    settings: SettingsDep,
+    principal: ReaderDep,
+) -> Response:
+    """A PNG QR code of the verification URL (error correction M); 409 before anchoring."""
+    url = _qr_data(receipt_id, store, chain, settings, principal)
+    return Response(qr.render_png(url), media_type="image/png")
+
+
+@router.get(
+    "/{receipt_id}/qr.svg",
+    response_class=Response,
+    response_model=None,
+    responses=_QR_ERRORS
+    | _ok("image/svg+xml", '<svg xmlns="http://www.w3.org/2000/svg"…', "QR (SVG)"),
+    summary="QR code of an anchored receipt (SVG)",
+)
+def qr_svg(
+    receipt_id: ReceiptId,
+    store: StoreDep,
+    chain: ChainDep,
+    settings: SettingsDep,
+    principal: ReaderDep,
+) -> Response:
+    """An SVG QR code of the verification URL (error correction M); 409 before anchoring."""
+    url = _qr_data(receipt_id, store, chain, settings, principal)
+    return Response(qr.render_svg(url), media_type="image/svg+xml")

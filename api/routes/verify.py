@@ -1,0 +1,46 @@
+"""Public verification of a proof bundle or a verification URL."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter
+
+from anchor import compact
+from anchor.proof import parse_bundle
+from anchor.verify import verify_bundle
+from api.deps import SettingsDep
+from api.errors import error_responses
+from api.schemas import CheckOut, VerdictOut, VerifyRequest
+
+router = APIRouter(prefix="/v1", tags=["verification"])
+
+
+@router.post(
+    "/verify",
+    response_model=VerdictOut,
+    responses=error_responses(413),
+    summary="Verify a proof bundle or a verification URL (public)",
+)
+def verify(body: VerifyRequest, settings: SettingsDep) -> VerdictOut:
+    """The verifier's verdict and every check it made.
+
+    ``valid``, ``invalid``, or ``indeterminate`` when the chain cannot be read now (an outage
+    is never reported as invalid). A malformed bundle or URL is 422, naming the field.
+    """
+    bundle = parse_bundle(body.bundle) if body.bundle is not None else None
+    if bundle is None:
+        assert body.url is not None
+        bundle = compact.parse_verification_url(body.url)
+    verdict = verify_bundle(
+        bundle, digest=body.digest, rpc_urls=settings.rpc_urls, timeout=settings.rpc_timeout
+    )
+    return VerdictOut(
+        verdict=verdict.outcome,
+        issuer_name=verdict.issuer_name,
+        issuer=verdict.issuer,
+        anchored_at=verdict.anchored_at,
+        anchored_at_text=verdict.to_dict()["anchoredAtText"],
+        chain_id=verdict.chain_id,
+        checks=[CheckOut(**asdict(c)) for c in verdict.checks],
+    )

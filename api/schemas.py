@@ -1,0 +1,311 @@
+"""Request and response bodies of the API, apart from the store's records.
+
+Requests reject unknown fields; responses use the camel-case names of the proof format
+(``anchoredAt``, ``issuerName``). Every model carries an example for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from anchor.proof import ProofBundle
+from anchor.types import Digest, InvalidDigestError, ReceiptState
+from anchor.verify import Outcome
+
+MAX_DIGESTS = 1000
+EXAMPLE_DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+EXAMPLE_ROOT = "0x1b4f0e9851971998e732078544c96b36c3d01cedf7caa332359d6f1d83567014"
+EXAMPLE_ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+EXAMPLE_REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
+EXAMPLE_ID = "Qm9uam91ciBsZSBtb25kZQ"
+
+
+def _digest(value: object) -> str:
+    """Normalise a digest to 64 lower-case hex characters; say what is wrong otherwise."""
+    try:
+        return Digest.from_hex(value).hex
+    except InvalidDigestError as e:
+        raise ValueError(e.problem) from None
+
+
+DigestHex = Annotated[
+    str,
+    BeforeValidator(_digest),
+    Field(
+        pattern=r"^(0[xX])?[0-9a-fA-F]{64}$",
+        description="SHA-256 of the document: 64 hex characters, optional 0x, any case",
+        examples=[EXAMPLE_DIGEST],
+    ),
+]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class SubmitRequest(_Request):
+    """Digests to anchor, 1 to 1,000 per request."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"digests": [EXAMPLE_DIGEST]}]},
+    )
+
+    digests: list[DigestHex] = Field(min_length=1, max_length=MAX_DIGESTS)
+
+
+class ReceiptOut(_Response):
+    """One receipt: its id, the digest it stands for, and where it stands."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={
+            "examples": [{"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}]
+        },
+    )
+
+    id: str
+    digest: str | None = Field(description="null once the receipt was erased")
+    status: ReceiptState
+
+
+class SubmitResponse(_Response):
+    """The receipts, in the order of the submitted digests."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"receipts": [{"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}]}
+            ]
+        },
+    )
+
+    receipts: list[ReceiptOut]
+
+
+class ReceiptDetail(_Response):
+    """A receipt's status and, once anchored, its proof bundle and verification URL."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": EXAMPLE_ID,
+                    "digest": EXAMPLE_DIGEST,
+                    "status": "batched",
+                    "createdAt": "2026-03-03T10:41:00Z",
+                    "root": EXAMPLE_ROOT,
+                    "proof": None,
+                    "verificationUrl": None,
+                }
+            ]
+        },
+    )
+
+    id: str
+    digest: str
+    status: ReceiptState
+    created_at: datetime
+    root: str | None = Field(default=None, description="Merkle root, once batched")
+    proof: ProofBundle | None = Field(default=None, description="Proof bundle v1, once anchored")
+    verification_url: str | None = Field(
+        default=None, description="URL of the public page that verifies this proof (the QR)"
+    )
+
+
+class ErrorOut(BaseModel):
+    """An error: one sentence saying what went wrong and what to do."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"detail": "the chain cannot be reached now"}]}
+    )
+
+    detail: str
+
+
+class ReceiptStateError(BaseModel):
+    """An error about a receipt in the wrong state (erased, or not anchored yet)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "receipt Qm9uam91ciBsZSBtb25kZQ is batched, not anchored yet",
+                    "id": EXAMPLE_ID,
+                    "status": "batched",
+                }
+            ]
+        },
+    )
+
+    detail: str
+    id: str
+    status: ReceiptState
+    erased_at: datetime | None = None
+
+
+class VerifyRequest(_Request):
+    """A proof to verify: the bundle as JSON, or the verification URL from a QR code."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {"url": "https://verify.example/verify#v1.oQGBf...", "digest": EXAMPLE_DIGEST}
+            ]
+        },
+    )
+
+    bundle: dict[str, Any] | None = Field(
+        default=None, description="Proof bundle v1 (see docs/proof-format.md)"
+    )
+    url: str | None = Field(
+        default=None, max_length=8192, description="Verification URL (…/verify#v1.…)"
+    )
+    digest: DigestHex | None = Field(
+        default=None, description="SHA-256 of the document, to check it is the one anchored"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VerifyRequest:
+        if (self.bundle is None) == (self.url is None):
+            raise ValueError("give exactly one of bundle and url")
+        return self
+
+
+class CheckOut(BaseModel):
+    """One check of the verifier: what was expected, what was found, and why."""
+
+    name: str
+    ok: bool | None
+    expected: str | None
+    actual: str | None
+    reason: str
+    required: bool
+
+
+class VerdictOut(_Response):
+    """The verdict: valid, invalid, or indeterminate when the chain could not be read."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "verdict": "valid",
+                    "issuerName": "Commune de Contern",
+                    "issuer": EXAMPLE_ADDRESS,
+                    "anchoredAt": 1772534460,
+                    "anchoredAtText": "3 March 2026 at 10:41 UTC",
+                    "chainId": 31337,
+                    "checks": [
+                        {
+                            "name": "root",
+                            "ok": True,
+                            "expected": EXAMPLE_ROOT,
+                            "actual": EXAMPLE_ROOT,
+                            "reason": "the proof folds the leaf into the root",
+                            "required": True,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    verdict: Outcome
+    issuer_name: str | None
+    issuer: str | None
+    anchored_at: int | None
+    anchored_at_text: str | None
+    chain_id: int | None
+    checks: list[CheckOut]
+
+
+class RevocationOut(_Response):
+    """A revocation recorded in the registry."""
+
+    revoked_at: int = Field(description="Unix time of the revocation")
+    reason: int = Field(description="Reason code set by the revoker")
+    revoked_by: str
+
+
+class RootOut(_Response):
+    """What the registry says of an anchored root."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "root": EXAMPLE_ROOT,
+                    "anchored": True,
+                    "issuer": EXAMPLE_ADDRESS,
+                    "issuerName": "Commune de Contern",
+                    "anchoredAt": 1772534460,
+                    "leafCount": 12,
+                    "issuerAuthorisedAtAnchor": True,
+                    "rootRevocation": None,
+                    "documentRevocation": None,
+                    "chainId": 31337,
+                    "registry": EXAMPLE_REGISTRY,
+                }
+            ]
+        },
+    )
+
+    root: str
+    anchored: Literal[True]
+    issuer: str
+    issuer_name: str | None
+    anchored_at: int
+    leaf_count: int
+    issuer_authorised_at_anchor: bool
+    root_revocation: RevocationOut | None
+    document_revocation: RevocationOut | None
+    chain_id: int
+    registry: str
+
+
+class HealthOut(BaseModel):
+    """The process is alive."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """Whether the store and the chain can be reached; each says ``ok`` or why not."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ready", "store": "ok", "chain": "ok"}]}
+    )
+
+    status: Literal["ready", "unavailable"]
+    store: str
+    chain: str
