@@ -29,6 +29,8 @@ _KEYED_LEAF = struct.Struct("32s4x")
 _KEYED_INDEX = struct.Struct(">32xI")
 VALUE_SIZE = 2 * HASH_SIZE
 MAX_LEAVES = 2**32 - 1
+CHUNK = 1 << 16
+"""Nodes handled per step when a whole level would need a list of objects."""
 
 
 def hash_values(values: bytes) -> list[bytes]:
@@ -47,11 +49,12 @@ def _big_endian_indices(n: int) -> bytes:
     return idx.tobytes()
 
 
-def sorted_leaf_region(values: bytes) -> tuple[bytes, array[int]]:
+def place_sorted_leaves(values: bytes) -> tuple[bytearray, array[int]]:
     """Hash and sort the leaves as OpenZeppelin does (stable sort by hash, ``sortLeaves: true``).
 
-    Returns the packed leaf region of the tree (index ``n - 1`` first, so in reverse sorted
-    order) and, for each leaf position ``p`` (tree index ``n - 1 + p``), the value index it holds.
+    Returns the tree (``2n - 1`` nodes, inner nodes still zero) with its leaf region written:
+    tree index ``n - 1`` holds the largest leaf, the last index the smallest. Also returns, for
+    each leaf position ``p`` (tree index ``n - 1 + p``), the value index whose leaf sits there.
     """
     n = len(values) // VALUE_SIZE
     k = _keccak
@@ -66,11 +69,23 @@ def sorted_leaf_region(values: bytes) -> tuple[bytes, array[int]]:
         )
     ]
     keyed.sort(reverse=True)  # keys are unique (they end with the index): reverse is exact
-    packed = b"".join(keyed)
-    del keyed
-    region = b"".join([leaf for (leaf,) in _KEYED_LEAF.iter_unpack(packed)])
-    order = array("I", [i for (i,) in _KEYED_INDEX.iter_unpack(packed)])
-    return region, order
+    # Pack the records chunk by chunk from the end, freeing the objects as they go, so that
+    # the list of n objects and the tree are never alive together (peak memory).
+    parts: list[bytes] = []
+    for start in reversed(range(0, n, CHUNK)):
+        parts.append(b"".join(keyed[start:]))
+        del keyed[start:]
+    parts.reverse()
+    tree = bytearray((2 * n - 1) * HASH_SIZE)
+    order = array("I")
+    at = (n - 1) * HASH_SIZE
+    for j, part in enumerate(parts):
+        parts[j] = b""
+        leaves = b"".join([leaf for (leaf,) in _KEYED_LEAF.iter_unpack(part)])
+        tree[at : at + len(leaves)] = leaves
+        at += len(leaves)
+        order.extend([i for (i,) in _KEYED_INDEX.iter_unpack(part)])
+    return tree, order
 
 
 def level_bounds(n: int) -> list[tuple[int, int]]:
@@ -93,17 +108,19 @@ def hash_children(children: bytes | memoryview) -> bytes:
     )
 
 
-def build_packed_tree(leaf_region: bytes) -> bytes:
-    """Return the whole packed tree array given its packed leaf region (tree index ``n - 1`` on)."""
-    n = len(leaf_region) // HASH_SIZE
-    tree = bytearray((n - 1) * HASH_SIZE)
-    tree += leaf_region
+def fill_inner_nodes(tree: bytearray) -> None:
+    """Compute in place every inner node of a packed tree whose leaf region is already set."""
+    n = (len(tree) // HASH_SIZE + 1) // 2
+    step = CHUNK * HASH_SIZE
     with memoryview(tree) as view:
         for lo, hi in level_bounds(n):
-            children = view[(2 * lo + 1) * HASH_SIZE : (2 * hi + 3) * HASH_SIZE]
-            view[lo * HASH_SIZE : (hi + 1) * HASH_SIZE] = hash_children(children)
-            children.release()
-    return bytes(tree)
+            # Children of [lo, hi] are [2lo + 1, 2hi + 2], a contiguous run; go in chunks.
+            start, end = lo * HASH_SIZE, (hi + 1) * HASH_SIZE
+            for at in range(start, end, step):
+                stop = min(at + step, end)
+                children = view[2 * at + HASH_SIZE : 2 * stop + HASH_SIZE]
+                view[at:stop] = hash_children(children)
+                children.release()
 
 
 def first_bad_node(tree: bytes) -> int | None:

@@ -16,7 +16,7 @@ BLOB_MAGIC = b"ANMT\x01"
 _BLOB_HEADER = struct.Struct(">5sI")
 
 
-def to_hex(node: bytes) -> str:
+def to_hex(node: bytes | bytearray) -> str:
     """Return ``node`` as the lowercase ``0x`` hex string OpenZeppelin writes."""
     return "0x" + node.hex()
 
@@ -63,7 +63,7 @@ def parse_dump(data: object) -> tuple[bytes, bytes, list[int]]:
     return packed_tree, b"".join(packed_values), tree_indices
 
 
-def make_dump(tree: bytes, values: bytes, tree_index: array[int]) -> dict[str, Any]:
+def make_dump(tree: bytes | bytearray, values: bytes, tree_index: array[int]) -> dict[str, Any]:
     """Return the ``standard-v1`` dump (JSON-able) of a packed tree and its packed values."""
     nodes = [to_hex(tree[i : i + HASH_SIZE]) for i in range(0, len(tree), HASH_SIZE)]
     entries = [
@@ -79,7 +79,7 @@ def make_dump(tree: bytes, values: bytes, tree_index: array[int]) -> dict[str, A
     return {"format": FORMAT, "leafEncoding": list(LEAF_ENCODING), "tree": nodes, "values": entries}
 
 
-def pack_blob(tree: bytes, values: bytes, order: array[int]) -> bytes:
+def pack_blob(tree: bytes | bytearray, values: bytes, order: array[int]) -> bytes:
     """Return the compact blob: header, packed tree, packed values, big-endian leaf order."""
     n = len(order)
     be = array("I", order)

@@ -23,7 +23,7 @@ BLOCK = 512
 
 
 def iter_packed_proofs(
-    tree: bytes, order: array[int], block: int = BLOCK
+    tree: bytes | bytearray, order: array[int], block: int = BLOCK
 ) -> Iterator[tuple[int, bytes]]:
     """Yield ``(value_index, packed_proof)`` for every leaf, in an unspecified but fixed order.
 
@@ -57,12 +57,12 @@ def iter_packed_proofs(
             stack.append((c0 + lo, c0 + hi - 1, proofs[lo:hi]))
 
 
-def proof_at(tree: bytes, tree_index: int) -> list[bytes]:
+def proof_at(tree: bytes | bytearray, tree_index: int) -> list[bytes]:
     """Return the proof of the node at ``tree_index`` (siblings from the node up to the root)."""
     proof = []
     i = tree_index
     while i > 0:
         sibling = i + 1 if i % 2 else i - 1
-        proof.append(tree[sibling * HASH_SIZE : (sibling + 1) * HASH_SIZE])
+        proof.append(bytes(tree[sibling * HASH_SIZE : (sibling + 1) * HASH_SIZE]))
         i = (i - 1) // 2
     return proof

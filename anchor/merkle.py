@@ -20,11 +20,11 @@ from anchor import _merkle_format as fmt
 from anchor._merkle_build import (
     MAX_LEAVES,
     VALUE_SIZE,
-    build_packed_tree,
+    fill_inner_nodes,
     first_bad_node,
     hash_values,
     invert,
-    sorted_leaf_region,
+    place_sorted_leaves,
 )
 from anchor._merkle_proofs import iter_packed_proofs, proof_at
 from anchor.errors import ProofError
@@ -50,8 +50,12 @@ class MerkleTree:
 
     __slots__ = ("_order", "_tree", "_tree_index", "_values")
 
-    def __init__(self, tree: bytes, values: bytes, order: array[int]) -> None:
-        """Wrap packed buffers that the caller has already checked; use the builders instead."""
+    def __init__(self, tree: bytes | bytearray, values: bytes, order: array[int]) -> None:
+        """Wrap packed buffers that the caller has already checked; use the builders instead.
+
+        ``tree`` may be the builder's own ``bytearray`` (no copy: peak memory); it is never
+        mutated nor handed out, every accessor returns ``bytes``.
+        """
         self._tree = tree
         self._values = values
         self._order = order
@@ -61,7 +65,7 @@ class MerkleTree:
     @property
     def root(self) -> bytes:
         """The 32-byte root (``tree[0]``), the value anchored on chain."""
-        return self._tree[:HASH_SIZE]
+        return bytes(self._tree[:HASH_SIZE])
 
     @property
     def leaf_count(self) -> int:
@@ -89,13 +93,13 @@ class MerkleTree:
     def leaf(self, value_index: int) -> bytes:
         """Return the leaf hash of the ``value_index``-th input pair."""
         t = self.tree_index(value_index)
-        return self._tree[t * HASH_SIZE : (t + 1) * HASH_SIZE]
+        return bytes(self._tree[t * HASH_SIZE : (t + 1) * HASH_SIZE])
 
     def node(self, tree_index: int) -> bytes:
         """Return the node at ``tree_index`` of the tree array (0 is the root)."""
         if not 0 <= tree_index < 2 * self.leaf_count - 1:
             raise IndexError(f"tree index {tree_index} out of range")
-        return self._tree[tree_index * HASH_SIZE : (tree_index + 1) * HASH_SIZE]
+        return bytes(self._tree[tree_index * HASH_SIZE : (tree_index + 1) * HASH_SIZE])
 
     # -- proofs -------------------------------------------------------------------------------
     def proof(self, value_index: int) -> list[bytes]:
@@ -145,7 +149,7 @@ class MerkleTree:
         return (self._tree, self._values, self._order) == (other._tree, other._values, other._order)
 
     def __hash__(self) -> int:
-        return hash(self._tree)
+        return hash(self.root)
 
     # -- internals ----------------------------------------------------------------------------
     def _check_index(self, value_index: int) -> int:
@@ -188,8 +192,9 @@ def build_tree_packed(values: bytes) -> MerkleTree:
         raise ProofError("packed values must be a non-empty multiple of 64 bytes")
     if len(values) // VALUE_SIZE > MAX_LEAVES:
         raise ProofError(f"a tree holds at most {MAX_LEAVES} values")
-    region, order = sorted_leaf_region(values)
-    return MerkleTree(build_packed_tree(region), values, order)
+    tree, order = place_sorted_leaves(values)
+    fill_inner_nodes(tree)
+    return MerkleTree(tree, values, order)
 
 
 def load_dump(data: object) -> MerkleTree:

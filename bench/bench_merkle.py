@@ -49,7 +49,7 @@ def _read_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
 
 def work_anchor(data: bytes, pairs_api: bool) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
-    from anchor.merkle import build_tree, build_tree_packed  # noqa: PLC0415 (child only)
+    from anchor.merkle import build_tree, build_tree_packed
 
     pairs = _read_pairs(data) if pairs_api else None
     if pairs is not None:
@@ -65,7 +65,7 @@ def work_anchor(data: bytes, pairs_api: bool) -> dict[str, Any]:
 
 
 def work_floor(data: bytes) -> dict[str, Any]:
-    import sha3  # noqa: PLC0415 (child only)
+    import sha3
 
     k = sha3.keccak_256
     n = len(data) // 64
@@ -80,7 +80,7 @@ def work_floor(data: bytes) -> dict[str, Any]:
 
 
 def work_merkle_zeppelin(data: bytes) -> dict[str, Any]:
-    from merkle_zeppelin.merkle import MerkleTree  # noqa: PLC0415 (child only)
+    from merkle_zeppelin.merkle import MerkleTree
 
     pairs = _read_pairs(data)
     del data
@@ -95,7 +95,7 @@ def work_merkle_zeppelin(data: bytes) -> dict[str, Any]:
 
 
 def work_pymerkle(data: bytes) -> dict[str, Any]:
-    from pymerkle import InmemoryTree  # noqa: PLC0415 (child only)
+    from pymerkle import InmemoryTree
 
     values = [data[o : o + 64] for o in range(0, len(data), 64)]
     del data

@@ -89,7 +89,7 @@ def test_edge_cases() -> None:
 
 def test_our_dumps_load_and_verify_in_openzeppelin() -> None:
     rng = random.Random(7)
-    trees = [build_tree(random_pairs(rng, n, dup_rate=0.1)) for n in (1, 2, 3, 10, 129, 1000)]
+    trees = [build_tree(random_pairs(rng, n, dup_rate=0.1)) for n in (1, 2, 3, 10, 129, 300)]
     results = run_oz([{"load": t.dump()} for t in trees])
     for tree, res in zip(trees, results, strict=True):
         assert res == {"ok": True, "root": "0x" + tree.root.hex(), "verified": True}
