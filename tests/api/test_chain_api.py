@@ -1,0 +1,160 @@
+"""Proofs, QR codes, roots and verification against a real registry on anvil."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from anchor import compact
+from anchor.batcher import close_batches
+from anchor.devchain import Anvil
+from anchor.registry import Registry
+from anchor.store import Store
+from tests.api.conftest import Keys, MakeClient
+from tests.conftest import Accounts, send
+
+pytestmark = pytest.mark.chain
+
+DIGESTS = ["11" * 32, "22" * 32, "33" * 32]
+BASE = "https://verify.example"
+ORIGIN = {"Origin": "https://elsewhere.example"}
+
+
+@pytest.fixture
+def chain_client(make_client: MakeClient, anvil: Anvil, registry: Registry) -> TestClient:
+    return make_client(
+        rpc_urls=[anvil.url], registry_address=registry.address, public_base_url=BASE
+    )
+
+
+def anchor_all(
+    client: TestClient, keys: Keys, store: Store, w3: Web3, accounts: Accounts, registry: Registry
+) -> tuple[list[str], bytes]:
+    """Submit DIGESTS, close their batch, anchor its root on chain, mark it anchored."""
+    r = client.post("/v1/receipts", json={"digests": DIGESTS}, headers=Keys.headers(keys.submit))
+    ids = [x["id"] for x in r.json()["receipts"]]
+    (batch_id,) = close_batches(store, max_batch_size=len(DIGESTS), max_batch_age=3600)
+    batch = store.get_batch(batch_id)
+    assert batch is not None
+    receipt = send(
+        w3, accounts.issuer, registry.contract.functions.anchor(batch.root, batch.leaf_count)
+    )
+    tx_hash = bytes(receipt["transactionHash"])  # type: ignore[arg-type]
+    store.mark_batch_submitted(batch_id, tx_hash)
+    store.mark_batch_anchored(
+        batch_id,
+        tx_hash,
+        int(receipt["blockNumber"]),  # type: ignore[call-overload]
+        bytes(receipt["blockHash"]),  # type: ignore[arg-type]
+    )
+    return ids, batch.root
+
+
+def test_proof_qr_roots_and_verify(
+    chain_client: TestClient,
+    keys: Keys,
+    store: Store,
+    w3: Web3,
+    accounts: Accounts,
+    registry: Registry,
+    tmp_path: Path,
+) -> None:
+    ids, root = anchor_all(chain_client, keys, store, w3, accounts, registry)
+    h = Keys.headers(keys.read)
+    r = chain_client.get(f"/v1/receipts/{ids[1]}", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "anchored"
+    bundle = body["proof"]
+    assert bundle["digest"] == "0x" + DIGESTS[1]
+    assert bundle["root"] == "0x" + root.hex()
+    assert bundle["issuer"] == accounts.issuer.address.lower()
+    assert bundle["issuerName"] == "Commune de Contern"
+    assert bundle["registry"] == registry.address.lower()
+    assert body["verificationUrl"].startswith(BASE + "/verify#v1.")
+
+    verdict = chain_client.post("/v1/verify", json={"bundle": bundle, "digest": DIGESTS[1]})
+    assert verdict.status_code == 200, verdict.text
+    assert verdict.json()["verdict"] == "valid"
+    by_url = chain_client.post("/v1/verify", json={"url": body["verificationUrl"]})
+    assert by_url.json()["verdict"] == "valid"
+    wrong = chain_client.post("/v1/verify", json={"bundle": bundle, "digest": DIGESTS[0]})
+    assert wrong.json()["verdict"] == "invalid"
+
+    png = chain_client.get(f"/v1/receipts/{ids[1]}/qr.png", headers=h)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    svg = chain_client.get(f"/v1/receipts/{ids[1]}/qr.svg", headers=h)
+    assert svg.status_code == 200 and svg.content.startswith(b"<svg")
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg (Debian zbar-tools) is not installed")
+    path = tmp_path / "qr.png"
+    path.write_bytes(png.content)
+    decoded = subprocess.run(
+        [zbarimg, "--raw", "-q", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert decoded == body["verificationUrl"]
+    assert compact.parse_verification_url(decoded).to_dict() == bundle
+
+    roots = chain_client.get(f"/v1/roots/0x{root.hex()}", headers=ORIGIN)
+    assert roots.status_code == 200, roots.text
+    assert roots.headers["access-control-allow-origin"] == "*"
+    info = roots.json()
+    assert info["anchored"] is True and info["leafCount"] == 3
+    assert info["issuer"] == accounts.issuer.address.lower()
+    assert info["issuerName"] == "Commune de Contern"
+    assert info["issuerAuthorisedAtAnchor"] is True
+    assert info["anchoredAt"] == bundle["anchoredAt"]
+    assert info["rootRevocation"] is None and info["documentRevocation"] is None
+    assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
+
+    send(
+        w3,
+        accounts.revoker,
+        registry.contract.functions.revokeDocument(
+            root, [bytes.fromhex(p[2:]) for p in bundle["proof"]],
+            bytes.fromhex(bundle["leaf"][2:]), 7,
+        ),
+    )  # fmt: skip
+    revoked = chain_client.get(f"/v1/roots/0x{root.hex()}", params={"leaf": bundle["leaf"]})
+    document = revoked.json()["documentRevocation"]
+    assert document["reason"] == 7 and document["revokedBy"] == accounts.revoker.address.lower()
+    after = chain_client.post("/v1/verify", json={"bundle": bundle})
+    assert after.json()["verdict"] == "invalid"
+
+    assert chain_client.get(f"/v1/roots/0x{'00' * 31}01").status_code == 404
+    assert chain_client.get("/readyz").json() == {"status": "ready", "store": "ok", "chain": "ok"}
+    metrics = chain_client.get("/metrics").text
+    assert 'anchor_http_requests_total{method="GET",route="/v1/roots/{root}",status="200"}' in (
+        metrics
+    )
+
+
+def test_chain_outage_is_503_and_indeterminate(
+    make_client: MakeClient,
+    chain_client: TestClient,
+    keys: Keys,
+    store: Store,
+    w3: Web3,
+    accounts: Accounts,
+    registry: Registry,
+) -> None:
+    ids, root = anchor_all(chain_client, keys, store, w3, accounts, registry)
+    bundle = chain_client.get(f"/v1/receipts/{ids[0]}", headers=Keys.headers(keys.read)).json()[
+        "proof"
+    ]
+    dead = make_client(registry_address=registry.address)  # RPC URL refuses connections
+    down = dead.get(f"/v1/roots/0x{root.hex()}", headers=ORIGIN)
+    assert down.status_code == 503
+    assert "cannot be reached" in down.json()["detail"]
+    assert down.headers["access-control-allow-origin"] == "*"
+    outage = dead.get(f"/v1/receipts/{ids[0]}", headers=Keys.headers(keys.read))
+    assert outage.status_code == 503
+    assert dead.post("/v1/verify", json={"bundle": bundle}).json()["verdict"] == "indeterminate"
+    ready = dead.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["store"] == "ok"
