@@ -151,7 +151,7 @@ def _insert_receipts(
     per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
     """
     dialect = session.get_bind().dialect
-    to_db = m.RECEIPTS.c.created_at.type.bind_processor(dialect)
+    to_db = m.RECEIPTS.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
     stamp = to_db(now) if to_db is not None else now
     sql = _INSERT_SQL["?" if dialect.paramstyle == "qmark" else "%s"]
     pending = ReceiptState.PENDING.value
@@ -159,7 +159,8 @@ def _insert_receipts(
         (rid, integrator_id, d.bytes, key, pending, stamp, stamp)
         for rid, d in zip(ids, parsed, strict=True)
     ]
-    session.connection().exec_driver_sql(sql, rows)
+    # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
+    session.connection().exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
 
 
 def _replay(
