@@ -531,7 +531,11 @@
       check(lookupGeneration);
     });
     const input = $("file");
-    input.addEventListener("change", () => checkFile(input.files[0]));
+    input.addEventListener("change", () => {
+      const file = input.files[0];
+      input.value = ""; // so that choosing the same file again checks it again
+      checkFile(file);
+    });
 
     // Drop anywhere on the page; never let the browser open the dropped file instead.
     const zone = $("dropzone");

@@ -1,0 +1,186 @@
+"""Fixtures of the browser tests: the real API on a free port, a real anchored root, Chromium.
+
+The application is `api.app.create_app` with a SQLite test store and the session's anvil chain
+and registry, served by uvicorn in a thread on 127.0.0.1. Each test anchors its own small batch
+of documents inside the `registry` fixture's snapshot, so tests do not see each other's roots.
+The browser is the system Chromium (Debian package ``chromium``), driven through the DevTools
+protocol (`cdp.py`); every test gets its own browser context (fresh localStorage).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from conftest import Accounts, send
+from web3 import Web3
+
+from anchor.compact import to_text
+from anchor.devchain import Anvil
+from anchor.merkle import build_tree
+from anchor.proof import ProofBundle
+from anchor.registry import Registry
+
+from .cdp import Chromium, Page
+
+CHROMIUM = os.environ.get("ANCHOR_CHROMIUM", "/usr/bin/chromium")
+ISSUER_NAME = "Commune de Contern"
+
+
+def _chromium_binary() -> str:
+    path = shutil.which(CHROMIUM)
+    if path is None:
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: install the Debian package `chromium` "
+            "(or set ANCHOR_CHROMIUM) to run the browser tests"
+        )
+    return path
+
+
+class Server:
+    """An ASGI app served by uvicorn in a thread on a free 127.0.0.1 port."""
+
+    def __init__(self, app: Any) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="auto", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test API server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread; the port then refuses connections."""
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.socket.close()
+
+
+def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
+    """The real application with a fresh SQLite store, reading ``registry_address``."""
+    from anchor.settings import load_settings
+    from anchor.store import open_store
+    from api.app import create_app
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = load_settings(
+        data_dir=tmp,
+        rpc_urls=[rpc_url],
+        chain_id=31337,
+        registry_address=registry_address,
+        rpc_timeout=3.0,
+        public_base_url="http://127.0.0.1",
+    )
+    store = open_store(settings.resolved_database_url, migrate=True)
+    return create_app(settings=settings, store=store)
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """One headless Chromium for the session, stopped at the end."""
+    browser = Chromium(_chromium_binary(), tmp_path_factory.mktemp("chromium-profile"))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium: Chromium) -> Iterator[Page]:
+    """A tab in a fresh browser context (its own storage), closed after the test."""
+    tab = chromium.new_page()
+    yield tab
+    tab.close()
+
+
+@pytest.fixture(scope="session")
+def api_server(
+    tmp_path_factory: pytest.TempPathFactory, anvil: Anvil, deployed: Registry
+) -> Iterator[Server]:
+    """The real API, reading the session's registry on anvil."""
+    server = Server(make_app(tmp_path_factory.mktemp("api"), anvil.url, deployed.address))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[[str, str], Server]]:
+    """Start extra API servers (a down or chainless API); all are stopped after the test."""
+    servers: list[Server] = []
+
+    def start(rpc_url: str, registry_address: str) -> Server:
+        server = Server(make_app(tmp_path / f"api{len(servers)}", rpc_url, registry_address))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A batch anchored on chain: its documents (files), their bundles and verification texts."""
+
+    files: list[Path]
+    bundles: list[ProofBundle]
+    registry: Registry
+
+    def fragment(self, index: int = 0) -> str:
+        """The ``v1.…`` text of document ``index``, for the URL fragment."""
+        return to_text(self.bundles[index])
+
+
+@pytest.fixture
+def anchored(tmp_path: Path, w3: Web3, accounts: Accounts, registry: Registry) -> Anchored:
+    """Three documents anchored by the issuer "Commune de Contern" in one root."""
+    import hashlib
+
+    files = []
+    for i, text in enumerate(["Permis de bâtir 2026/041", "Autorisation 17", "Certificat 9"]):
+        path = tmp_path / f"document-{i}.pdf"
+        path.write_bytes(f"%PDF-1.7\n{text}\n".encode() * 50)
+        files.append(path)
+    digests = [hashlib.sha256(p.read_bytes()).digest() for p in files]
+    salts = [os.urandom(32) for _ in files]
+    tree = build_tree(list(zip(salts, digests, strict=True)))
+    receipt = send(
+        w3, accounts.issuer, registry.contract.functions.anchor(tree.root, tree.leaf_count)
+    )
+    block = w3.eth.get_block(receipt["blockNumber"])  # type: ignore[arg-type]
+    bundles = []
+    for i, (salt, digest) in enumerate(zip(salts, digests, strict=True)):
+        bundles.append(
+            ProofBundle(
+                version=1,
+                digest="0x" + digest.hex(),
+                salt="0x" + salt.hex(),
+                leaf="0x" + tree.leaf(i).hex(),
+                proof=tuple("0x" + p.hex() for p in tree.proof(i)),
+                root="0x" + tree.root.hex(),
+                chain_id=31337,
+                registry=registry.address,
+                tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
+                block_number=int(receipt["blockNumber"]),  # type: ignore[arg-type]
+                issuer=accounts.issuer.address,
+                anchored_at=int(block["timestamp"]),
+                issuer_name=ISSUER_NAME,
+            )
+        )
+    return Anchored(files, bundles, registry)

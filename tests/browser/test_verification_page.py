@@ -1,0 +1,364 @@
+"""The citizens' verification page in headless Chromium, against the real API and a real chain.
+
+Each test anchors a small batch on the session's anvil node (see conftest.py), opens
+``/verify#v1.<payload>`` served by `api.app.create_app`, and reads the verdict the page shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Accounts, send
+
+from anchor.compact import encode_compact
+from anchor.proof import ProofBundle
+
+from .cdp import Page
+from .conftest import ISSUER_NAME, Anchored, Server
+
+pytestmark = pytest.mark.browser
+
+FR_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+DE_MONTHS = "Januar Februar März April Mai Juni Juli August September Oktober November Dezember"
+EN_MONTHS = "January February March April May June July August September October November December"
+
+
+def _read_verdict(page: Page) -> dict[str, Any]:
+    return page.evaluate(
+        """(() => {
+          const box = document.getElementById("verdict");
+          return {
+            state: box.dataset.state,
+            word: document.getElementById("verdict-text").textContent,
+            summary: document.getElementById("verdict-summary").textContent,
+            reasons: [...document.querySelectorAll("#verdict-reasons li")].map(
+              (li) => ({key: li.dataset.reason, text: li.textContent})),
+            retry: !document.getElementById("retry").hidden,
+            lang: document.documentElement.lang,
+            title: document.title,
+          };
+        })()"""
+    )
+
+
+def open_verdict(page: Page, url: str) -> dict[str, Any]:
+    """Load ``url`` and return the verdict once it is no longer "checking"."""
+    page.navigate(url)
+    return wait_verdict(page)
+
+
+def wait_verdict(page: Page) -> dict[str, Any]:
+    """Wait until the page has decided, and return what it shows."""
+    page.wait_until(
+        "document.getElementById('verdict').dataset.state",
+        check=lambda state: state not in (None, "checking"),
+    )
+    return _read_verdict(page)
+
+
+def date_words(timestamp: int, months: str, day_end: str = "") -> str:
+    """Day, month name and year of ``timestamp`` as the page shows them (browser zone: UTC)."""
+    when = datetime.fromtimestamp(timestamp, UTC)
+    return f"{when.day}{day_end} {months.split()[when.month - 1]} {when.year}"
+
+
+def keep_screenshot(page: Page, name: str) -> None:
+    """Save a phone-sized screenshot to $ANCHOR_SCREENSHOT_DIR, when set (for a visual check)."""
+    if target := os.environ.get("ANCHOR_SCREENSHOT_DIR"):
+        page.set_viewport(390, 844, scale=2, mobile=True)
+        page.wait_until("window.innerWidth === 390")
+        page.screenshot(Path(target) / f"{name}.png")
+
+
+def text_of(bundle: ProofBundle, payload: bytes | None = None) -> str:
+    raw = encode_compact(bundle) if payload is None else payload
+    return "v1." + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_valid_proof_shows_valid_with_issuer_and_date(
+    page: Page, api_server: Server, anchored: Anchored, tmp_path: Path
+) -> None:
+    bundle = anchored.bundles[0]
+    verdict = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(0)}")
+
+    assert verdict["state"] == "valid", verdict
+    assert verdict["word"] == "VALIDE"
+    assert verdict["lang"] == "fr"
+    assert ISSUER_NAME in verdict["summary"]
+    assert date_words(bundle.anchored_at, FR_MONTHS) in verdict["summary"]
+    assert verdict["reasons"] == []
+    details = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#details-list dd[data-field]')]"
+        ".map((dd) => [dd.dataset.field, dd.textContent]))"
+    )
+    assert details["txHash"] == bundle.tx_hash
+    assert details["blockNumber"] == str(bundle.block_number)
+    assert details["registry"] == bundle.registry
+    assert details["chainId"] == "31337"
+    assert details["root"] == bundle.root
+    assert details["leaf"] == bundle.leaf
+    assert details["leafCount"] == "3"
+
+    # On a phone: nothing wider than the screen, and one screenshot to look at.
+    page.set_viewport(390, 844, scale=2, mobile=True)
+    page.wait_until("window.innerWidth === 390")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(tmp_path / "verify-valid-phone.png")
+    keep_screenshot(page, "verify-valid-phone")
+
+
+def test_every_document_of_the_batch_is_valid(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    for index in (1, 2):
+        verdict = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(index)}")
+        assert verdict["state"] == "valid", (index, verdict)
+
+
+def test_tampered_proof_is_invalid_root_unknown(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    bundle = anchored.bundles[0]
+    payload = bytearray(encode_compact(bundle))
+    payload[-1] ^= 0x01  # a bit of the issuer name...
+    sibling_offset = len(payload) - len(ISSUER_NAME.encode()) - 1 - 32
+    payload[sibling_offset] ^= 0x80  # ...and a bit of the last proof sibling
+    verdict = open_verdict(page, f"{api_server.url}/verify#{text_of(bundle, bytes(payload))}")
+
+    assert verdict["state"] == "invalid", verdict
+    assert verdict["word"] == "NON VALIDE"
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.notAnchored"]
+    assert "racine inconnue" in verdict["reasons"][0]["text"]
+
+
+def test_malformed_fragment_is_invalid(page: Page, api_server: Server, anchored: Anchored) -> None:
+    truncated = anchored.fragment(0)[:-10]
+    verdict = open_verdict(page, f"{api_server.url}/verify#{truncated}")
+    assert verdict["state"] == "invalid"
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.malformed"]
+
+
+def test_revoked_document_is_invalid_with_date_and_reason(
+    page: Page,
+    api_server: Server,
+    anchored: Anchored,
+    accounts: Accounts,
+) -> None:
+    bundle = anchored.bundles[0]
+    functions = anchored.registry.contract.functions
+    receipt = send(
+        anchored.registry.w3,
+        accounts.revoker,
+        functions.revokeDocument(
+            bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes, 2
+        ),  # 2: replaced by a new document
+    )
+    revoked_at = anchored.registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"]  # type: ignore[arg-type]
+
+    verdict = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(0)}")
+    assert verdict["state"] == "invalid", verdict
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.documentRevoked"]
+    text = verdict["reasons"][0]["text"]
+    assert "remplacé par un nouveau document" in text
+    assert date_words(revoked_at, FR_MONTHS) in text
+    keep_screenshot(page, "verify-revoked-phone")
+
+    # The other documents of the batch are still valid.
+    assert open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(1)}")["state"] == "valid"
+
+
+def test_revoked_batch_is_invalid(
+    page: Page, api_server: Server, anchored: Anchored, accounts: Accounts
+) -> None:
+    bundle = anchored.bundles[1]
+    send(
+        anchored.registry.w3,
+        accounts.revoker,
+        anchored.registry.contract.functions.revokeRoot(bundle.root_bytes, 7),
+    )
+    verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(1)}")
+    assert verdict["state"] == "invalid"
+    assert verdict["word"] == "INVALID"
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.rootRevoked"]
+    assert "Reason: code 7." in verdict["reasons"][0]["text"]
+
+
+def test_api_down_cannot_check_now(
+    page: Page, start_server: Any, anchored: Anchored, anvil: Any
+) -> None:
+    server = start_server(anvil.url, anchored.registry.address)
+    page.navigate(f"{server.url}/verify")
+    assert _read_verdict(page)["state"] == "none"
+    server.stop()  # the API goes down after the page was served
+    page.evaluate(f"location.hash = {anchored.fragment(0)!r}")
+
+    verdict = wait_verdict(page)
+    assert verdict["state"] == "unavailable", verdict
+    assert verdict["word"] == "VÉRIFICATION IMPOSSIBLE POUR LE MOMENT"
+    assert [r["key"] for r in verdict["reasons"]] == ["unavailable.network"]
+    assert verdict["retry"]
+    keep_screenshot(page, "verify-down-phone")
+
+
+def test_chain_unreachable_cannot_check_now(
+    page: Page, start_server: Any, anchored: Anchored
+) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    server = start_server(dead, anchored.registry.address)
+
+    verdict = open_verdict(page, f"{server.url}/verify?lang=de#{anchored.fragment(0)}")
+    assert verdict["state"] == "unavailable", verdict
+    assert verdict["word"] == "PRÜFUNG DERZEIT NICHT MÖGLICH"
+    assert [r["key"] for r in verdict["reasons"]] == ["unavailable.chain"]
+
+
+def test_document_check_match_and_mismatch(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(0)}")
+    assert verdict["state"] == "valid"
+    assert page.evaluate("document.getElementById('document').hidden") is False
+
+    page.set_files("#file", [anchored.files[0]])
+    page.wait_until(
+        "document.getElementById('document-result').dataset.status",
+        check=lambda s: s == "match",
+    )
+    verdict = _read_verdict(page)
+    assert verdict["state"] == "valid"
+    assert "The file you chose is this very document." in verdict["summary"]
+
+    page.set_files("#file", [anchored.files[1]])  # another document of the same batch
+    page.wait_until(
+        "document.getElementById('document-result').dataset.status",
+        check=lambda s: s == "mismatch",
+    )
+    verdict = _read_verdict(page)
+    assert verdict["state"] == "invalid"
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.documentMismatch"]
+    assert "does not match" in verdict["reasons"][0]["text"]
+    assert anchored.files[1].name in verdict["reasons"][0]["text"]
+
+
+def press_enter_on(page: Page, selector: str) -> None:
+    """Focus ``selector`` and press Enter with the keyboard (no mouse)."""
+    page.evaluate(f"document.querySelector({selector!r}).focus()")
+    for kind in ("keyDown", "keyUp"):
+        page.send(
+            "Input.dispatchKeyEvent",
+            type=kind,
+            key="Enter",
+            code="Enter",
+            windowsVirtualKeyCode=13,
+            **({"text": "\r"} if kind == "keyDown" else {}),
+        )
+
+
+def test_language_switch_fr_default_then_de_remembered_then_en(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    bundle = anchored.bundles[0]
+    url = f"{api_server.url}/verify#{anchored.fragment(0)}"
+    verdict = open_verdict(page, url)
+    assert (verdict["lang"], verdict["word"]) == ("fr", "VALIDE")
+    assert verdict["title"].startswith("VALIDE")
+
+    press_enter_on(page, "button[data-lang=de]")
+    page.wait_until("document.documentElement.lang", check=lambda lang: lang == "de")
+    verdict = _read_verdict(page)
+    assert verdict["word"] == "GÜLTIG"
+    assert date_words(bundle.anchored_at, DE_MONTHS, ".") in verdict["summary"]
+    assert "Ausgestellt von Commune de Contern" in verdict["summary"]
+    pressed = page.evaluate(
+        "[...document.querySelectorAll('button[data-lang]')]"
+        ".map((b) => b.dataset.lang + ':' + b.getAttribute('aria-pressed'))"
+    )
+    assert pressed == ["fr:false", "de:true", "en:false"]
+
+    # The choice is remembered (localStorage) across a reload...
+    verdict = open_verdict(page, url)
+    assert (verdict["lang"], verdict["word"]) == ("de", "GÜLTIG")
+    # ...and ?lang= wins over it.
+    verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(0)}")
+    assert (verdict["lang"], verdict["word"]) == ("en", "VALID")
+    assert date_words(bundle.anchored_at, EN_MONTHS) in verdict["summary"]
+
+
+def test_page_decoder_agrees_with_python(page: Page, api_server: Server) -> None:
+    """The page's decoder reads what anchor.compact writes and refuses what it refuses."""
+    from anchor.compact import from_text
+    from anchor.errors import ProofError
+    from anchor.hashing import fold_proof, leaf_hash
+
+    page.navigate(f"{api_server.url}/verify")
+    cases: list[str] = []
+    for n in (0, 1, 5, 32):
+        salt, digest = os.urandom(32), os.urandom(32)
+        proof = [os.urandom(32) for _ in range(n)]
+        leaf = leaf_hash(salt, digest)
+        bundle = ProofBundle(
+            version=1,
+            digest="0x" + digest.hex(),
+            salt="0x" + salt.hex(),
+            leaf="0x" + leaf.hex(),
+            proof=tuple("0x" + p.hex() for p in proof),
+            root="0x" + fold_proof(leaf, proof).hex(),
+            chain_id=2**63 + n,
+            registry="0x" + os.urandom(20).hex(),
+            tx_hash="0x" + os.urandom(32).hex(),
+            block_number=2**40 + n,
+            issuer="0x" + os.urandom(20).hex(),
+            anchored_at=1_772_534_460 + n,
+            issuer_name="Ville d\u2019Esch-sur-Alzette \u2713" if n % 2 else None,
+        )
+        raw = encode_compact(bundle)
+        cases += [
+            text_of(bundle),
+            text_of(bundle, raw + b"\x00"),  # trailing byte
+            text_of(bundle, raw[:-1]),  # truncated
+            text_of(bundle, b"\xa2" + raw[1:]),  # version 2
+            text_of(bundle, raw[:1] + b"\x02" + raw[2:]),  # unknown flag
+        ]
+    cases += ["v1.oQ", "v1.o", "v1.oR", "v1.*", "v2.oQ", "x"]
+    decoded = page.evaluate(
+        f"""{cases!r}.map((text) => {{
+          try {{
+            const b = window.anchorVerify.fromText(text);
+            return {{ok: true, leaf: b.leaf, root: b.root, digest: b.digest, salt: b.salt,
+                     proof: b.proof, chainId: b.chainId.toString(), registry: b.registry,
+                     txHash: b.txHash, blockNumber: b.blockNumber.toString(), issuer: b.issuer,
+                     anchoredAt: b.anchoredAt.toString(), issuerName: b.issuerName}};
+          }} catch (e) {{ return {{ok: false, error: e.name, version: e.version}}; }}
+        }})"""
+    )
+    for text, got in zip(cases, decoded, strict=True):
+        try:
+            expected = from_text(text)
+        except ProofError:
+            assert got["ok"] is False, (text, got)
+            assert got["error"] == "ProofFormatError"
+            continue
+        assert got["ok"], (text, got)
+        assert got == {
+            "ok": True,
+            "leaf": expected.leaf,
+            "root": expected.root,
+            "digest": expected.digest,
+            "salt": expected.salt,
+            "proof": list(expected.proof),
+            "chainId": str(expected.chain_id),
+            "registry": expected.registry,
+            "txHash": expected.tx_hash,
+            "blockNumber": str(expected.block_number),
+            "issuer": expected.issuer,
+            "anchoredAt": str(expected.anchored_at),
+            "issuerName": expected.issuer_name,
+        }
