@@ -62,7 +62,8 @@ def _hex32(text: object, what: str) -> bytes:
 @app.command()
 def build(
     pairs_file: Annotated[
-        Path, typer.Argument(metavar="PAIRS.json", help="JSON list of [salt, digest] 0x-hex pairs.")
+        Path,
+        typer.Argument(metavar="PAIRS.json", help="JSON list of \\[salt, digest] 0x-hex pairs."),
     ],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the dump to FILE, not stdout.")
@@ -105,7 +106,3 @@ def verify(
     except ProofError as e:
         raise _fail(f"inconsistent dump: {e}.") from e
     typer.echo(f"ok: root 0x{tree.root.hex()}, {tree.leaf_count} leaves, every proof verifies")
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m anchor.cli.tree`
-    app()

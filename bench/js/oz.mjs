@@ -11,6 +11,7 @@ for (let o = 0; o < buf.length; o += 64) {
   values.push(["0x" + buf.toString("hex", o, o + 32), "0x" + buf.toString("hex", o + 32, o + 64)]);
 }
 const t0 = process.hrtime.bigint();
+const c0 = process.cpuUsage();
 const tree = StandardMerkleTree.of(values, ["bytes32", "bytes32"]);
 let proofs = 0;
 let proofBytes = 0;
@@ -19,4 +20,6 @@ for (let i = 0; i < values.length; i++) {
   proofs++;
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(JSON.stringify({ seconds, root: tree.root, proofs, proofBytes }));
+const used = process.cpuUsage(c0);
+const cpu = (used.user + used.system) / 1e6;
+console.log(JSON.stringify({ seconds, cpu, root: tree.root, proofs, proofBytes }));
