@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from anchor.errors import AnchorError, StoreError
-from anchor.store.engine import create_store_engine, current_revision, upgrade_to_head
+from anchor.store.engine import current_revision, upgrade_to_head
 
 
 class StoreBase:
@@ -23,11 +23,6 @@ class StoreBase:
         self._read = sessionmaker(
             engine.execution_options(anchor_read=True), expire_on_commit=False
         )
-
-    @classmethod
-    def from_url(cls, url: str) -> StoreBase:
-        """Open the database at ``url`` (SQLite file or ``postgresql+psycopg://``)."""
-        return cls(create_store_engine(url))
 
     @property
     def dialect(self) -> str:
