@@ -35,7 +35,9 @@ def anvil_binary() -> Path:
     )
     system = platform.system().lower()
     for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
-        candidate = base / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+        candidate = (
+            base / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+        )
         if candidate.exists():
             return candidate
     found = shutil.which("anvil")
@@ -55,12 +57,21 @@ class Anvil:
         no_mining: bool = False,
         state_path: Path | None = None,
         accounts: int = 10,
+        port: int = 0,
         extra_args: Sequence[str] = (),
     ) -> None:
         self.chain_id = chain_id
         self.args = [
-            "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id),
-            "--accounts", str(accounts), "--mnemonic", DEV_MNEMONIC,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            str(chain_id),
+            "--accounts",
+            str(accounts),
+            "--mnemonic",
+            DEV_MNEMONIC,
         ]
         if block_time is not None:
             self.args += ["--block-time", str(block_time)]
@@ -124,7 +135,10 @@ class Anvil:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

@@ -55,6 +55,9 @@ _RECOVERABLE: tuple[type[BaseException], ...] = (ChainError, *TRANSPORT_ERRORS)
 
 _IN_FLIGHT = (OutboxState.SIGNED, OutboxState.BROADCAST)
 
+#: How nodes say they already hold a transaction (geth, Besu, anvil).
+_ALREADY_KNOWN = ("already known", "known transaction", "already imported")
+
 _PERMANENT = {
     "AccessControlUnauthorizedAccount": "missing_role",
     "EnforcedPause": "paused",
@@ -280,7 +283,7 @@ class Submitter:
             w3.eth.send_raw_transaction(entry.raw_tx)
         except Web3RPCError as e:
             message = str(e).lower()
-            if "already known" in message or "known transaction" in message:
+            if any(k in message for k in _ALREADY_KNOWN):
                 pass  # the node has it
             elif "nonce too low" in message or "replacement" in message:
                 # Another transaction holds the nonce; the next step looks the hash up.

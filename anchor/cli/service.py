@@ -28,7 +28,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @keystore_app.command("create")
 def keystore_create(
-    path: Annotated[Path, typer.Argument(help="Where to write the keystore (refuses to overwrite)")],
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the keystore (refuses to overwrite)")
+    ],
     password_file: Annotated[
         Path | None, typer.Option(help="Read the password from this file instead of asking")
     ] = None,
@@ -69,7 +71,9 @@ def keystore_create(
 
 
 def worker_command(
-    once: Annotated[bool, typer.Option(help="Run one iteration and exit (for cron or tests)")] = False,
+    once: Annotated[
+        bool, typer.Option(help="Run one iteration and exit (for cron or tests)")
+    ] = False,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT")
     ] = None,

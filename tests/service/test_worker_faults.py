@@ -75,6 +75,16 @@ def start_worker(env_vars: dict[str, str], log: Path) -> subprocess.Popen[bytes]
         )
 
 
+def wait_for_line(log: Path, text: str, timeout: float = 90) -> None:
+    """Wait until ``text`` appears in ``log`` (worker start-up is slow on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never appeared in {log}")
+
+
 class Feeder:
     """Submits a few digests every few milliseconds from a thread; remembers what was acked."""
 
@@ -150,18 +160,20 @@ def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
     """Kill workers ``cycles`` times while digests arrive; then check nothing was lost."""
     print(f"kill test: backend={backend} cycles={cycles} seed={seed}")
     rng = random.Random(seed)
-    log = tmp_path / "worker.log"
     with store_url(backend, tmp_path) as url, Anvil(block_time=1) as node:
         env = make_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
         with Feeder(env, seed) as feeder:
-            for _ in range(cycles):
+            for cycle in range(cycles):
+                log = tmp_path / f"worker-{cycle}.log"
                 worker = start_worker(env_vars, log)
-                time.sleep(rng.uniform(0.5, 4.0))
+                if cycle % 3 != 2:  # most kills land in the loop, some during start-up
+                    wait_for_line(log, "worker started")
+                time.sleep(rng.uniform(0.0, 3.0))
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
         assert feeder.acked, "the feeder acknowledged nothing"
-        worker = start_worker(env_vars, log)
+        worker = start_worker(env_vars, tmp_path / "worker-last.log")
         try:
             wait_all_anchored(env, feeder.acked, timeout=90)
         finally:
@@ -173,33 +185,45 @@ def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
 
 @pytest.mark.postgres
 def test_two_workers_on_one_postgres(tmp_path: Path) -> None:
-    log = tmp_path / "worker.log"
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     with fresh_schema() as url, Anvil(block_time=1) as node:
         env = make_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
         with Feeder(env, 11) as feeder:
-            first = start_worker(env_vars, log)
-            second = start_worker(env_vars, log)
-            time.sleep(6)
-            # Only one holds the writer lock; the other waits. Kill whichever signs now.
-            first.send_signal(signal.SIGKILL)
-            first.wait()
-            time.sleep(4)
+            workers = [start_worker(env_vars, log) for log in logs]
+            try:
+                # One takes the writer lock and runs; the other waits for it.
+                deadline = time.monotonic() + 90
+                while time.monotonic() < deadline:
+                    texts = [log.read_text() if log.exists() else "" for log in logs]
+                    started = [i for i, t in enumerate(texts) if "worker started" in t]
+                    waiting = [i for i, t in enumerate(texts) if "holds the writer lock" in t]
+                    if started and waiting:
+                        break
+                    time.sleep(0.2)
+                assert len(started) == 1 and waiting == [1 - started[0]], texts
+                time.sleep(3)
+                # Kill the writer: the waiting worker takes over.
+                workers[started[0]].send_signal(signal.SIGKILL)
+                workers[started[0]].wait()
+                wait_for_line(logs[waiting[0]], "worker started")
+                time.sleep(2)
+            except BaseException:
+                for w in workers:
+                    w.kill()
+                raise
+        survivor = workers[waiting[0]]
         try:
             wait_all_anchored(env, feeder.acked, timeout=90)
         finally:
-            second.terminate()
-            second.wait(timeout=30)
+            survivor.terminate()
+            survivor.wait(timeout=30)
         assert_everything_anchored_once(env, feeder.acked)
-        text = log.read_text()
-        assert "another worker holds the writer lock" in text
         txs = [
             env.w3.eth.get_transaction(e["transactionHash"])
             for e in env.registry.contract.events.RootAnchored().get_logs(from_block=0)
         ]
-        nonces = [
-            tx["nonce"]
-            for tx in sorted(txs, key=lambda t: (t["blockNumber"], t["transactionIndex"]))
-        ]
+        ordered = sorted(txs, key=lambda t: (t["blockNumber"], t["transactionIndex"]))
+        nonces = [tx["nonce"] for tx in ordered]
         assert nonces == sorted(set(nonces)), f"nonces not strictly increasing: {nonces}"
         env.store.close()

@@ -1,0 +1,172 @@
+"""`anchor submit`, `anchor proof`, `anchor qr`: an integrator's client of the HTTP API.
+
+Documents are hashed locally (SHA-256, streamed); only digests travel. The API URL and key come
+from ``--api-url``/``--api-key`` or ``ANCHOR_API_URL``/``ANCHOR_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
+
+from anchor.cli.service import fail
+
+ApiUrl = Annotated[
+    str, typer.Option("--api-url", envvar="ANCHOR_API_URL", help="Base URL of the anchor API")
+]
+ApiKey = Annotated[
+    str,
+    typer.Option("--api-key", envvar="ANCHOR_API_KEY", help="API key (Bearer)", show_default=False),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines")]
+
+CHUNK = 1 << 20
+MAX_PER_REQUEST = 1000
+
+
+def _client(api_url: str, api_key: str) -> httpx.Client:
+    if not api_key:
+        raise fail("no API key: pass --api-key or set ANCHOR_API_KEY (see `anchor keys create`)")
+    return httpx.Client(
+        base_url=api_url.rstrip("/"),
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    )
+
+
+def _check(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise fail(f"the API answered {response.status_code}: {detail}")
+    return response.json() if "json" in response.headers.get("content-type", "") else None
+
+
+def _request(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    try:
+        return client.request(method, path, **kwargs)
+    except httpx.HTTPError as e:
+        raise fail(f"cannot reach the API at {client.base_url}: {e}") from e
+
+
+def hash_files(files: list[Path]) -> list[str]:
+    """SHA-256 of each file, streamed, with a progress bar on stderr."""
+    total = 0
+    for path in files:
+        if not path.is_file():
+            raise fail(f"{path} is not a readable file")
+        total += path.stat().st_size
+    digests = []
+    columns = (TextColumn("hashing"), BarColumn(), TransferSpeedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("hash", total=total)
+        for path in files:
+            h = hashlib.sha256()
+            with path.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    h.update(chunk)
+                    progress.advance(task, len(chunk))
+            digests.append(h.hexdigest())
+    return digests
+
+
+def submit_command(
+    files: Annotated[list[Path], typer.Argument(help="Documents to anchor (hashed locally)")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = "",
+    output: Annotated[Path | None, typer.Option(help="Save the receipts as JSON here")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Hash documents locally and submit their digests; print one receipt per file.
+
+    Only the SHA-256 digests leave this machine. Each request carries an Idempotency-Key
+    derived from its digests, so running the same command again returns the same receipts.
+
+    Example:
+
+        ANCHOR_API_KEY=ak_... anchor submit permit-2026-0042.pdf permit-2026-0043.pdf \\
+            --output receipts.json
+    """
+    digests = hash_files(files)
+    receipts: list[dict[str, Any]] = []
+    with _client(api_url, api_key) as client:
+        for start in range(0, len(digests), MAX_PER_REQUEST):
+            chunk = digests[start : start + MAX_PER_REQUEST]
+            key = hashlib.sha256("".join(chunk).encode()).hexdigest()[:32]
+            answer = _check(
+                _request(
+                    client,
+                    "POST",
+                    "/v1/receipts",
+                    json={"digests": chunk},
+                    headers={"Idempotency-Key": key},
+                )
+            )
+            receipts += answer["receipts"]
+    rows = [
+        {"file": str(path), "id": r["id"], "digest": r["digest"], "status": r["status"]}
+        for path, r in zip(files, receipts, strict=True)
+    ]
+    if output is not None:
+        output.write_text(json.dumps(rows, indent=2) + "\n")
+    if json_output:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            typer.echo(f"{row['id']}  {row['status']:<9}  {row['file']}")
+
+
+def proof_command(
+    receipt_id: Annotated[str, typer.Argument(help="Receipt id printed by `anchor submit`")],
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = "",
+    output: Annotated[Path | None, typer.Option(help="Save the proof bundle here")] = None,
+) -> None:
+    """Print the proof bundle of an anchored receipt (exit 3 while it is not anchored yet).
+
+    Example:
+
+        anchor proof 6nT0Zb3lRkWmJ1yqv8dXQw --output permit-0042.proof.json
+        anchor verify permit-2026-0042.pdf --proof permit-0042.proof.json
+    """
+    with _client(api_url, api_key) as client:
+        answer = _check(_request(client, "GET", f"/v1/receipts/{receipt_id}"))
+    if answer.get("proof") is None:
+        typer.echo(f"receipt {receipt_id} is {answer.get('status')}: no proof yet", err=True)
+        raise typer.Exit(3)
+    text = json.dumps(answer["proof"], indent=2) + "\n"
+    if output is not None:
+        output.write_text(text)
+    else:
+        typer.echo(text, nl=False)
+
+
+def qr_command(
+    receipt_id: Annotated[str, typer.Argument(help="Receipt id of an anchored document")],
+    output: Annotated[Path, typer.Option(help="Where to write the image")] = Path("qr.png"),
+    image_format: Annotated[str, typer.Option("--format", help="png or svg")] = "png",
+    api_url: ApiUrl = "http://127.0.0.1:8000",
+    api_key: ApiKey = "",
+) -> None:
+    """Save the QR code of an anchored receipt, to print on the document.
+
+    Example:
+
+        anchor qr 6nT0Zb3lRkWmJ1yqv8dXQw --format svg --output permit-0042-qr.svg
+    """
+    if image_format not in ("png", "svg"):
+        raise fail("--format must be png or svg")
+    with _client(api_url, api_key) as client:
+        response = _request(client, "GET", f"/v1/receipts/{receipt_id}/qr.{image_format}")
+    if response.status_code >= 400:
+        _check(response)
+    output.write_bytes(response.content)
+    typer.echo(f"wrote {output}")
