@@ -46,6 +46,8 @@ def load_keystore(path: Path, password: str) -> LocalAccount:
     try:
         key = Account.decrypt(data, password)
     except ValueError as e:
-        raise ConfigError(f"cannot decrypt the keystore {path}: wrong password or corrupt file") from e
+        raise ConfigError(
+            f"cannot decrypt the keystore {path}: wrong password or corrupt file"
+        ) from e
     account: LocalAccount = Account.from_key(key)
     return account

@@ -34,7 +34,9 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     """Send the ``anchor`` loggers to stderr, as JSON lines or plain text."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(message)s")
     )
     root = logging.getLogger("anchor")
     root.handlers[:] = [handler]
