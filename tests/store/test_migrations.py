@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from anchor.store import open_store
@@ -52,5 +53,29 @@ def test_autogenerate_finds_no_difference(url: str) -> None:
     try:
         with store.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_lost_postgres_connection_fails_one_call_then_recovers(
+    request: pytest.FixtureRequest,
+) -> None:
+    """Without pre-ping, a killed server connection costs one StoreError, then the pool renews."""
+    import psycopg
+
+    from anchor.store import StoreError
+
+    from .conftest import PG_DSN
+
+    store = open_store(request.getfixturevalue("pg_module_url"))
+    try:
+        with store.engine.connect() as conn:  # the pool's only connection, so far
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with psycopg.connect(PG_DSN, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StoreError, match="database error"):
+            store.pending_count()
+        assert store.pending_count() == 0
     finally:
         store.close()
