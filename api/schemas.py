@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from anchor.proof import ProofBundle
@@ -35,10 +42,13 @@ def _digest(value: object) -> str:
 DigestHex = Annotated[
     str,
     BeforeValidator(_digest),
-    Field(
-        pattern=r"^(0[xX])?[0-9a-fA-F]{64}$",
-        description="SHA-256 of the document: 64 hex characters, optional 0x, any case",
-        examples=[EXAMPLE_DIGEST],
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(0[xX])?[0-9a-fA-F]{64}$",
+            "description": "SHA-256 of the document: 64 hex characters, optional 0x, any case",
+            "examples": [EXAMPLE_DIGEST],
+        }
     ),
 ]
 
