@@ -1,0 +1,145 @@
+"""`anchor keys create|list|revoke`: API keys of integrators, straight in the store.
+
+A key is shown once, at creation; only its SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from anchor.errors import AnchorError
+from anchor.settings import load_settings
+from anchor.store import ApiKey, Store, open_store
+
+SCOPES = ("submit", "read", "admin")
+
+app = typer.Typer(help="Create, list and revoke the API keys of integrators.", no_args_is_help=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(help="SQLAlchemy URL of the store (default: from ANCHOR_* settings)"),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _store(database_url: str | None) -> Store:
+    url = database_url or load_settings().resolved_database_url
+    return open_store(url)
+
+
+def _key_dict(key: ApiKey) -> dict[str, object]:
+    return {
+        "id": key.id,
+        "integratorId": key.integrator_id,
+        "prefix": key.prefix,
+        "scopes": list(key.scopes),
+        "createdAt": key.created_at.isoformat(),
+        "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+@app.command("create")
+def create(
+    scope: Annotated[
+        list[str], typer.Option("--scope", "-s", help="submit, read or admin (repeatable)")
+    ],
+    integrator_id: Annotated[
+        int | None, typer.Option(help="Existing integrator to give the key to")
+    ] = None,
+    new_integrator: Annotated[
+        str | None, typer.Option(help="Create an integrator with this name first")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an API key and print it ONCE (store it in the integrator's secret store).
+
+    Examples:
+
+        anchor keys create --new-integrator "Commune de Contern" -s submit -s read
+
+        anchor keys create --integrator-id 3 -s read --json
+    """
+    unknown = sorted(set(scope) - set(SCOPES))
+    if unknown:
+        raise _fail(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
+    if (integrator_id is None) == (new_integrator is None):
+        raise _fail("give exactly one of --integrator-id and --new-integrator")
+    store = _store(database_url)
+    try:
+        if new_integrator is not None:
+            integrator_id = store.create_integrator(new_integrator).id
+        assert integrator_id is not None
+        key_id, secret = store.create_api_key(integrator_id, scope)
+    except AnchorError as e:
+        raise _fail(str(e)) from e
+    finally:
+        store.close()
+    if as_json:
+        out = {"id": key_id, "integratorId": integrator_id, "scopes": sorted(set(scope))}
+        typer.echo(json.dumps(out | {"key": secret}))
+    else:
+        typer.echo(f"key {key_id} for integrator {integrator_id} ({', '.join(sorted(set(scope)))})")
+        typer.echo(secret)
+
+
+@app.command("list")
+def list_keys(
+    integrator_id: Annotated[int | None, typer.Option(help="Only this integrator's keys")] = None,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List keys (never their secrets), revoked ones included.
+
+    Example:
+
+        anchor keys list --integrator-id 3 --json
+    """
+    store = _store(database_url)
+    try:
+        keys = store.list_api_keys(integrator_id)
+    except AnchorError as e:
+        raise _fail(str(e)) from e
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([_key_dict(k) for k in keys]))
+        return
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "live"
+        typer.echo(
+            f"{k.id}\tintegrator {k.integrator_id}\tak_{k.prefix}_…\t{','.join(k.scopes)}\t{state}"
+        )
+
+
+@app.command("revoke")
+def revoke(
+    key_id: Annotated[int, typer.Argument(help="Id of the key (see `anchor keys list`)")],
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Revoke a key at once: its next request is answered 401 (idempotent).
+
+    Example:
+
+        anchor keys revoke 7
+    """
+    store = _store(database_url)
+    try:
+        key = store.revoke_api_key(key_id)
+    except AnchorError as e:
+        raise _fail(str(e)) from e
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(_key_dict(key)))
+    else:
+        typer.echo(f"key {key.id} revoked at {key.revoked_at}")
