@@ -56,7 +56,7 @@ class ChainReader:
         self.settings = settings
         self._registry: Registry | None = None
         self._lock = threading.Lock()
-        self._facts: OrderedDict[bytes, AnchorFacts] = OrderedDict()
+        self._facts: OrderedDict[tuple[bytes, bytes | None], AnchorFacts] = OrderedDict()
 
     @property
     def registry_address(self) -> str:
@@ -69,16 +69,21 @@ class ChainReader:
         """The head block number of the chain (readiness probe)."""
         return self._with_registry(lambda r: int(r.w3.eth.block_number))
 
-    def anchor_facts(self, root: bytes) -> AnchorFacts | None:
-        """Issuer, time and issuer name of an anchored root (cached); None if never anchored."""
+    def anchor_facts(self, root: bytes, block_hash: bytes | None) -> AnchorFacts | None:
+        """Issuer, time and issuer name of an anchored root; None if never anchored.
+
+        Cached by (root, block hash of the anchoring block): after a reorg the root is anchored
+        again in another block, at another time, and is read afresh.
+        """
+        key = (root, block_hash)
         with self._lock:
-            cached = self._facts.get(root)
+            cached = self._facts.get(key)
         if cached is not None:
             return cached
         facts = self._with_registry(lambda r: _read_facts(r, root))
         if facts is not None:
             with self._lock:
-                self._facts[root] = facts
+                self._facts[key] = facts
                 while len(self._facts) > CACHE_SIZE:
                     self._facts.popitem(last=False)
         return facts

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from anchor.proof import ProofBundle
+from anchor.schemas import PROOF_BUNDLE_V1, load_schema
 from anchor.types import Digest, InvalidDigestError, ReceiptState
 from anchor.verify import Outcome
 
@@ -173,6 +174,25 @@ class ReceiptStateError(BaseModel):
     erased_at: datetime | None = None
 
 
+def bundle_json_schema() -> dict[str, Any]:
+    """The published proof bundle schema, with its ``$defs`` inlined (for OpenAPI)."""
+    schema = load_schema(PROOF_BUNDLE_V1)
+    defs = schema.get("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items() if not k.startswith("$")}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    out: dict[str, Any] = inline(schema)
+    return out
+
+
 class VerifyRequest(_Request):
     """A proof to verify: the bundle as JSON, or the verification URL from a QR code."""
 
@@ -182,11 +202,12 @@ class VerifyRequest(_Request):
         json_schema_extra={
             "examples": [
                 {"url": "https://verify.example/verify#v1.oQGBf...", "digest": EXAMPLE_DIGEST}
-            ]
+            ],
+            "oneOf": [{"required": ["bundle"]}, {"required": ["url"]}],
         },
     )
 
-    bundle: dict[str, Any] | None = Field(
+    bundle: Annotated[dict[str, Any], WithJsonSchema(bundle_json_schema())] | None = Field(
         default=None, description="Proof bundle v1 (see docs/proof-format.md)"
     )
     url: str | None = Field(

@@ -10,9 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from anchor import compact, intake, qr
 from anchor.errors import ChainError, StoreError
 from anchor.proof import ProofBundle
-from anchor.store import NotFoundError, Receipt
+from anchor.settings import Settings
+from anchor.store import Batch, NotFoundError, Receipt, Store
 from anchor.types import Digest, ReceiptState
-from api.deps import ChainDep, ReaderDep, SettingsDep, StoreDep, SubmitterDep
+from api.chain import ChainReader
+from api.deps import ChainDep, Principal, ReaderDep, SettingsDep, StoreDep, SubmitterDep
 from api.errors import (
     AUTH_ERRORS,
     ReceiptStateHTTPError,
@@ -109,7 +111,7 @@ async def submit_file(
     return _out(receipts)
 
 
-def _receipt(store: StoreDep, receipt_id: str, principal: ReaderDep) -> Receipt:
+def _receipt(store: Store, receipt_id: str, principal: Principal) -> Receipt:
     """The caller's receipt; 404 if unknown or another integrator's, 410 if erased."""
     receipt = store.get_receipt(receipt_id, principal.integrator_id)
     if receipt is None:
@@ -128,16 +130,22 @@ def _receipt(store: StoreDep, receipt_id: str, principal: ReaderDep) -> Receipt:
     return receipt
 
 
-def _bundle(
-    receipt: Receipt, store: StoreDep, chain: ChainDep, settings: SettingsDep
-) -> ProofBundle | None:
-    """The proof bundle of an anchored receipt; None before."""
-    if receipt.state is not ReceiptState.ANCHORED or receipt.batch_id is None:
+def _batch(store: Store, receipt: Receipt) -> Batch | None:
+    if receipt.batch_id is None:
         return None
     batch = store.get_batch(receipt.batch_id)
     if batch is None:
         raise StoreError(f"receipt {receipt.id} names batch {receipt.batch_id}, which is missing")
-    facts = chain.anchor_facts(batch.root)
+    return batch
+
+
+def _bundle(
+    receipt: Receipt, batch: Batch | None, chain: ChainReader, settings: Settings
+) -> ProofBundle | None:
+    """The proof bundle of an anchored receipt; None before."""
+    if receipt.state is not ReceiptState.ANCHORED or batch is None:
+        return None
+    facts = chain.anchor_facts(batch.root, batch.block_hash)
     if facts is None:
         raise ChainError("the registry does not show this batch's root yet; retry shortly")
     return build_bundle(
@@ -145,7 +153,7 @@ def _bundle(
     )
 
 
-def _page_url(settings: SettingsDep) -> str:
+def _page_url(settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + "/verify"
 
 
@@ -164,32 +172,26 @@ def read_receipt(
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
     receipt = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, store, chain, settings)
-    root = None
-    if receipt.batch_id is not None:
-        batch = store.get_batch(receipt.batch_id)
-        root = "0x" + batch.root.hex() if batch else None
-    assert receipt.digest is not None
+    batch = _batch(store, receipt)
+    bundle = _bundle(receipt, batch, chain, settings)
+    if receipt.digest is None:
+        raise StoreError(f"receipt {receipt.id} has no digest but is not erased")
     return ReceiptDetail(
         id=receipt.id,
         digest=receipt.digest.hex,
         status=receipt.state,
         created_at=receipt.created_at,
-        root=root,
+        root="0x" + batch.root.hex() if batch else None,
         proof=bundle,
         verification_url=compact.verification_url(bundle, _page_url(settings)) if bundle else None,
     )
 
 
 def _qr_data(
-    receipt_id: str,
-    store: StoreDep,
-    chain: ChainDep,
-    settings: SettingsDep,
-    principal: ReaderDep,
+    receipt_id: str, store: Store, chain: ChainReader, settings: Settings, principal: Principal
 ) -> str:
     receipt = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, store, chain, settings)
+    bundle = _bundle(receipt, _batch(store, receipt), chain, settings)
     if bundle is None:
         raise ReceiptStateHTTPError(
             status.HTTP_409_CONFLICT,
