@@ -146,8 +146,12 @@ class Page(_Session):
         if "errorText" in result:
             raise CDPError(f"cannot load {url}: {result['errorText']}")
         if "loaderId" not in result:
-            # Only the fragment changed (same document): reload, so every test starts afresh.
-            self.send("Page.reload")
+            # Only the fragment changed (same document). Reload from the page itself once it
+            # shows the new URL (the browser side may still hold the old one), so that every
+            # load starts afresh.
+            self.wait_until(f"location.href === {json.dumps(url)}", timeout)
+            self.events.clear()
+            self.evaluate("location.reload()")
         self.wait_for_event("Page.loadEventFired", timeout)
 
     def evaluate(self, expression: str) -> Any:

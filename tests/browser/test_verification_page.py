@@ -170,7 +170,8 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     keep_screenshot(page, "verify-revoked-phone")
 
     # The other documents of the batch are still valid.
-    assert open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(1)}")["state"] == "valid"
+    other = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(1)}")
+    assert other["state"] == "valid", other
 
 
 def test_revoked_batch_is_invalid(
