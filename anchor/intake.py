@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,15 +73,15 @@ def submit(
     fingerprint = hashlib.sha256(b"".join(d.bytes for d in parsed)).digest()
     for _attempt in range(3):
         try:
-            with store.transaction() as session:
-                return _submit_in(session, parsed, integrator_id, idempotency_key, fingerprint)
+            with store.connection() as conn:
+                return _submit_in(conn, parsed, integrator_id, idempotency_key, fingerprint)
         except _KeyRaceError:
             continue
     raise StoreError("the Idempotency-Key is contended; retry the request")
 
 
 def _submit_in(
-    session: Session,
+    conn: Connection,
     parsed: list[Digest],
     integrator_id: int,
     key: str | None,
@@ -90,11 +90,11 @@ def _submit_in(
     now = m.utcnow()
     ids = [new_receipt_id() for _ in parsed]
     if key is not None:
-        earlier = _replay(session, integrator_id, key, fingerprint)
+        earlier = _replay(conn, integrator_id, key, fingerprint)
         if earlier is not None:
             return earlier
         try:
-            session.execute(
+            conn.execute(
                 insert(m.IdempotencyRecord),
                 [
                     {
@@ -108,7 +108,7 @@ def _submit_in(
             )
         except IntegrityError as e:
             raise _KeyRaceError() from e
-    _insert_receipts(session, ids, parsed, integrator_id, key, now)
+    _insert_receipts(conn, ids, parsed, integrator_id, key, now)
     return [
         Receipt(
             id=rid,
@@ -138,7 +138,7 @@ _INSERT_SQL = {
 
 
 def _insert_receipts(
-    session: Session,
+    conn: Connection,
     ids: list[str],
     parsed: list[Digest],
     integrator_id: int,
@@ -150,7 +150,7 @@ def _insert_receipts(
     The fast path: the timestamp goes through the column type's bind processing once, not once
     per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
     """
-    dialect = session.get_bind().dialect
+    dialect = conn.dialect
     to_db = m.RECEIPTS.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
     stamp = to_db(now) if to_db is not None else now
     sql = _INSERT_SQL["?" if dialect.paramstyle == "qmark" else "%s"]
@@ -160,20 +160,26 @@ def _insert_receipts(
         for rid, d in zip(ids, parsed, strict=True)
     ]
     # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
-    session.connection().exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
+    conn.exec_driver_sql(sql, rows[0] if len(rows) == 1 else rows)
 
 
 def _replay(
-    session: Session, integrator_id: int, key: str, fingerprint: bytes
+    conn: Connection, integrator_id: int, key: str, fingerprint: bytes
 ) -> list[Receipt] | None:
     """The receipts of an earlier request with this key, None if there was none."""
-    record = session.get(m.IdempotencyRecord, (integrator_id, key))
+    record = conn.execute(
+        select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.receipt_ids).where(
+            m.IdempotencyRecord.integrator_id == integrator_id, m.IdempotencyRecord.key == key
+        )
+    ).first()
     if record is None:
         return None
     if bytes(record.fingerprint) != fingerprint:
         raise IdempotencyConflict(key)
-    found = {
-        row.id: row
-        for row in session.scalars(select(m.Receipt).where(m.Receipt.id.in_(record.receipt_ids)))
-    }
-    return [Receipt.of(found[rid]) for rid in record.receipt_ids]
+    receipt_ids: list[str] = record.receipt_ids
+    with Session(bind=conn) as session:  # joins the connection's transaction
+        found = {
+            row.id: row
+            for row in session.scalars(select(m.Receipt).where(m.Receipt.id.in_(receipt_ids)))
+        }
+        return [Receipt.of(found[rid]) for rid in receipt_ids]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,16 @@ class StoreBase:
         """
         with self._guard(), self._write.begin() as session:
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """Yield a Core connection in one write transaction: the lean path of the intake.
+
+        Same commit, rollback, locking and error rules as `transaction`, without the ORM
+        session (a measurable share of a one-digest request).
+        """
+        with self._guard(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
