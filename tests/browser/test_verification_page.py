@@ -105,10 +105,11 @@ def test_valid_proof_shows_valid_with_issuer_and_date(
     assert details["leaf"] == bundle.leaf
     assert details["leafCount"] == "3"
 
-    # On a phone: nothing wider than the screen, and one screenshot to look at.
-    page.set_viewport(390, 844, scale=2, mobile=True)
-    page.wait_until("window.innerWidth === 390")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # On phones: nothing wider than the screen, and one screenshot to look at.
+    for width in (320, 390):
+        page.set_viewport(width, 844, scale=2, mobile=True)
+        page.wait_until(f"window.innerWidth === {width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
     page.screenshot(tmp_path / "verify-valid-phone.png")
     keep_screenshot(page, "verify-valid-phone")
 
