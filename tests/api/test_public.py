@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -27,6 +28,8 @@ def test_page_and_static(client: TestClient) -> None:
     page = client.get("/verify")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert client.get("/static/verify/index.html").status_code == 200
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+        assert client.get(asset).status_code == 200, asset
     assert client.get("/static/nope.js").status_code == 404
 
 
