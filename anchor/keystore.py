@@ -16,15 +16,18 @@ from eth_account.signers.local import LocalAccount
 from anchor.errors import ConfigError
 
 
-def create_keystore(path: Path, password: str, private_key: str | None = None) -> str:
+def create_keystore(
+    path: Path, password: str, private_key: str | None = None, *, iterations: int | None = None
+) -> str:
     """Write a new encrypted keystore at ``path`` (mode 0600) and return its address.
 
-    Refuses to overwrite an existing file.
+    Refuses to overwrite an existing file. ``iterations`` is the scrypt cost ``n`` (a power of
+    two; eth-account's default, 2**18, when None); tests lower it to start workers quickly.
     """
     if len(password) < 8:
         raise ConfigError("the keystore password must have at least 8 characters")
     account = Account.from_key(private_key) if private_key else Account.create()
-    encrypted = Account.encrypt(account.key, password)
+    encrypted = Account.encrypt(account.key, password, iterations=iterations)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -30,7 +30,7 @@ from anchor.types import BatchState, ReceiptState
 from service.conftest import Env, make_env
 from tests.pgutil import fresh_schema
 
-pytestmark = pytest.mark.chain
+pytestmark = [pytest.mark.chain, pytest.mark.timeout(900)]
 
 ANCHOR = str(Path(sys.executable).parent / "anchor")
 PASSWORD = "kill-test-password"
@@ -50,7 +50,7 @@ def worker_env(env: Env, url: str, tmp_path: Path) -> dict[str, str]:
     """The environment of a worker process for this test's chain and store."""
     keystore = tmp_path / "signer.json"
     if not keystore.exists():
-        create_keystore(keystore, PASSWORD, dev_key(1))
+        create_keystore(keystore, PASSWORD, dev_key(1), iterations=2**10)
     return {
         **os.environ,
         "ANCHOR_RPC_URLS": env.node.url,
