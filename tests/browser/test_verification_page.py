@@ -222,6 +222,25 @@ def test_chain_unreachable_cannot_check_now(
     assert [r["key"] for r in verdict["reasons"]] == ["unavailable.chain"]
 
 
+def test_foreign_404_cannot_check_now(page: Page, api_server: Server, anchored: Anchored) -> None:
+    """A 404 that is not the API's own (a proxy, the page deployed without the API) is no proof
+    that the root is unknown: the page cannot check, it does not say invalid."""
+    page.send("Fetch.enable", patterns=[{"urlPattern": "*/v1/roots/*"}])
+    page.navigate(f"{api_server.url}/verify?lang=en#{anchored.fragment(0)}")
+    paused = page.wait_for_event("Fetch.requestPaused")
+    page.send(
+        "Fetch.fulfillRequest",
+        requestId=paused["params"]["requestId"],
+        responseCode=404,
+        responseHeaders=[{"name": "Content-Type", "value": "text/html"}],
+        body=base64.b64encode(b"<h1>404 Not Found</h1>").decode(),
+    )
+    verdict = wait_verdict(page)
+    assert verdict["state"] == "unavailable", verdict
+    assert verdict["word"] == "CANNOT CHECK NOW"
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.unexpectedAnswer"]
+
+
 def test_document_check_match_and_mismatch(
     page: Page, api_server: Server, anchored: Anchored
 ) -> None:

@@ -223,7 +223,16 @@
     } finally {
       clearTimeout(timer);
     }
-    if (response.status === 404) return { kind: "notAnchored" };
+    if (response.status === 404) {
+      // Only the API's own answer proves the root unknown (it names the root). A bare 404 from a
+      // proxy or a wrong path (the page deployed without the API) says nothing of the document.
+      const body = await response.json().catch(() => null);
+      const detail = body && typeof body.detail === "string" ? body.detail.toLowerCase() : "";
+      if ((body && body.anchored === false) || detail.includes(bundle.root)) {
+        return { kind: "notAnchored" };
+      }
+      return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
+    }
     if (response.status === 503) return { kind: "unavailable", reason: "unavailable.chain" };
     if (response.status !== 200) return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
     try {
