@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from anchor.hashing import HASH_SIZE
 from anchor.merkle import build_tree
 from anchor.store import Store, StoreError
 from anchor.store import models as m
-from anchor.store.records import pack_proof
 from anchor.types import BatchState, ReceiptState
 
 __all__ = ["close_batches", "close_one_batch", "pending_query"]
@@ -103,40 +102,41 @@ def _freeze(session: Session, pending: Sequence[_Pending]) -> int:
         .returning(m.Batch.id)
     ).scalar_one()
     rows = [
-        {
-            "rid": pending[index].id,
-            "value_index": index,
-            "salt": salts[index],
-            "leaf": tree.leaf(index),
-            "proof": pack_proof(proof),
-        }
-        for index, proof in tree.iter_proofs()
+        (index, salts[index], tree.leaf(index), packed, pending[index].id)
+        for index, packed in tree.iter_packed_proofs()
     ]
     _fill_receipts(session, batch_id, rows, now)
     return int(batch_id)
 
 
+_FILL_QMARK = (
+    "UPDATE receipts SET state = ?, batch_id = ?, value_index = ?, salt = ?, leaf = ?, "
+    "proof = ?, updated_at = ? WHERE id = ? AND state = ?"
+)
+_FILL_SQL = {"?": _FILL_QMARK, "%s": _FILL_QMARK.replace("?", "%s")}
+"""The bulk update, per driver placeholder style (constant names; every value is bound)."""
+
+
 def _fill_receipts(
-    session: Session, batch_id: int, rows: list[dict[str, object]], now: datetime
+    session: Session,
+    batch_id: int,
+    rows: list[tuple[int, bytes, bytes, bytes, str]],
+    now: datetime,
 ) -> None:
-    """Set the receipts batched with their salt, leaf, index and proof (one executemany)."""
-    table = m.RECEIPTS
-    statement = (
-        update(table)
-        .where(
-            table.c.id == bindparam("rid"),
-            table.c.state == ReceiptState.PENDING.value,
-        )
-        .values(
-            state=ReceiptState.BATCHED.value,
-            batch_id=batch_id,
-            value_index=bindparam("value_index"),
-            salt=bindparam("salt"),
-            leaf=bindparam("leaf"),
-            proof=bindparam("proof"),
-            updated_at=now,
-        )
-    )
-    result = session.connection().execute(statement, rows)
-    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
-        raise StoreError(f"batch {batch_id}: {len(rows) - result.rowcount} receipts changed")
+    """Set receipts batched with (value_index, salt, leaf, packed proof, receipt id) rows.
+
+    One driver ``executemany``: values are plain ints and bytes, and the timestamp goes through
+    the column type's bind processing once, not once per row.
+    """
+    conn = session.connection()
+    dialect = conn.dialect
+    to_db = m.RECEIPTS.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
+    stamp = to_db(now) if to_db is not None else now
+    batched, pending = ReceiptState.BATCHED.value, ReceiptState.PENDING.value
+    params = [
+        (batched, batch_id, index, salt, leaf, proof, stamp, rid, pending)
+        for index, salt, leaf, proof, rid in rows
+    ]
+    result = conn.exec_driver_sql(_FILL_SQL["?" if dialect.paramstyle == "qmark" else "%s"], params)
+    if dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+        raise StoreError(f"batch {batch_id}: {len(params) - result.rowcount} receipts changed")

