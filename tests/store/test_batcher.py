@@ -141,3 +141,17 @@ def test_two_concurrent_batchers_never_share_a_receipt(store: Store, integrator_
 def test_rejects_nonsense_limits(store: Store) -> None:
     with pytest.raises(ValueError, match="max_batch_size"):
         close_batches(store, 0, HOUR)
+
+
+def test_a_receipt_that_is_no_longer_pending_aborts_the_batch(
+    store: Store, integrator_id: int
+) -> None:
+    """The guard behind the row locks: the update counts the receipts it really changed."""
+    from anchor.store import StoreError
+
+    [r] = submit(store, [digest_hex(1)], integrator_id)
+    store.erase(r.id)
+    with pytest.raises(StoreError, match="1 receipts changed"), store.transaction() as session:
+        batcher._fill_receipts(session, 1, [(0, b"s" * 32, b"l" * 32, b"", r.id)], utcnow())
+    got = store.get_receipt(r.id)
+    assert got is not None and got.state is ReceiptState.ERASED
