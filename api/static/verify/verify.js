@@ -249,7 +249,7 @@
 
   /**
    * Judge the registry's answer against the bundle. Returns
-   * {status: "ok" | "invalid" | "unavailable" | "notAnchored", reasons: [{key, params}], data}.
+   * {status: "ok" | "invalid" | "unavailable", reasons: [{key, params, revocation}], data}.
    */
   function judge(bundle, result) {
     if (result.kind === "notAnchored") {
@@ -262,7 +262,10 @@
     const wellFormed =
       d && typeof d === "object" && typeof d.root === "string" && typeof d.issuer === "string" &&
       typeof d.registry === "string" && Number.isSafeInteger(d.anchoredAt) &&
-      Number.isSafeInteger(d.chainId);
+      Number.isSafeInteger(d.chainId) &&
+      [d.documentRevocation, d.rootRevocation].every(
+        (r) => r === null || r === undefined || (Number.isSafeInteger(r.revokedAt) && Number.isSafeInteger(r.reason)),
+      );
     if (!wellFormed || d.root.toLowerCase() !== bundle.root) {
       return { status: "unavailable", reasons: [{ key: "reason.unexpectedAnswer" }] };
     }
@@ -311,7 +314,9 @@
       day: "numeric", month: "long", year: "numeric",
       hour: "2-digit", minute: "2-digit", timeZoneName: "short",
     });
-    return format.format(new Date(Number(unixSeconds) * 1000));
+    const when = new Date(Number(unixSeconds) * 1000);
+    // A time beyond what Date holds (a forged proof can carry any uint64) shows as a number.
+    return Number.isNaN(when.getTime()) ? String(unixSeconds) : format.format(when);
   }
 
   function revocationText(revocation) {
