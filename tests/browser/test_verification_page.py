@@ -313,6 +313,36 @@ def test_language_switch_fr_default_then_de_remembered_then_en(
     assert date_words(bundle.anchored_at, EN_MONTHS) in verdict["summary"]
 
 
+def test_keyboard_order_and_live_verdict(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    """Tab reaches every control in reading order; the verdict is a polite live region."""
+    open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(0)}")
+    assert page.evaluate(
+        "(() => { const v = document.getElementById('verdict');"
+        " return [v.getAttribute('role'), v.getAttribute('aria-live')]; })()"
+    ) == ["status", "polite"]
+    reached = []
+    for _ in range(5):
+        for kind in ("keyDown", "keyUp"):
+            page.send(
+                "Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab", windowsVirtualKeyCode=9
+            )
+        reached.append(
+            page.evaluate(
+                "(() => { const e = document.activeElement;"
+                " return e.id || e.dataset.lang || e.tagName.toLowerCase(); })()"
+            )
+        )
+    assert reached == ["fr", "de", "en", "file", "summary"]
+    # The focused (visually hidden) file input shows its focus ring on its visible label.
+    page.evaluate("document.getElementById('file').focus()")
+    outline = page.evaluate(
+        "getComputedStyle(document.querySelector('label[for=file]')).outlineStyle"
+    )
+    assert outline == "solid"
+
+
 def test_page_decoder_agrees_with_python(page: Page, api_server: Server) -> None:
     """The page's decoder reads what anchor.compact writes and refuses what it refuses."""
     from anchor.compact import from_text
