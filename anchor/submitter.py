@@ -1,7 +1,8 @@
 """Submission and finality: one transaction per batch, followed until it is final.
 
 The submitter keeps at most one unmined anchor transaction per signing key, which makes the
-nonce of a new transaction simply the key's mined transaction count. Every step:
+nonce of a new transaction simply the key's mined transaction count; while one waits to be
+included, digests keep accumulating into the next batch (see `anchor.worker`). Every step:
 
 1. follows the batch in flight: a receipt `confirmations` blocks deep on a canonical block makes
    the batch anchored; a revert is diagnosed (root already anchored by us: anchored; missing role
@@ -118,10 +119,11 @@ class Submitter:
         try:
             w3 = self.chain.get()
             registry = Registry(w3, self.registry_address)
+            awaiting_inclusion = False
             for batch in self.store.batches_in_state(BatchState.SUBMITTED):
-                self._follow(w3, registry, batch)
+                awaiting_inclusion |= self._follow(w3, registry, batch)
             self._recheck_anchored(w3)
-            if not self.store.batches_in_state(BatchState.SUBMITTED):
+            if not awaiting_inclusion:
                 waiting = self.store.next_batch_for_submission()
                 if waiting is not None:
                     self._submit(w3, registry, waiting)
@@ -132,7 +134,8 @@ class Submitter:
 
     # -- following a batch in flight -----------------------------------------------------------
 
-    def _follow(self, w3: Web3, registry: Registry, batch: Batch) -> None:
+    def _follow(self, w3: Web3, registry: Registry, batch: Batch) -> bool:
+        """Move a submitted batch on; True while its transaction waits to be included."""
         live = [e for e in self.store.outbox_of_batch(batch.id) if e.state in _IN_FLIGHT]
         if not live:
             # Mined and waiting for depth, or dropped, or lost in a reorg: the registry says.
@@ -141,7 +144,7 @@ class Submitter:
                 self._adopt_existing_anchor(w3, registry, batch, record.issuer)
             else:
                 self._requeue(batch, "dropped", OutboxState.DROPPED)
-            return
+            return False
         entry = live[-1]  # a fee bump replaces its predecessor: one live row per batch
         receipt = _receipt(w3, entry.tx_hash)
         if receipt is not None:
@@ -149,15 +152,19 @@ class Submitter:
                 self._finalise(w3, batch, entry.tx_hash, receipt)
             else:
                 self._diagnose_revert(w3, registry, batch)
-            return
+            return False
         if w3.eth.get_transaction_count(self.account.address, "latest") > entry.nonce:
-            # The nonce went to another transaction: an earlier fee level of ours, or not ours.
+            # The nonce is used. Ours may have been mined between the two calls: look again.
+            if _receipt(w3, entry.tx_hash) is not None:
+                return False  # the next step follows it
+            # It went to another transaction: an earlier fee level of ours, or not ours.
             self._requeue(batch, "replaced", OutboxState.REPLACED)
-            return
+            return False
         if time.time() - _epoch(entry.broadcast_at or entry.created_at) > self.config.stuck_after:
             self._replace(w3, batch, entry)
         else:
             self._broadcast(w3, entry)
+        return True
 
     def _finalise(self, w3: Web3, batch: Batch, tx_hash: bytes, receipt: Any) -> None:
         head = w3.eth.block_number
@@ -334,12 +341,12 @@ class Submitter:
     ) -> None:
         self.store.return_batch_to_submission(batch.id, cause, outbox_state=outbox_state)
         self.metrics.requeued_batches.labels(cause=cause).inc()
-        log.warning("batch sent back to submission", extra={"batch": batch.id, "cause": cause})
+        log.warning("batch %s sent back to submission: %s", batch.id, cause, extra={"cause": cause})
 
     def _fail(self, batch: Batch, cause: str) -> None:
         self.store.mark_batch_failed(batch.id, cause)
         self.metrics.failures.labels(cause=cause).inc()
-        log.error("batch failed permanently", extra={"batch": batch.id, "cause": cause})
+        log.error("batch %s failed permanently: %s", batch.id, cause, extra={"cause": cause})
 
 
 def _epoch(moment: datetime) -> float:

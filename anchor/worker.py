@@ -109,9 +109,16 @@ class Worker:
 
     def run_once(self) -> None:
         """One iteration: close due batches, then one submitter step, then refresh metrics."""
-        for batch_id in close_batches(
-            self.store, self.settings.max_batch_size, self.settings.max_batch_age
-        ):
+        # Back-pressure: while a batch waits for submission, digests accumulate into the next
+        # one (up to max_batch_size) instead of queueing up as many small batches.
+        closed: list[int] = []
+        if self.store.next_batch_for_submission() is None:
+            closed = close_batches(
+                self.store, self.settings.max_batch_size, self.settings.max_batch_age
+            )
+        elif self.store.pending_count() >= self.settings.max_batch_size:
+            closed = close_batches(self.store, self.settings.max_batch_size, float("inf"))
+        for batch_id in closed:
             batch = self.store.get_batch(batch_id)
             if batch is not None:
                 self.metrics.batch_size.observe(batch.leaf_count)

@@ -1,0 +1,125 @@
+"""Time from submit to anchored, with a 2-second block time, on SQLite and PostgreSQL.
+
+Starts its own anvil (``--block-time 2``), deploys the registry, runs the worker in a thread and
+submits digests at a steady rate for a while; then reads, for each receipt, the time from its
+acknowledgement (``created_at``) to its batch reaching finality (``anchored_at``), and prints
+p50, p95 and max. The floor is set by the chain: half a block on average before inclusion, plus
+``confirmations`` blocks, plus the batcher's ``max_batch_age``.
+
+    .venv/bin/python bench/bench_latency.py --seconds 30 --rate 50 --confirmations 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from eth_account import Account
+from web3 import Web3
+
+from anchor.devchain import Anvil, dev_key
+from anchor.intake import submit
+from anchor.registry import ISSUER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.settings import load_settings
+from anchor.store import open_store
+from anchor.types import ReceiptState
+from anchor.worker import Worker
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def grant(w3: Web3, registry: Registry) -> None:
+    admin = Account.from_key(dev_key(0))
+    tx = registry.contract.functions.grantRole(
+        ISSUER_ROLE, Account.from_key(dev_key(1)).address
+    ).build_transaction(
+        {
+            "from": admin.address,
+            "nonce": w3.eth.get_transaction_count(admin.address),
+            **fee_fields(w3),
+        }
+    )
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
+    )
+
+
+def run(backend: str, seconds: float, rate: float, confirmations: int, batch_age: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Anvil(block_time=2) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        address, _ = deploy_registry(w3, Account.from_key(dev_key(0)))
+        registry = Registry(w3, address)
+        grant(w3, registry)
+        if backend == "postgres":
+            schema = f"bench_{os.getpid()}"
+            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+            import psycopg
+
+            with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as c:
+                c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+        else:
+            url = f"sqlite:///{Path(tmp) / 'anchor.db'}"
+        store = open_store(url, migrate=True)
+        integrator = store.create_integrator("bench").id
+        settings = load_settings(
+            data_dir=Path(tmp),
+            database_url=url,
+            rpc_urls=[node.url],
+            registry_address=address,
+            confirmations=confirmations,
+            max_batch_age=batch_age,
+            poll_interval=0.1,
+        )
+        worker = Worker.from_settings(settings, account=Account.from_key(dev_key(1)))
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        ids: list[str] = []
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            ids += [r.id for r in submit(store, [os.urandom(32).hex()], integrator)]
+            time.sleep(1 / rate)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if all(store.get_receipt(i).state == ReceiptState.ANCHORED for i in ids):  # type: ignore[union-attr]
+                break
+            time.sleep(0.5)
+        worker.stop()
+        thread.join()
+        latencies = []
+        for receipt_id in ids:
+            receipt = store.get_receipt(receipt_id)
+            assert receipt is not None and receipt.batch_id is not None
+            batch = store.get_batch(receipt.batch_id)
+            assert batch is not None and batch.anchored_at is not None
+            latencies.append((batch.anchored_at - receipt.created_at).total_seconds())
+        latencies.sort()
+        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        print(
+            f"{backend:<9} {len(ids):>6} digests  confirmations={confirmations} block time 2 s"
+            f"  submit->anchored p50 {statistics.median(latencies):5.2f} s"
+            f"  p95 {p95:5.2f} s  max {latencies[-1]:5.2f} s"
+        )
+        store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--rate", type=float, default=50, help="digests per second")
+    parser.add_argument("--confirmations", type=int, default=1)
+    parser.add_argument("--batch-age", type=float, default=1.0)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+    for backend in args.backends.split(","):
+        run(backend, args.seconds, args.rate, args.confirmations, args.batch_age)
+
+
+if __name__ == "__main__":
+    main()
