@@ -1,0 +1,323 @@
+"""What the operator scripts share: the manifest, the signing account, fees, roles, errors.
+
+Runs inside brownie's own venv (`.venv-brownie`), which has brownie's web3 and safe-pysha3 but
+not the `anchor` package installed: the project root is put on ``sys.path`` so that the pure
+modules `anchor.errors` and `anchor.hashing` import; `anchor.registry` (the service's web3) never
+is. Every check that can fail raises `OperatorError` with one sentence; `command` turns it into
+that sentence on stderr and exit status 1, instead of brownie's traceback.
+
+Environment:
+    ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
+                             its password from ANCHOR_BROWNIE_ACCOUNT_PASSWORD or a prompt
+    ANCHOR_DEPLOYER_KEY      or a 0x private key that signs (development: accounts[0] by default)
+    ANCHOR_DEPLOYMENTS_DIR   folder of the manifests (default: <project>/deployments)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from anchor.errors import AnchorError  # noqa: E402
+
+ARTIFACT = ROOT / "anchor" / "contracts" / "AnchorRegistry.json"
+_ZERO32 = "0x" + "00" * 32
+#: Role names as the operator spells them, and their on-chain identifiers.
+ROLE_NAMES = ("admin", "issuer", "revoker")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+#: Revocation reason codes; docs/operations.md holds the same table.
+REASONS = {
+    0: "unspecified",
+    1: "superseded",
+    2: "issued in error",
+    3: "fraud",
+    4: "withdrawn by the issuer",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class OperatorError(AnchorError):
+    """A check of an operator script failed; the message is one sentence for the operator."""
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+def role_id(name: str) -> str:
+    """Return the bytes32 identifier (0x hex) of a role spelled admin, issuer or revoker."""
+    from web3 import Web3
+
+    key = str(name).strip().lower()
+    if key == "admin":
+        return _ZERO32
+    if key in ("issuer", "revoker"):
+        return "0x" + Web3.keccak(text=f"{key.upper()}_ROLE").hex().removeprefix("0x")
+    raise OperatorError(f"unknown role {name!r}: use one of {', '.join(ROLE_NAMES)}.")
+
+
+def parse_address(text: object, what: str = "address") -> str:
+    """Return the checksummed form of a 0x address, or fail with one sentence."""
+    from web3 import Web3
+
+    value = str(text).strip()
+    if not _ADDRESS.match(value):
+        raise OperatorError(f"{what} {value!r} is not an Ethereum address (0x and 40 hex digits).")
+    digits = value[2:]
+    mixed = digits != digits.lower() and digits != digits.upper()
+    if mixed and Web3.to_checksum_address(value) != value:
+        raise OperatorError(f"{what} {value!r} has a wrong checksum (a mistyped letter?).")
+    return str(Web3.to_checksum_address(value))
+
+
+def parse_bytes32(text: object, what: str) -> str:
+    """Return a lower-case 0x hex string of 32 bytes, or fail with one sentence."""
+    value = str(text).strip()
+    if not _BYTES32.match(value):
+        raise OperatorError(f"{what} {value!r} is not 32 bytes of hex (0x and 64 hex digits).")
+    return value.lower()
+
+
+def parse_reason(text: object) -> int:
+    """Return a reason code 0..65535, or fail with one sentence."""
+    value = str(text).strip()
+    if not value.isdigit() or int(value) > 65535:
+        table = ", ".join(f"{k} {v}" for k, v in REASONS.items())
+        raise OperatorError(f"reason {value!r} is not a code from 0 to 65535 ({table}).")
+    return int(value)
+
+
+# --- manifest --------------------------------------------------------------------------------
+
+
+def deployments_dir() -> Path:
+    """Return the folder of the deployment manifests."""
+    return Path(os.environ.get("ANCHOR_DEPLOYMENTS_DIR") or ROOT / "deployments")
+
+
+def manifest_path(network_id: str) -> Path:
+    """Return the manifest path of a brownie network id."""
+    return deployments_dir() / f"{network_id}.json"
+
+
+def artifact() -> tuple[dict[str, Any], str]:
+    """Return the committed artifact and the 0x sha256 of its file."""
+    raw = ARTIFACT.read_bytes()
+    return json.loads(raw), "0x" + hashlib.sha256(raw).hexdigest()
+
+
+def active_network() -> str:
+    """Return the id of the network brownie is connected to."""
+    from brownie import network
+
+    active = network.show_active()
+    if not active:
+        raise OperatorError("brownie is not connected to a network: pass --network <id>.")
+    return str(active)
+
+
+def check_configured_chain() -> None:
+    """Fail unless a live network's registered chain id is the one its node answers."""
+    from brownie import chain
+    from brownie._config import CONFIG
+
+    if CONFIG.network_type != "live":
+        return
+    configured = CONFIG.active_network.get("chainid")
+    if configured is not None and str(configured) != str(chain.id):
+        raise OperatorError(
+            f"network {active_network()!r} is registered with chain id {configured} but its "
+            f"node answers chain id {chain.id}: check ANCHOR_RPC_URL and ANCHOR_CHAIN_ID, then "
+            "run scripts/setup_networks.py again."
+        )
+
+
+def load_manifest() -> dict[str, Any]:
+    """Return the manifest of the active network, checked against the chain it is connected to."""
+    from brownie import chain, web3
+
+    network_id = active_network()
+    check_configured_chain()
+    path = manifest_path(network_id)
+    if not path.exists():
+        raise OperatorError(
+            f"no deployment manifest for network {network_id!r} at {path}: "
+            f"deploy first (brownie run scripts/deploy.py --network {network_id})."
+        )
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+        chain_id, address = int(manifest["chainId"]), str(manifest["address"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise OperatorError(f"the manifest {path} is not a deployment manifest ({e}).") from e
+    if chain_id != chain.id:
+        raise OperatorError(
+            f"wrong network: the manifest {path.name} is for chain id {chain_id} "
+            f"but network {network_id!r} is chain id {chain.id}."
+        )
+    if len(web3.eth.get_code(address)) == 0:
+        raise OperatorError(
+            f"no contract at {address} on network {network_id!r} (chain reset since the "
+            f"deployment recorded in {path.name}?)."
+        )
+    return manifest
+
+
+def registry(manifest: dict[str, Any]) -> Any:
+    """Return a brownie `Contract` for the registry of the manifest, with the committed ABI."""
+    from brownie import Contract
+
+    abi = artifact()[0]["abi"]
+    return Contract.from_abi("AnchorRegistry", manifest["address"], abi, persist=False)
+
+
+# --- account and fees ------------------------------------------------------------------------
+
+
+def operator_account() -> Any:
+    """Return the account that signs: ANCHOR_BROWNIE_ACCOUNT, ANCHOR_DEPLOYER_KEY, or accounts[0]
+    on a development network."""
+    from brownie import accounts, network
+
+    if account_id := os.environ.get("ANCHOR_BROWNIE_ACCOUNT"):
+        password = os.environ.get("ANCHOR_BROWNIE_ACCOUNT_PASSWORD")
+        try:
+            return (
+                accounts.load(account_id, password=password)
+                if password
+                else accounts.load(account_id)
+            )
+        except (FileNotFoundError, ValueError) as e:
+            raise OperatorError(f"cannot load brownie account {account_id!r}: {e}.") from e
+    if key := os.environ.get("ANCHOR_DEPLOYER_KEY"):
+        try:
+            return accounts.add(key.strip())
+        except (ValueError, TypeError) as e:
+            raise OperatorError("ANCHOR_DEPLOYER_KEY is not a valid private key.") from e
+    if network.is_connected() and _is_development() and len(accounts) > 0:
+        return accounts[0]
+    raise OperatorError(
+        f"no signing account for network {active_network()!r}: set ANCHOR_BROWNIE_ACCOUNT "
+        "(a brownie account id) or ANCHOR_DEPLOYER_KEY (a private key)."
+    )
+
+
+def _is_development() -> bool:
+    from brownie._config import CONFIG
+
+    return CONFIG.network_type == "development"
+
+
+def _configured_gas_price(network_id: str) -> int | None:
+    """Return ``networks.<id>.gas_price`` of brownie-config.yaml when it is a number.
+
+    brownie itself applies only the `development` and `live` sections, so the per-network
+    value is read here.
+    """
+    import yaml
+
+    with (ROOT / "brownie-config.yaml").open() as f:
+        config = yaml.safe_load(f) or {}
+    section = (config.get("networks") or {}).get(network_id) or {}
+    price = section.get("gas_price") if isinstance(section, dict) else None
+    return int(price) if isinstance(price, int) else None
+
+
+def fee_params() -> dict[str, int]:
+    """Return explicit fee fields: the configured gas price, 0 on free-gas chains, else 1559."""
+    from brownie import web3
+
+    configured = _configured_gas_price(active_network())
+    base_fee = int(web3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+    if configured is not None and (configured > 0 or base_fee == 0):
+        return {"gas_price": configured}
+    if base_fee == 0:
+        return {"gas_price": 0}
+    priority = 10**9
+    return {"max_fee": 2 * base_fee + priority, "priority_fee": priority}
+
+
+def tx(account: Any) -> dict[str, Any]:
+    """Return the transaction parameters for brownie: sender and explicit fees."""
+    return {"from": account, **fee_params()}
+
+
+def require_role(contract: Any, role: str, account: Any) -> None:
+    """Fail with one sentence unless ``account`` holds ``role`` (admin, issuer or revoker)."""
+    if not contract.hasRole(role_id(role), account):
+        raise OperatorError(
+            f"account {account} lacks the {role} role on the registry at {contract.address}."
+        )
+
+
+def reason_text(code: int) -> str:
+    """Return the name of a reason code."""
+    return REASONS.get(code, "site-specific")
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def fail(message: str) -> NoReturn:
+    """Print one sentence on stderr and exit with status 1."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def command(func: F) -> F:
+    """Turn `OperatorError` and a reverted transaction into one sentence and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from brownie.exceptions import VirtualMachineError
+
+        try:
+            inspect.signature(func).bind(*args, **kwargs)
+        except TypeError as e:
+            fail(f"wrong arguments for {func.__name__}: {e} (run the help function).")
+        try:
+            return func(*args, **kwargs)
+        except OperatorError as e:
+            fail(str(e))
+        except VirtualMachineError as e:
+            fail(f"the registry rejected the transaction: {e.revert_msg or e}.")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_function(script_file: str, names: Iterable[str], usage: str) -> None:
+    """Show the usage and exit 1 when `brownie run` asks this script for an unknown function.
+
+    brownie reports a missing function with a traceback; this runs at import, from the
+    command line brownie was given, so the operator sees the usage instead.
+    """
+    argv = sys.argv
+    if len(argv) < 3 or Path(argv[0]).name != "brownie" or argv[1] != "run":
+        return
+    positional: list[str] = []
+    skip = False
+    for token in argv[2:]:
+        if skip:
+            skip = False
+        elif token == "--network":
+            skip = True
+        elif not token.startswith("-"):
+            positional.append(token)
+    if not positional or Path(positional[0]).with_suffix(".py").name != Path(script_file).name:
+        return
+    function = positional[1] if len(positional) > 1 else "main"
+    if function not in set(names):
+        print(f"error: unknown function {function!r}.\n\n{usage}", file=sys.stderr, flush=True)
+        sys.exit(1)
