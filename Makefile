@@ -7,7 +7,7 @@ BVENV := .venv-brownie
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-all lint bench compile check-artifact brownie-setup clean
+.PHONY: setup run test test-all lint bench compile check-artifact brownie-setup system-deps clean
 
 setup: $(VENV)/.installed node_modules/.installed build/bin/solc
 
@@ -33,15 +33,22 @@ $(BVENV)/.installed:
 brownie-setup: setup $(BVENV)/.installed
 	$(BVENV)/bin/python scripts/setup_networks.py
 
+# Debian packages the browser and QR tests drive: headless Chromium and zbarimg.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v zbarimg >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium zbar-tools; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium zbar-tools; fi; \
+	fi
+
 ## run: the embedded default stack: SQLite, a local anvil chain, the registry deployed on it.
 run: setup
 	$(VENV)/bin/anchor up
 
 ## test: everything the tests need, then the suite (slow load and fault tests excluded).
-test: setup brownie-setup
+test: setup brownie-setup system-deps
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
-test-all: setup brownie-setup
+test-all: setup brownie-setup system-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from anchor.metrics import Metrics
 from anchor.settings import Settings, get_settings
 from anchor.store import Store, open_store
 from api.chain import ChainReader
@@ -58,8 +59,12 @@ def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
     api_settings: ApiSettings | None = None,
+    metrics: Metrics | None = None,
 ) -> FastAPI:
     """Build the application.
+
+    ``metrics``: the service metrics to expose at /metrics with the HTTP ones (the worker's,
+    when both run in one process); fresh ones by default.
 
     ``settings`` default to the environment's; ``store`` defaults to the one at
     ``settings.resolved_database_url`` (closed on shutdown; a given store is left open).
@@ -86,7 +91,7 @@ def create_app(
     app.state.store = store
     app.state.chain = ChainReader(settings)
     app.state.limiter = TokenBucket(api_settings.rate_per_second, api_settings.rate_burst)
-    app.state.metrics = ApiMetrics()
+    app.state.metrics = ApiMetrics(metrics)
 
     install_error_handlers(app)
     app.include_router(receipts.router)

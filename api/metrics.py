@@ -14,9 +14,12 @@ from anchor.store import Store
 class ApiMetrics:
     """The service metrics plus the API's own, on one registry per application."""
 
-    def __init__(self) -> None:
-        """Create the metrics on a fresh registry (no process-wide globals)."""
-        self.service = Metrics(CollectorRegistry())
+    def __init__(self, service: Metrics | None = None) -> None:
+        """Add the HTTP metrics to ``service``'s registry (a fresh one when None).
+
+        `anchor up` passes the worker's metrics, so that one scrape shows both.
+        """
+        self.service = service or Metrics(CollectorRegistry())
         registry = self.service.registry
         self.requests = Counter(
             "anchor_http_requests_total",

@@ -9,7 +9,7 @@ import typer
 # typer >= 0.25 vendors click; its usage exceptions are not re-exported publicly.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from anchor.cli import client, service, tree, up, verify
+from anchor.cli import client, keys, service, tree, up, verify
 
 app = typer.Typer(
     help="anchor: anchor document digests on a proof-of-authority chain, and verify them.\n\n"
@@ -25,6 +25,7 @@ app.command("submit")(client.submit_command)
 app.command("proof")(client.proof_command)
 app.command("qr")(client.qr_command)
 app.command("verify")(verify.verify_command)
+app.add_typer(keys.app, name="keys")
 app.add_typer(tree.app, name="tree")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -90,8 +92,9 @@ def up_command(
 
         anchor up --data-dir data --port 8000
 
-    Then make an API key with `anchor keys create "Commune de Contern" --scope submit --scope
-    read` (same --data-dir) and follow the README's quickstart. Stop with Ctrl-C: the chain
+    Then make an API key with `anchor keys create --new-integrator "Commune de Contern" -s submit
+    -s read` (with ANCHOR_DATA_DIR set to the same data directory) and follow the README's
+    quickstart. Stop with Ctrl-C: the chain
     state is saved in the data directory and reloaded next time.
     """
     import uvicorn
@@ -99,6 +102,8 @@ def up_command(
     from anchor.worker import Worker
 
     configure_logging(json_lines=False)
+    # SIGTERM ends the stack like Ctrl-C: the worker stops and anvil saves its state.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     data_dir.mkdir(parents=True, exist_ok=True)
     chain = Anvil(
         block_time=block_time,
@@ -125,15 +130,15 @@ def up_command(
         thread = threading.Thread(target=worker.run, name="worker", daemon=True)
         thread.start()
         api = importlib.import_module("api.app")
-        app = api.create_app(settings)
+        app = api.create_app(settings, metrics=worker.metrics)
         typer.echo(
             f"\n  chain     {chain.url} (chain id 31337, anvil, state in {data_dir}/)\n"
             f"  registry  {address}\n"
             f"  API       http://{host}:{port}/docs\n"
             f"  page      http://{host}:{port}/verify\n"
             f"  metrics   http://{host}:{port}/metrics\n\n"
-            f"  make a key: anchor keys create 'Commune de Contern' --scope submit --scope read"
-            f" --data-dir {data_dir}\n"
+            f"  make a key: ANCHOR_DATA_DIR={data_dir} anchor keys create"
+            f" --new-integrator 'Commune de Contern' -s submit -s read\n"
         )
         uvicorn.run(app, host=host, port=port, log_level="warning")
         worker.stop()
