@@ -98,7 +98,7 @@ class Anvil:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl(2), async-signal-safe
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
