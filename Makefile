@@ -32,6 +32,7 @@ $(BVENV)/.installed:
 
 brownie-setup: setup $(BVENV)/.installed
 	$(BVENV)/bin/python scripts/setup_networks.py
+	cd $(CURDIR) && $(BVENV)/bin/brownie compile >/dev/null
 
 # Debian packages the browser and QR tests drive: headless Chromium and zbarimg.
 system-deps:

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import Accounts, send
 from web3 import Web3
 
 from anchor.compact import to_text
@@ -29,6 +28,7 @@ from anchor.devchain import Anvil
 from anchor.merkle import build_tree
 from anchor.proof import ProofBundle
 from anchor.registry import Registry
+from tests.conftest import Accounts, send
 
 from .cdp import Chromium, Page
 

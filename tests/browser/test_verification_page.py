@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Accounts, send
 
 from anchor.compact import encode_compact
 from anchor.proof import ProofBundle
+from tests.conftest import Accounts, send
 
 from .cdp import Page
 from .conftest import ISSUER_NAME, Anchored, Server
@@ -158,8 +158,8 @@ def test_revoked_document_is_invalid_with_date_and_reason(
         anchored.registry.w3,
         accounts.revoker,
         functions.revokeDocument(
-            bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes, 2
-        ),  # 2: replaced by a new document
+            bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes, 1
+        ),  # 1: superseded, "replaced by a new document" (docs/operations.md)
     )
     revoked_at = anchored.registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"]  # type: ignore[arg-type]
 

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from conftest import Accounts, send
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_account.signers.local import LocalAccount
@@ -30,6 +29,7 @@ from anchor.registry import (
     deploy_registry,
     load_artifact,
 )
+from tests.conftest import Accounts, send
 
 pytestmark = pytest.mark.chain
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Accounts, send
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from anchor.hashing import fold_proof, leaf_hash
 from anchor.registry import Registry
+from tests.conftest import Accounts, send
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-# tools/ is a folder of the checkout, not an installed package, and pytest puts only tests/ on
-# sys.path for this package of tests.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tools import toolchain  # the checkout's root is on sys.path (pyproject: pythonpath)
 
-from tools import toolchain  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 #: node cuts piped output at 64 KiB; the wrapper must return more than that intact.
 PIPE_LIMIT = 64 * 1024

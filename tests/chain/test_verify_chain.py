@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import typer
-from conftest import Accounts, send
 from typer.testing import CliRunner
 from web3 import Web3
 
@@ -26,6 +25,7 @@ from anchor.devchain import Anvil
 from anchor.proof import ProofBundle
 from anchor.registry import Registry
 from anchor.verify import Outcome, format_time, verify_bundle
+from tests.conftest import Accounts, send
 
 pytestmark = pytest.mark.chain
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import send
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -25,6 +24,7 @@ from anchor.metrics import Metrics
 from anchor.registry import ISSUER_ROLE, Registry, deploy_registry
 from anchor.store import Store, open_store
 from anchor.submitter import Submitter, SubmitterConfig
+from tests.conftest import send
 
 
 @dataclass

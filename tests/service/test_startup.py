@@ -20,7 +20,7 @@ from anchor.errors import ChainError, ConfigError
 from anchor.keystore import create_keystore, load_keystore
 from anchor.settings import load_settings
 from anchor.worker import Worker
-from service.conftest import Env
+from tests.service.conftest import Env
 
 ANCHOR = str(Path(sys.executable).parent / "anchor")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import send
 from web3 import Web3
 
 from anchor.devchain import Anvil
 from anchor.merkle import verify_proof
 from anchor.registry import ISSUER_ROLE
 from anchor.types import BatchState, OutboxState, ReceiptState
-from service.conftest import Env, make_env
+from tests.conftest import send
+from tests.service.conftest import Env, make_env
 
 pytestmark = pytest.mark.chain
 

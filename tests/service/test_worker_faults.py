@@ -27,8 +27,8 @@ from anchor.devchain import Anvil, dev_key
 from anchor.intake import submit
 from anchor.keystore import create_keystore
 from anchor.types import BatchState, ReceiptState
-from service.conftest import Env, make_env
 from tests.pgutil import fresh_schema
+from tests.service.conftest import Env, make_env
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(900)]
 

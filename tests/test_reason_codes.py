@@ -1,0 +1,53 @@
+"""The revocation reason codes agree between the operator scripts, their docs and the page."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The page's English wording of each name in docs/operations.md.
+PAGE_WORDING = {
+    "unspecified": "not specified",
+    "superseded": "replaced by a new document",
+    "issued in error": "issued in error",
+    "fraud": "fraud or forgery found",
+    "withdrawn by the issuer": "withdrawn by the issuer",
+}
+
+
+def scripts_table() -> dict[int, str]:
+    tree = ast.parse((ROOT / "scripts" / "_common.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "REASONS" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, dict)
+            return value
+    raise AssertionError("scripts/_common.py has no REASONS table")
+
+
+def docs_table() -> dict[int, str]:
+    text = (ROOT / "docs" / "operations.md").read_text()
+    return {int(c): name for c, name in re.findall(r"^\| (\d) \| ([^|]+?) \|", text, re.M)}
+
+
+def page_table(lang: str) -> dict[int, str]:
+    text = (ROOT / "api" / "static" / "verify" / "i18n.js").read_text()
+    block = text[text.index(f"{lang}:") :]
+    return {int(c): label for c, label in re.findall(r'"revocation\.(\d)": "([^"]+)"', block)[:5]}
+
+
+def test_scripts_and_docs_agree() -> None:
+    assert scripts_table() == docs_table()
+    assert sorted(docs_table()) == [0, 1, 2, 3, 4]
+
+
+def test_page_names_every_code_in_three_languages() -> None:
+    docs = docs_table()
+    assert page_table("en") == {code: PAGE_WORDING[name] for code, name in docs.items()}
+    for lang in ("fr", "de"):
+        assert sorted(page_table(lang)) == sorted(docs)
