@@ -9,40 +9,14 @@ reached they skip with the reason, except under ``CI=true``, where they fail.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Iterator
-from functools import cache
 
 import psycopg
 import pytest
 
 from anchor.store import Store, open_store
-
-PG_DSN = os.environ.get("ANCHOR_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
-PG_URL = os.environ.get("ANCHOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@cache
-def _pg_unavailable() -> str | None:
-    """Why PostgreSQL cannot be used, or None when it can."""
-    try:
-        with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as e:
-        return f"PostgreSQL at {PG_DSN!r} is unreachable: {str(e).strip().splitlines()[0]}"
-    return None
-
-
-def require_postgres() -> None:
-    """Skip (or, with CI=true, fail) when PostgreSQL is unreachable."""
-    reason = _pg_unavailable()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}")
-    print(f"skipping: {reason}")
-    pytest.skip(reason)
+from tests.pgutil import PG_DSN, PG_URL, require_postgres
 
 
 @pytest.fixture

@@ -6,18 +6,17 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from anchor.batcher import pending_query
-
-from . import conftest
+from tests import pgutil
 
 
 def test_missing_postgres_skips_locally_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(conftest, "_pg_unavailable", lambda: "PostgreSQL is down")
+    monkeypatch.setattr(pgutil, "_pg_unavailable", lambda: "PostgreSQL is down")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="PostgreSQL is down"):
-        conftest.require_postgres()
+        pgutil.require_postgres()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI=true and PostgreSQL is down"):
-        conftest.require_postgres()
+        pgutil.require_postgres()
 
 
 def test_batcher_locks_with_skip_locked_on_postgres() -> None:
