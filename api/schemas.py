@@ -58,6 +58,16 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _response_config(*examples: Any) -> ConfigDict:
+    """The configuration of a response model: camelCase JSON, frozen, with OpenAPI examples."""
+    return ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+        json_schema_extra={"examples": list(examples)},
+    )
+
+
 class _Response(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
@@ -77,13 +87,8 @@ class SubmitRequest(_Request):
 class ReceiptOut(_Response):
     """One receipt: its id, the digest it stands for, and where it stands."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        json_schema_extra={
-            "examples": [{"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}]
-        },
+    model_config = _response_config(
+        {"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}
     )
 
     id: str
@@ -94,15 +99,8 @@ class ReceiptOut(_Response):
 class SubmitResponse(_Response):
     """The receipts, in the order of the submitted digests."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {"receipts": [{"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}]}
-            ]
-        },
+    model_config = _response_config(
+        {"receipts": [{"id": EXAMPLE_ID, "digest": EXAMPLE_DIGEST, "status": "pending"}]}
     )
 
     receipts: list[ReceiptOut]
@@ -111,23 +109,16 @@ class SubmitResponse(_Response):
 class ReceiptDetail(_Response):
     """A receipt's status and, once anchored, its proof bundle and verification URL."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": EXAMPLE_ID,
-                    "digest": EXAMPLE_DIGEST,
-                    "status": "batched",
-                    "createdAt": "2026-03-03T10:41:00Z",
-                    "root": EXAMPLE_ROOT,
-                    "proof": None,
-                    "verificationUrl": None,
-                }
-            ]
-        },
+    model_config = _response_config(
+        {
+            "id": EXAMPLE_ID,
+            "digest": EXAMPLE_DIGEST,
+            "status": "batched",
+            "createdAt": "2026-03-03T10:41:00Z",
+            "root": EXAMPLE_ROOT,
+            "proof": None,
+            "verificationUrl": None,
+        }
     )
 
     id: str
@@ -238,32 +229,25 @@ class CheckOut(BaseModel):
 class VerdictOut(_Response):
     """The verdict: valid, invalid, or indeterminate when the chain could not be read."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        json_schema_extra={
-            "examples": [
+    model_config = _response_config(
+        {
+            "verdict": "valid",
+            "issuerName": "Commune de Contern",
+            "issuer": EXAMPLE_ADDRESS,
+            "anchoredAt": 1772534460,
+            "anchoredAtText": "3 March 2026 at 10:41 UTC",
+            "chainId": 31337,
+            "checks": [
                 {
-                    "verdict": "valid",
-                    "issuerName": "Commune de Contern",
-                    "issuer": EXAMPLE_ADDRESS,
-                    "anchoredAt": 1772534460,
-                    "anchoredAtText": "3 March 2026 at 10:41 UTC",
-                    "chainId": 31337,
-                    "checks": [
-                        {
-                            "name": "root",
-                            "ok": True,
-                            "expected": EXAMPLE_ROOT,
-                            "actual": EXAMPLE_ROOT,
-                            "reason": "the proof folds the leaf into the root",
-                            "required": True,
-                        }
-                    ],
+                    "name": "root",
+                    "ok": True,
+                    "expected": EXAMPLE_ROOT,
+                    "actual": EXAMPLE_ROOT,
+                    "reason": "the proof folds the leaf into the root",
+                    "required": True,
                 }
-            ]
-        },
+            ],
+        }
     )
 
     verdict: Outcome
@@ -286,27 +270,20 @@ class RevocationOut(_Response):
 class RootOut(_Response):
     """What the registry says of an anchored root."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "root": EXAMPLE_ROOT,
-                    "anchored": True,
-                    "issuer": EXAMPLE_ADDRESS,
-                    "issuerName": "Commune de Contern",
-                    "anchoredAt": 1772534460,
-                    "leafCount": 12,
-                    "issuerAuthorisedAtAnchor": True,
-                    "rootRevocation": None,
-                    "documentRevocation": None,
-                    "chainId": 31337,
-                    "registry": EXAMPLE_REGISTRY,
-                }
-            ]
-        },
+    model_config = _response_config(
+        {
+            "root": EXAMPLE_ROOT,
+            "anchored": True,
+            "issuer": EXAMPLE_ADDRESS,
+            "issuerName": "Commune de Contern",
+            "anchoredAt": 1772534460,
+            "leafCount": 12,
+            "issuerAuthorisedAtAnchor": True,
+            "rootRevocation": None,
+            "documentRevocation": None,
+            "chainId": 31337,
+            "registry": EXAMPLE_REGISTRY,
+        }
     )
 
     root: str
