@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.command("up")(up.up_command)
 app.command("worker")(service.worker_command)
+app.command("migrate")(service.migrate_command)
 app.add_typer(service.keystore_app, name="keystore")
 app.command("submit")(client.submit_command)
 app.command("proof")(client.proof_command)

@@ -108,3 +108,24 @@ def worker_command(
             worker.run_once()
         else:
             worker.run()
+
+
+def migrate_command() -> None:
+    """Create or upgrade the store's schema (Alembic), then print its revision.
+
+    The worker migrates at start; run this before starting the API alone on a new database.
+
+    Example:
+
+        ANCHOR_DATABASE_URL=postgresql+psycopg://anchor@db/anchor anchor migrate
+    """
+    from anchor.store import open_store
+
+    try:
+        settings = load_settings()
+        store = open_store(settings.resolved_database_url, migrate=True)
+        revision = store.schema_revision()
+        store.close()
+    except AnchorError as e:
+        raise fail(str(e)) from e
+    typer.echo(f"store at revision {revision}")
