@@ -187,6 +187,22 @@ def read_receipt(
     )
 
 
+@router.delete(
+    "/{receipt_id}",
+    response_model=ReceiptOut,
+    responses=error_responses(*AUTH_ERRORS, 404, 503),
+    summary="Erase a receipt on request (GDPR): its digest, salt and proof are deleted",
+)
+def erase_receipt(receipt_id: ReceiptId, store: StoreDep, principal: SubmitterDep) -> ReceiptOut:
+    """Delete the receipt's digest, salt and proof for good; the on-chain root can then no
+    longer be linked to the document, while every other proof of its batch still verifies.
+
+    Idempotent: erasing twice answers the same. Reading an erased receipt answers 410.
+    """
+    receipt = store.erase(receipt_id, principal.integrator_id)
+    return ReceiptOut(id=receipt.id, digest=None, status=receipt.state)
+
+
 def _qr_data(
     receipt_id: str, store: Store, chain: ChainReader, settings: Settings, principal: Principal
 ) -> str:

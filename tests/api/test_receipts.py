@@ -186,3 +186,18 @@ def test_rate_limit_is_per_key_with_retry_after(make_client: MakeClient, keys: K
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
     assert client.get("/v1/receipts/x", headers=Keys.headers(keys.other)).status_code == 404
+
+
+def test_erase_a_receipt_through_the_api(client: TestClient, keys: Keys, store: Store) -> None:
+    rid = submit(client, keys.submit, [D1])["receipts"][0]["id"]  # type: ignore[index]
+    url = f"/v1/receipts/{rid}"
+    assert client.delete(url).status_code == 401
+    assert client.delete(url, headers=Keys.headers(keys.read)).status_code == 403
+    assert client.delete(url, headers=Keys.headers(keys.other)).status_code == 404
+    erased = client.delete(url, headers=Keys.headers(keys.submit))
+    assert erased.status_code == 200
+    assert erased.json() == {"id": rid, "digest": None, "status": "erased"}
+    assert client.delete(url, headers=Keys.headers(keys.submit)).json() == erased.json()
+    assert client.get(url, headers=Keys.headers(keys.read)).status_code == 410
+    receipt = store.get_receipt(rid)
+    assert receipt is not None and receipt.digest is None and receipt.salt is None
