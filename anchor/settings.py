@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         default=2, ge=0, description="Depth at which a batch is final (0: QBFT)"
     )
     max_batch_size: int = Field(
-        default=1000, ge=1, le=4_000_000, description="Close a batch at this size"
+        default=10_000, ge=1, le=4_000_000, description="Close a batch at this size"
     )
     max_batch_age: float = Field(
         default=30.0, gt=0, description="Close a batch when its oldest is this old"

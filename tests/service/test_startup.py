@@ -193,3 +193,11 @@ def test_worker_iteration_updates_metrics(env: Env, tmp_path: Path) -> None:
     assert '"anchor_anchored_batches": [1.0' in text
     assert '"anchor_pending_digests": [0.0]' in text
     assert worker.metrics.last_anchored_block._value.get() > 0
+
+
+def test_every_setting_is_documented_for_operators() -> None:
+    from anchor.settings import Settings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    missing = [n for n in Settings.model_fields if f"`ANCHOR_{n.upper()}`" not in doc]
+    assert missing == [], f"docs/operations.md does not describe {missing}"
