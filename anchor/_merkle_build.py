@@ -16,17 +16,15 @@ import struct
 import sys
 from array import array
 
+import numpy as np
+import numpy.typing as npt
 import sha3  # safe-pysha3
 
-from anchor.errors import ProofError
 from anchor.hashing import HASH_SIZE
 
 _keccak = sha3.keccak_256
 _PAIR = struct.Struct("32s32s")
 _CHUNK64 = struct.Struct("64s")
-_INDEX = struct.Struct(">I")
-_KEYED_LEAF = struct.Struct("32s4x")
-_KEYED_INDEX = struct.Struct(">32xI")
 VALUE_SIZE = 2 * HASH_SIZE
 MAX_LEAVES = 2**32 - 1
 CHUNK = 1 << 16
@@ -39,14 +37,31 @@ def hash_values(values: bytes) -> list[bytes]:
     return [k(k(c).digest()).digest() for (c,) in _CHUNK64.iter_unpack(values)]
 
 
-def _big_endian_indices(n: int) -> bytes:
-    """Return ``0 .. n - 1`` packed as big-endian uint32 (so byte order sorts like the ints)."""
-    idx = array("I", range(n))
-    if idx.itemsize != 4:  # pragma: no cover - every supported platform has a 4-byte "I"
-        raise ProofError("this platform has no 4-byte unsigned array type")
-    if sys.byteorder == "little":
-        idx.byteswap()
-    return idx.tobytes()
+def _sort_keys(leaves: npt.NDArray[np.uint8]) -> npt.NDArray[np.intp]:
+    """Return the stable ascending order of ``(n, 32)`` hashes compared as bytes.
+
+    Bytes order is unsigned big-endian integer order, so the hashes sort as four big-endian
+    ``uint64`` columns, the first one most significant. A stable sort on the first column does
+    almost all the work; the rare runs that tie on it (equal hashes: duplicated values) are
+    then sorted on all four columns by ``np.lexsort``, which is stable too.
+    """
+    first = leaves[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+    perm = np.argsort(first, kind="stable")
+    ranked = first[perm]
+    del first
+    tie = np.zeros(len(perm), dtype=bool)
+    same = ranked[1:] == ranked[:-1]
+    tie[1:] |= same
+    tie[:-1] |= same
+    del ranked, same
+    if tie.any():
+        # The tied indices, taken in sorted position order: each run is contiguous, runs are in
+        # ascending first-column order and, within a run, indices are ascending (stable). A
+        # stable full-key sort of this subset keeps the runs in place and fixes each run.
+        sub = perm[tie]
+        cols = leaves[sub].view(">u8").astype(np.uint64)
+        perm[tie] = sub[np.lexsort((cols[:, 3], cols[:, 2], cols[:, 1], cols[:, 0]))]
+    return perm
 
 
 def place_sorted_leaves(values: bytes) -> tuple[bytearray, array[int]]:
@@ -58,33 +73,27 @@ def place_sorted_leaves(values: bytes) -> tuple[bytearray, array[int]]:
     """
     n = len(values) // VALUE_SIZE
     k = _keccak
-    # Leaf hash ++ big-endian value index: sorting these bytes sorts by hash, then by value
-    # index, which is exactly the stable order of JavaScript's Array.prototype.sort.
-    keyed = [
-        k(k(c).digest()).digest() + i
-        for (c,), (i,) in zip(
-            _CHUNK64.iter_unpack(values),
-            struct.iter_unpack("4s", _big_endian_indices(n)),
-            strict=True,
-        )
-    ]
-    keyed.sort(reverse=True)  # keys are unique (they end with the index): reverse is exact
-    # Pack the records chunk by chunk from the end, freeing the objects as they go, so that
-    # the list of n objects and the tree are never alive together (peak memory).
-    parts: list[bytes] = []
-    for start in reversed(range(0, n, CHUNK)):
-        parts.append(b"".join(keyed[start:]))
-        del keyed[start:]
-    parts.reverse()
     tree = bytearray((2 * n - 1) * HASH_SIZE)
-    order = array("I")
-    at = (n - 1) * HASH_SIZE
-    for j, part in enumerate(parts):
-        parts[j] = b""
-        leaves = b"".join([leaf for (leaf,) in _KEYED_LEAF.iter_unpack(part)])
-        tree[at : at + len(leaves)] = leaves
-        at += len(leaves)
-        order.extend([i for (i,) in _KEYED_INDEX.iter_unpack(part)])
+    nodes = np.frombuffer(tree, dtype=np.uint8).reshape(-1, HASH_SIZE)
+    leaves = nodes[n - 1 :]
+    # Hash into the leaf region in chunks (never a list of n objects), in input order first.
+    step = CHUNK * VALUE_SIZE
+    with memoryview(values) as view:
+        for at in range(0, len(values), step):
+            hashed = b"".join(
+                [k(k(c).digest()).digest() for (c,) in _CHUNK64.iter_unpack(view[at : at + step])]
+            )
+            first = at // VALUE_SIZE
+            leaves[first : first + len(hashed) // HASH_SIZE] = np.frombuffer(
+                hashed, dtype=np.uint8
+            ).reshape(-1, HASH_SIZE)
+    # Stable ascending order, then reversed: position p holds the (n - 1 - p)-th smallest, and
+    # equal hashes end up with the larger value index first, exactly as OpenZeppelin lays out.
+    perm = _sort_keys(leaves)[::-1]
+    items = leaves.reshape(-1).view(f"V{HASH_SIZE}")  # ``take`` of whole 32-byte items is fast
+    items[:] = items.take(perm)
+    order = array("I", perm.astype(np.uint32).tobytes())
+    del nodes, leaves
     return tree, order
 
 
@@ -108,19 +117,40 @@ def hash_children(children: bytes | memoryview) -> bytes:
     )
 
 
+def _ordered_pairs(children: npt.NDArray[np.uint8]) -> bytes:
+    """Return ``(m, 2, 32)`` sibling pairs ``(a, b)`` packed as ``min(a, b) ++ max(a, b)``.
+
+    The hashes compare as bytes, i.e. as four big-endian ``uint64`` columns; the first column
+    decides unless it ties (then the first differing column decides).
+    """
+    raw = children.view(np.uint64).reshape(-1, 2, 4)  # native order: only moves bytes
+    be = raw.byteswap() if sys.byteorder == "little" else raw
+    a, b = be[:, 0], be[:, 1]
+    swap = a[:, 0] > b[:, 0]
+    tied = np.flatnonzero(a[:, 0] == b[:, 0])
+    if len(tied):
+        ta, tb = a[tied], b[tied]
+        col = (ta != tb).argmax(axis=1)  # all equal: column 0, no swap, same bytes anyway
+        rows = np.arange(len(tied))
+        swap[tied] = ta[rows, col] > tb[rows, col]
+    return np.where(swap[:, None, None], raw[:, ::-1], raw).tobytes()
+
+
 def fill_inner_nodes(tree: bytearray) -> None:
     """Compute in place every inner node of a packed tree whose leaf region is already set."""
     n = (len(tree) // HASH_SIZE + 1) // 2
-    step = CHUNK * HASH_SIZE
-    with memoryview(tree) as view:
-        for lo, hi in level_bounds(n):
-            # Children of [lo, hi] are [2lo + 1, 2hi + 2], a contiguous run; go in chunks.
-            start, end = lo * HASH_SIZE, (hi + 1) * HASH_SIZE
-            for at in range(start, end, step):
-                stop = min(at + step, end)
-                children = view[2 * at + HASH_SIZE : 2 * stop + HASH_SIZE]
-                view[at:stop] = hash_children(children)
-                children.release()
+    if n < 2:
+        return
+    k = _keccak
+    nodes = np.frombuffer(tree, dtype=np.uint8).reshape(-1, HASH_SIZE)
+    for lo, hi in level_bounds(n):
+        # Children of [lo, hi] are [2lo + 1, 2hi + 2], a contiguous run; go in chunks.
+        for at in range(lo, hi + 1, CHUNK):
+            stop = min(at + CHUNK, hi + 1)
+            packed = _ordered_pairs(nodes[2 * at + 1 : 2 * stop + 1])
+            parents = b"".join([k(c).digest() for (c,) in _CHUNK64.iter_unpack(packed)])
+            nodes[at:stop] = np.frombuffer(parents, dtype=np.uint8).reshape(-1, HASH_SIZE)
+    del nodes
 
 
 def first_bad_node(tree: bytes) -> int | None:

@@ -1,10 +1,13 @@
 """Streaming generation of every leaf's proof from a packed tree (pure, no I/O).
 
 A proof is the list of siblings from the leaf up to (not including) the root, as
-OpenZeppelin's ``getProof``; its packed form is their plain concatenation. Since a child's proof
-is its sibling followed by its parent's proof, the proofs of a whole contiguous range of heap
-nodes are built at once with C-level ``map``/slice operations, one heap level at a time, walking
-the tree depth-first in blocks so that memory stays bounded by the block size.
+OpenZeppelin's ``getProof``; its packed form is their plain concatenation. The leaves are taken
+in blocks of consecutive tree indices of the same depth. In the heap layout the ancestor of
+node ``t`` ``l`` levels up is ``((t + 1) >> l) - 1`` and the sibling of node ``x`` is
+``((x + 1) ^ 1) - 1``, so the sibling indices of a whole block come from one broadcast integer
+expression; ``take`` gathers them into a ``(block, depth)`` array of 32-byte items whose rows
+are the packed proofs, cut into ``bytes`` one at a time as they are consumed. Memory stays
+bounded by the block size.
 """
 
 from __future__ import annotations
@@ -12,20 +15,22 @@ from __future__ import annotations
 import struct
 from array import array
 from collections.abc import Iterator
-from itertools import chain
-from operator import add
+from operator import itemgetter
+
+import numpy as np
 
 from anchor.hashing import HASH_SIZE
 
-_PAIR = struct.Struct("32s32s")
-BLOCK = 512
-"""Largest number of inner nodes expanded together (bounds the live proofs to ~2 * BLOCK)."""
+BLOCK = 1024
+"""Leaves whose proofs are gathered together (measured fastest: the block stays in cache)."""
+
+_first = itemgetter(0)
 
 
 def iter_packed_proofs(
     tree: bytes | bytearray, order: array[int], block: int = BLOCK
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(value_index, packed_proof)`` for every leaf, in an unspecified but fixed order.
+    """Yield ``(value_index, packed_proof)`` for every leaf, in tree order (leaf positions).
 
     ``tree`` is the packed OpenZeppelin tree array and ``order[p]`` the value index held by
     the leaf at tree index ``n - 1 + p``.
@@ -34,27 +39,27 @@ def iter_packed_proofs(
     if n == 1:
         yield order[0], b""
         return
-    first_leaf = n - 1
-    view = memoryview(tree)
-    # Each task: an inclusive range [a, b] of inner nodes and the packed proofs of those nodes.
-    stack: list[tuple[int, int, list[bytes]]] = [(0, 0, [b""])]
-    while stack:
-        a, b, parents = stack.pop()
-        c0, c1 = 2 * a + 1, 2 * b + 2
-        pairs = _PAIR.iter_unpack(view[c0 * HASH_SIZE : (c1 + 1) * HASH_SIZE])
-        siblings = chain.from_iterable(map(reversed, pairs))
-        repeated: list[bytes] = [b""] * (2 * len(parents))
-        repeated[::2] = parents
-        repeated[1::2] = parents
-        proofs = list(map(add, siblings, repeated))
-        inner = min(max(first_leaf - c0, 0), len(proofs))
-        if inner < len(proofs):
-            start = c0 + inner - first_leaf
-            yield from zip(order[start : c1 + 1 - first_leaf], proofs[inner:], strict=True)
-        # Push the inner children in blocks, last block first, so they pop in tree order.
-        for lo in range((inner - 1) // block * block, -1, -block):
-            hi = min(lo + block, inner)
-            stack.append((c0 + lo, c0 + hi - 1, proofs[lo:hi]))
+    # One 32-byte void item per node: ``take`` copies whole items (much faster than fancy
+    # indexing of a (nodes, 32) uint8 array, which copies a row's 32 bytes one by one).
+    nodes = np.frombuffer(tree, dtype=f"V{HASH_SIZE}")
+    first_leaf, end = n - 1, 2 * n - 1
+    bottom = end.bit_length() - 1  # depth of the deepest level, which may be partly filled
+    deep = (1 << bottom) - 1  # its first index; leaves before it sit one level higher
+    for lo, hi, depth in (
+        (first_leaf, max(first_leaf, deep), bottom - 1),
+        (max(first_leaf, deep), end, bottom),
+    ):
+        proof = struct.Struct(f"{depth * HASH_SIZE}s")
+        shifts = np.arange(depth, dtype=np.int64)
+        for start in range(lo, hi, block):
+            stop = min(start + block, hi)
+            ancestors = np.arange(start + 1, stop + 1, dtype=np.int64)[:, None] >> shifts
+            siblings = nodes.take((ancestors ^ 1) - 1)
+            yield from zip(
+                order[start - first_leaf : stop - first_leaf],
+                map(_first, proof.iter_unpack(siblings.data)),
+                strict=True,
+            )
 
 
 def proof_at(tree: bytes | bytearray, tree_index: int) -> list[bytes]:
