@@ -111,6 +111,7 @@ class Submitter:
         self.store = store
         self.config = config
         self.metrics = metrics or Metrics()
+        self._last_head: bytes | None = None
 
     # -- the loop body -------------------------------------------------------------------------
 
@@ -193,20 +194,24 @@ class Submitter:
     # -- re-checking anchored batches ----------------------------------------------------------
 
     def _recheck_anchored(self, w3: Web3) -> None:
-        head = w3.eth.block_number
-        for batch in self.store.anchored_batches_since(max(0, head - REORG_WINDOW)):
-            if batch.block_number is None or batch.block_hash is None:
-                continue
-            try:
-                block: Any = w3.eth.get_block(batch.block_number)
-            except BlockNotFound:
-                block = None
-            if block is None or bytes(block["hash"]) != batch.block_hash:
-                log.warning(
-                    "reorg: anchored batch's block is no longer canonical",
-                    extra={"batch": batch.id},
-                )
+        """Send back every recently anchored batch whose block is no longer canonical.
+
+        Runs once per new chain head (a reorg or a rollback always changes the head), and reads
+        the blocks of the window in one JSON-RPC batch request.
+        """
+        head = w3.eth.get_block("latest")
+        head_hash = bytes(head["hash"])
+        if head_hash == self._last_head:
+            return
+        window = self.store.anchored_batches_since(max(0, int(head["number"]) - REORG_WINDOW))
+        batches = [b for b in window if b.block_number is not None and b.block_hash is not None]
+        numbers = {b.block_number for b in batches if b.block_number is not None}
+        known = _canonical_hashes(w3, {n for n in numbers if n <= int(head["number"])})
+        for batch in batches:
+            if batch.block_number is None or known.get(batch.block_number) != batch.block_hash:
+                log.warning("reorg: batch %s's block is no longer canonical", batch.id)
                 self._requeue(batch, "reorg")
+        self._last_head = head_hash
 
     # -- submitting a new batch ----------------------------------------------------------------
 
@@ -347,6 +352,28 @@ class Submitter:
         self.store.mark_batch_failed(batch.id, cause)
         self.metrics.failures.labels(cause=cause).inc()
         log.error("batch %s failed permanently: %s", batch.id, cause, extra={"cause": cause})
+
+
+def _canonical_hashes(w3: Web3, numbers: set[int]) -> dict[int, bytes]:
+    """The canonical hash of each block number, read in one batch request when possible."""
+    ordered = sorted(numbers)
+    if not ordered:
+        return {}
+    try:
+        with w3.batch_requests() as batch:
+            for number in ordered:
+                batch.add(w3.eth.get_block(number))
+            blocks: list[Any] = list(batch.execute())
+        return {n: bytes(block["hash"]) for n, block in zip(ordered, blocks, strict=True)}
+    except (BlockNotFound, TypeError, ValueError, Web3RPCError):
+        # A node without batch support, or a block gone under our feet: ask one by one.
+        found: dict[int, bytes] = {}
+        for number in ordered:
+            try:
+                found[number] = bytes(w3.eth.get_block(number)["hash"])
+            except BlockNotFound:
+                continue
+        return found
 
 
 def _epoch(moment: datetime) -> float:
