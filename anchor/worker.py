@@ -42,10 +42,13 @@ def writer_lock(settings: Settings, signer: str, wait_log_every: float = 10.0) -
         )
         engine = create_engine(url, pool_size=1, max_overflow=0)
         with engine.connect() as conn:
+            last_said = 0.0
             while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
                 conn.rollback()
-                log.info("another worker holds the writer lock of %s; waiting", signer)
-                time.sleep(wait_log_every / 10)
+                if time.monotonic() - last_said >= wait_log_every:
+                    log.info("another worker holds the writer lock of %s; waiting", signer)
+                    last_said = time.monotonic()
+                time.sleep(0.5)
             conn.commit()
             try:
                 yield
