@@ -60,6 +60,47 @@ def port_is_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def anchor_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "anchor"), *args], env={**os.environ, **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def check_client_commands(tmp_path: Path, url: str, key: str, chain_port: int) -> None:
+    """`anchor submit`, `proof`, `qr` and `verify` against the running stack, as users run them."""
+    env = {"ANCHOR_API_URL": url, "ANCHOR_API_KEY": key}
+    permit = tmp_path / "permit-2026-0042.pdf"
+    permit.write_bytes(b"%PDF-1.7 permis de construire 2026-0042\n")
+    submitted = anchor_cli("submit", str(permit), "--json", env=env)
+    assert submitted.returncode == 0, submitted.stderr
+    (row,) = json.loads(submitted.stdout)
+    assert row["file"] == str(permit) and row["status"] == "pending"
+    again = anchor_cli("submit", str(permit), "--json", env=env)  # same Idempotency-Key
+    assert json.loads(again.stdout)[0]["id"] == row["id"]
+    proof_file = tmp_path / "permit.proof.json"
+    deadline = time.monotonic() + 90
+    while (
+        proof := anchor_cli("proof", row["id"], "--output", str(proof_file), env=env)
+    ).returncode:
+        assert proof.returncode == 3 and "no proof yet" in proof.stderr, proof.stderr
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    qr = anchor_cli(
+        "qr", row["id"], "--format", "svg", "--output", str(tmp_path / "qr.svg"), env=env
+    )
+    assert qr.returncode == 0 and (tmp_path / "qr.svg").read_text().lstrip().startswith("<")
+    rpc = f"http://127.0.0.1:{chain_port}"
+    valid = anchor_cli("verify", str(permit), "--proof", str(proof_file), "--rpc", rpc, env={})
+    assert valid.returncode == 0 and valid.stdout.startswith("VALID"), valid.stdout
+    other = tmp_path / "forged.pdf"
+    other.write_bytes(b"%PDF-1.7 permis de construire 2026-0043\n")
+    forged = anchor_cli("verify", str(other), "--proof", str(proof_file), "--rpc", rpc, env={})
+    assert forged.returncode == 1, forged.stdout
+    no_key = anchor_cli("proof", row["id"], env={"ANCHOR_API_URL": url, "ANCHOR_API_KEY": ""})
+    assert no_key.returncode == 1 and "no API key" in no_key.stderr
+
+
 def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     data, log = tmp_path / "data", tmp_path / "up.log"
     port, chain_port = free_port(), free_port()
@@ -87,6 +128,7 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
         assert body["proof"]["digest"] == "0x" + digest
         metrics = httpx.get(f"{url}/metrics").text
         assert "anchor_anchored_batches_total 1.0" in metrics
+        check_client_commands(tmp_path, url, key, chain_port)
     finally:
         stop(process)
     assert port_is_free(chain_port), "anvil outlived `anchor up`"
