@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
@@ -22,6 +25,14 @@ from anchor.store.records import ApiKey, Integrator
 
 KEY_TAG = "ak"
 PREFIX_HEX_CHARS = 12
+AUTH_CACHE_SECONDS = 5.0
+"""How long `KeysMixin.authenticate_cached` trusts a live key it verified (the API's default).
+
+A revocation made through the same `Store` takes effect at once; one made elsewhere (another
+process, such as ``anchor keys revoke``, or another `Store` on the same database) within this
+delay."""
+AUTH_CACHE_SIZE = 1024
+"""Live keys remembered by `KeysMixin.authenticate_cached` at most (least recently used go)."""
 
 
 def hash_secret(secret: str) -> bytes:
@@ -40,6 +51,14 @@ def _split_key(secret: str) -> str | None:
 
 class KeysMixin(StoreBase):
     """Integrators and API keys; see `anchor.store.Store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Use ``engine``; start with an empty cache of verified keys."""
+        super().__init__(engine)
+        # SHA-256 of the secret -> (the live key, monotonic time it was verified).
+        self._auth_cache: OrderedDict[bytes, tuple[ApiKey, float]] = OrderedDict()
+        self._auth_lock = threading.Lock()
+        self._auth_generation = 0  # bumped by every revocation through this store
 
     def create_integrator(self, name: str) -> Integrator:
         """Create an integrator with a unique, non-empty ``name``."""
@@ -96,6 +115,51 @@ class KeysMixin(StoreBase):
                 return None
             return ApiKey.of(row)
 
+    def authenticate_cached(
+        self, secret: str, max_age: float = AUTH_CACHE_SECONDS
+    ) -> ApiKey | None:
+        """`authenticate`, answered from memory for a live key verified in the last ``max_age`` s.
+
+        Only live keys are remembered (an unknown, malformed or revoked one is read from the
+        database every time), by the SHA-256 of the secret, at most `AUTH_CACHE_SIZE` of them.
+        `revoke_api_key` on this store forgets the key at once; a revocation made elsewhere
+        (another process or store) is honoured within ``max_age`` seconds.
+        """
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        with self._auth_lock:
+            hit = self._cache_hit(digest, now, max_age)
+            if hit is not None:
+                return hit
+            generation = self._auth_generation
+        key = self.authenticate(secret)
+        with self._auth_lock:
+            if key is None:
+                self._auth_cache.pop(digest, None)
+            elif generation == self._auth_generation:  # no revocation raced the read
+                self._auth_cache[digest] = (key, now)
+                self._auth_cache.move_to_end(digest)
+                while len(self._auth_cache) > AUTH_CACHE_SIZE:
+                    self._auth_cache.popitem(last=False)
+        return key
+
+    def cached_api_key(self, secret: str, max_age: float = AUTH_CACHE_SECONDS) -> ApiKey | None:
+        """The live key `authenticate_cached` would answer from memory now; None otherwise.
+
+        Never touches the database (so it may run on an event loop); on None, call
+        `authenticate_cached`, which reads the database.
+        """
+        with self._auth_lock:
+            return self._cache_hit(hash_secret(secret), time.monotonic(), max_age)
+
+    def _cache_hit(self, digest: bytes, now: float, max_age: float) -> ApiKey | None:
+        """The fresh cached key of ``digest``, or None; the caller holds the lock."""
+        hit = self._auth_cache.get(digest)
+        if hit is None or not now - hit[1] < max_age:
+            return None
+        self._auth_cache.move_to_end(digest)
+        return hit[0]
+
     def list_api_keys(self, integrator_id: int | None = None) -> list[ApiKey]:
         """Return every key (revoked ones included), oldest first, optionally of one integrator."""
         query = select(m.ApiKey).order_by(m.ApiKey.id)
@@ -112,4 +176,13 @@ class KeysMixin(StoreBase):
                 raise NotFoundError(f"no API key {key_id}")
             if row.revoked_at is None:
                 row.revoked_at = m.utcnow()
-            return ApiKey.of(row)
+            key = ApiKey.of(row)
+        self._forget_key(key_id)
+        return key
+
+    def _forget_key(self, key_id: int) -> None:
+        """Drop a key from the cache of `authenticate_cached` (after its revocation committed)."""
+        with self._auth_lock:
+            self._auth_generation += 1
+            for digest in [d for d, (k, _) in self._auth_cache.items() if k.id == key_id]:
+                del self._auth_cache[digest]
