@@ -9,28 +9,19 @@ reached they skip with the reason, except under ``CI=true``, where they fail.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 
 from anchor.store import Store, open_store
-from tests.pgutil import PG_DSN, PG_URL, require_postgres
+from tests.pgutil import fresh_schema
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL schema for one test, as a SQLAlchemy URL; dropped afterwards."""
-    require_postgres()
-    schema = f"anchor_test_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_schema() as url:
+        yield url
 
 
 TABLES = "outbox, receipts, idempotency_records, batches, api_keys, integrators"
@@ -39,17 +30,9 @@ TABLES = "outbox, receipts, idempotency_records, batches, api_keys, integrators"
 @pytest.fixture(scope="module")
 def pg_module_url() -> Iterator[str]:
     """A migrated PostgreSQL schema shared by one test module; dropped at the module's end."""
-    require_postgres()
-    schema = f"anchor_test_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    try:
+    with fresh_schema() as url:
         open_store(url, migrate=True).close()
         yield url
-    finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 BACKENDS = [

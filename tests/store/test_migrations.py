@@ -65,8 +65,7 @@ def test_lost_postgres_connection_fails_one_call_then_recovers(
     import psycopg
 
     from anchor.store import StoreError
-
-    from .conftest import PG_DSN
+    from tests.pgutil import PG_DSN
 
     store = open_store(request.getfixturevalue("pg_module_url"))
     try:
