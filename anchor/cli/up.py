@@ -23,7 +23,7 @@ from anchor.cli.service import fail
 from anchor.devchain import Anvil, dev_key
 from anchor.errors import AnchorError
 from anchor.logs import configure_logging
-from anchor.registry import ISSUER_ROLE, REVOKER_ROLE, deploy_registry, fee_fields
+from anchor.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
 from anchor.settings import Settings, load_settings
 
 DEV_ISSUER_NAME = "Development issuer (anvil)"
@@ -52,10 +52,7 @@ def ensure_registry(w3: Web3, manifest: Path) -> str:
     admin_key, issuer_key = dev_key(0), dev_key(1)
     admin = Account.from_key(admin_key)
     address, block = deploy_registry(w3, admin)
-    contract = w3.eth.contract(
-        address=Web3.to_checksum_address(address),
-        abi=importlib.import_module("anchor.registry").load_artifact().abi,
-    )
+    contract = Registry(w3, address).contract
     issuer = Account.from_key(issuer_key).address
     _send(w3, admin_key, contract.functions.grantRole(ISSUER_ROLE, issuer))
     _send(w3, admin_key, contract.functions.grantRole(REVOKER_ROLE, admin.address))
