@@ -15,10 +15,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from anchor.metrics import Metrics
+from anchor import __version__
+from anchor.chain.reader import ChainReader
+from anchor.service.metrics import Metrics
 from anchor.settings import Settings, get_settings
 from anchor.store import Store, open_store
-from api.chain import ChainReader
 from api.config import ApiSettings
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
@@ -82,7 +83,7 @@ def create_app(
 
     app = FastAPI(
         title="anchor",
-        version="1.0.0",
+        version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
     )

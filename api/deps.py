@@ -19,9 +19,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from anchor.chain.reader import ChainReader
 from anchor.settings import Settings
 from anchor.store import ApiKey, Store
-from api.chain import ChainReader
 from api.config import ApiSettings
 from api.ratelimit import TokenBucket
 

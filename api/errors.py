@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from anchor.errors import AnchorError, ChainError, ConfigError, ProofError, StoreError
-from anchor.qr import QrCapacityError
+from anchor.proof.qr import QrCapacityError
 from anchor.store import IdempotencyConflict, InvalidTransitionError, NotFoundError
 from anchor.types import InvalidDigestError
 from api.schemas import ErrorOut, ReceiptStateError

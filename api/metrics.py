@@ -7,7 +7,7 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from anchor.metrics import Metrics
+from anchor.service.metrics import Metrics
 from anchor.store import Store
 
 

@@ -19,8 +19,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from anchor.proof import ProofBundle
-from anchor.schemas import PROOF_BUNDLE_V1, load_schema
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.schemas import PROOF_BUNDLE_V1, load_schema
 from anchor.types import Digest, InvalidDigestError, ReceiptState
 from anchor.verify import Outcome
 

@@ -1,4 +1,4 @@
-"""Digests per second taken durably by `anchor.intake.submit`, against the raw driver.
+"""Digests per second taken durably by `anchor.service.intake.submit`, against the raw driver.
 
 For each backend (SQLite in a temporary directory, PostgreSQL in a temporary schema of the
 ``test`` database) and each request shape, time `submit` (one transaction per request, commit
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from anchor.intake import submit
+from anchor.service.intake import submit
 from anchor.store import Store, open_store
 from anchor.store.engine import BUSY_TIMEOUT_MS
 

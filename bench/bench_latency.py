@@ -22,13 +22,13 @@ from pathlib import Path
 from eth_account import Account
 from web3 import Web3
 
-from anchor.devchain import Anvil, dev_key
-from anchor.intake import submit
-from anchor.registry import ISSUER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.service.intake import submit
+from anchor.service.worker import Worker
 from anchor.settings import load_settings
 from anchor.store import open_store
 from anchor.types import ReceiptState
-from anchor.worker import Worker
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -15,9 +15,9 @@ import hashlib
 import qrcode
 from qrcode.util import MODE_8BIT_BYTE, QRData
 
-from anchor.compact import encode_compact, verification_url
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.proof import ProofBundle
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import encode_compact, verification_url
 
 BASE_URL = "https://verify.anchor.example.lu/verify"
 PRINT_WIDTH_MM = 60.0

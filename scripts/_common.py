@@ -2,9 +2,9 @@
 
 Runs inside brownie's own venv (`.venv-brownie`), which has brownie's web3 and safe-pysha3 but
 not the `anchor` package installed: the project root is put on ``sys.path`` so that the pure
-modules `anchor.errors` and `anchor.hashing` import; `anchor.registry` (the service's web3) never
-is. Every check that can fail raises `OperatorError` with one sentence; `command` turns it into
-that sentence on stderr and exit status 1, instead of brownie's traceback.
+modules `anchor.errors` and `anchor.merkle.hashing` import; `anchor.chain` (the service's web3)
+never is. Every check that can fail raises `OperatorError` with one sentence; `command` turns it
+into that sentence on stderr and exit status 1, instead of brownie's traceback.
 
 Environment:
     ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from anchor.errors import AnchorError  # noqa: E402
 
-ARTIFACT = ROOT / "anchor" / "contracts" / "AnchorRegistry.json"
+ARTIFACT = ROOT / "anchor" / "chain" / "AnchorRegistry.json"
 _ZERO32 = "0x" + "00" * 32
 #: Role names as the operator spells them, and their on-chain identifiers.
 ROLE_NAMES = ("admin", "issuer", "revoker")

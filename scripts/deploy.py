@@ -9,7 +9,7 @@ be the admin. The deployer is accounts[0] on a development network; on a live ne
 brownie account ANCHOR_BROWNIE_ACCOUNT or the private key ANCHOR_DEPLOYER_KEY.
 
 The manifest records chainId, address, deploymentBlock, deployer, admin, artifactSha256 (sha256
-of anchor/contracts/AnchorRegistry.json), compiler and deployedAt. The deployed runtime bytecode
+of anchor/chain/AnchorRegistry.json), compiler and deployedAt. The deployed runtime bytecode
 must equal the committed artifact's `deployedBytecode` (brownie compiles with the settings pinned
 in brownie-config.yaml); a mismatch is reported and the manifest is not written. An existing
 manifest whose registry is still on the chain is never overwritten on a live network.

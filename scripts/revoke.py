@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from anchor.hashing import fold_proof
+from anchor.merkle.hashing import fold_proof
 from scripts import _common
 from scripts._common import OperatorError, command
 

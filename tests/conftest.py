@@ -15,8 +15,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from anchor.devchain import Anvil, dev_key
-from anchor.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anchor.compact import (
+from anchor.errors import ProofError
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import (
     MAGIC,
     decode_compact,
     encode_compact,
@@ -17,9 +20,6 @@ from anchor.compact import (
     to_text,
     verification_url,
 )
-from anchor.errors import ProofError
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.proof import ProofBundle
 
 BASE = "https://verify.anchor.example.lu/verify"
 b32 = st.binary(min_size=32, max_size=32)

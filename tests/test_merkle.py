@@ -10,10 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from anchor._merkle_proofs import iter_packed_proofs
 from anchor.cli.tree import app
 from anchor.errors import ProofError
-from anchor.hashing import hash_pair, keccak256, leaf_hash
 from anchor.merkle import (
     MerkleTree,
     Pair,
@@ -24,6 +22,8 @@ from anchor.merkle import (
     verify_pair,
     verify_proof,
 )
+from anchor.merkle._proofs import iter_packed_proofs
+from anchor.merkle.hashing import hash_pair, keccak256, leaf_hash
 
 b32 = st.binary(min_size=32, max_size=32)
 pair_lists = st.lists(st.tuples(b32, b32), min_size=1, max_size=40)

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 
 from anchor.errors import ProofError
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.proof import ProofBundle, parse_bundle
-from anchor.schemas import load_schema
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.proof.bundle import ProofBundle, parse_bundle
+from anchor.proof.schemas import load_schema
 
 
 def h(label: str) -> bytes:

@@ -14,9 +14,9 @@ import typer
 from typer.testing import CliRunner, Result
 
 from anchor.cli.verify import load_proof, verify_command
-from anchor.compact import to_text, verification_url
 from anchor.errors import ProofError
-from anchor.proof import ProofBundle
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import to_text, verification_url
 from anchor.verify import Check, Outcome, format_time, offline_checks, outcome_of, verify_bundle
 
 VECTORS = Path(__file__).parent / "vectors"

@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = "AnchorRegistry"
 SOURCE = Path("contracts") / f"{CONTRACT}.sol"
-ARTIFACT = ROOT / "anchor" / "contracts" / f"{CONTRACT}.json"
+ARTIFACT = ROOT / "anchor" / "chain" / f"{CONTRACT}.json"
 WRAPPER = ROOT / "build" / "bin" / "solc"
 SOLCJS = ROOT / "node_modules" / "solc" / "solc.js"
 

@@ -1,4 +1,9 @@
-"""The `anchor` command line: one Typer application with a sub-command per job."""
+"""The `anchor` commands that need no HTTP server: one Typer application, a sub-command per job.
+
+`build_app` returns the application; the console script (`api.cli:main`) adds `anchor up` and
+`anchor serve`, which compose the API, so that this package never imports `api`. `run` is the
+one place that turns click's usage errors into the exit codes of `anchor.cli.output`.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,33 @@ import typer
 # typer >= 0.25 vendors click; its usage exceptions are not re-exported publicly.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from anchor.cli import client, keys, service, tree, up, verify
-
-app = typer.Typer(
-    help="anchor: anchor document digests on a proof-of-authority chain, and verify them.\n\n"
-    "Start with `anchor up` (the whole stack locally), then `anchor keys create`, "
-    "`anchor submit`, `anchor proof`, `anchor qr` and `anchor verify`.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.command("up")(up.up_command)
-app.command("worker")(service.worker_command)
-app.command("migrate")(service.migrate_command)
-app.add_typer(service.keystore_app, name="keystore")
-app.command("submit")(client.submit_command)
-app.command("proof")(client.proof_command)
-app.command("qr")(client.qr_command)
-app.command("verify")(verify.verify_command)
-app.add_typer(keys.app, name="keys")
-app.add_typer(tree.app, name="tree")
+from anchor.cli import client, keys, service, tree, verify
+from anchor.cli.output import EXIT_INTERRUPTED, EXIT_USAGE
 
 
-#: Exit code for a malformed command line (sysexits EX_USAGE); `anchor verify` keeps 2 for
-#: "indeterminate", so click's own 2 for usage errors is mapped here.
-EX_USAGE = 64
+def build_app() -> typer.Typer:
+    """The `anchor` application with every command of this package."""
+    app = typer.Typer(
+        help="anchor: anchor document digests on a proof-of-authority chain, and verify them.\n\n"
+        "Start with `anchor up` (the whole stack locally), then `anchor keys create`, "
+        "`anchor submit`, `anchor proof`, `anchor qr` and `anchor verify`.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    app.command("worker")(service.worker_command)
+    app.command("migrate")(service.migrate_command)
+    app.add_typer(service.keystore_app, name="keystore")
+    app.command("submit")(client.submit_command)
+    app.command("proof")(client.proof_command)
+    app.command("qr")(client.qr_command)
+    app.command("verify")(verify.verify_command)
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(tree.app, name="tree")
+    return app
 
 
-def main() -> None:
-    """Entry point of the `anchor` console script."""
+def run(app: typer.Typer) -> None:
+    """Run ``app`` on the command line and exit with the status of `anchor.cli.output`."""
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError as e:
@@ -44,11 +48,16 @@ def main() -> None:
         sys.exit(0)
     except UsageError as e:
         e.show()
-        sys.exit(EX_USAGE)
+        sys.exit(EXIT_USAGE)  # click's own 2 would read as `verify`'s indeterminate
     except typer.Abort:
         typer.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except ClickException as e:
         e.show()
         sys.exit(e.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def main() -> None:
+    """Run the commands of this package alone (the console script adds `up` and `serve`)."""
+    run(build_app())

@@ -15,7 +15,7 @@ import httpx
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TransferSpeedColumn
 
-from anchor.cli.service import fail
+from anchor.cli.output import EXIT_NOT_YET, fail
 
 ApiUrl = Annotated[
     str, typer.Option("--api-url", envvar="ANCHOR_API_URL", help="Base URL of the anchor API")
@@ -141,7 +141,7 @@ def proof_command(
         answer = _check(_request(client, "GET", f"/v1/receipts/{receipt_id}"))
     if answer.get("proof") is None:
         typer.echo(f"receipt {receipt_id} is {answer.get('status')}: no proof yet", err=True)
-        raise typer.Exit(3)
+        raise typer.Exit(EXIT_NOT_YET)
     text = json.dumps(answer["proof"], indent=2) + "\n"
     if output is not None:
         output.write_text(text)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from anchor.cli.output import fail
 from anchor.errors import AnchorError
 from anchor.settings import load_settings
 from anchor.store import ApiKey, Store, open_store
@@ -23,11 +24,6 @@ DatabaseUrl = Annotated[
     typer.Option(help="SQLAlchemy URL of the store (default: from ANCHOR_* settings)"),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(1)
 
 
 def _store(database_url: str | None) -> Store:
@@ -70,9 +66,9 @@ def create(
     """
     unknown = sorted(set(scope) - set(SCOPES))
     if unknown:
-        raise _fail(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
+        raise fail(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
     if (integrator_id is None) == (new_integrator is None):
-        raise _fail("give exactly one of --integrator-id and --new-integrator")
+        raise fail("give exactly one of --integrator-id and --new-integrator")
     store = _store(database_url)
     try:
         if new_integrator is not None:
@@ -80,7 +76,7 @@ def create(
         assert integrator_id is not None
         key_id, secret = store.create_api_key(integrator_id, scope)
     except AnchorError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     finally:
         store.close()
     if as_json:
@@ -107,7 +103,7 @@ def list_keys(
     try:
         keys = store.list_api_keys(integrator_id)
     except AnchorError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     finally:
         store.close()
     if as_json:
@@ -136,7 +132,7 @@ def revoke(
     try:
         key = store.revoke_api_key(key_id)
     except AnchorError as e:
-        raise _fail(str(e)) from e
+        raise fail(str(e)) from e
     finally:
         store.close()
     if as_json:

@@ -9,21 +9,16 @@ from typing import Annotated
 
 import typer
 
+from anchor.chain.keystore import create_keystore
+from anchor.cli.output import fail
 from anchor.errors import AnchorError
-from anchor.keystore import create_keystore
-from anchor.logs import configure_logging
+from anchor.service.logs import configure_logging
 from anchor.settings import load_settings
 
 keystore_app = typer.Typer(
     help="Make the encrypted keystore that holds the service's signing key.",
     no_args_is_help=True,
 )
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one sentence on stderr and return the Exit to raise."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
 
 
 @keystore_app.command("create")
@@ -92,7 +87,7 @@ def worker_command(
     """
     from prometheus_client import start_http_server
 
-    from anchor.worker import Worker, writer_lock
+    from anchor.service.worker import Worker, writer_lock
 
     configure_logging(json_lines=not plain_logs)
     try:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from anchor.cli.output import fail
 from anchor.errors import ProofError
 from anchor.merkle import MerkleTree, Pair, build_tree, load_dump
 
@@ -22,18 +23,13 @@ app = typer.Typer(
 )
 
 
-def _fail(reason: str) -> typer.Exit:
-    typer.echo(f"error: {reason}", err=True)
-    return typer.Exit(code=1)
-
-
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise _fail(f"cannot read {path}: {e.strerror or e}.") from e
+        raise fail(f"cannot read {path}: {e.strerror or e}.") from e
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _fail(f"{path} is not valid JSON ({e}).") from e
+        raise fail(f"{path} is not valid JSON ({e}).") from e
 
 
 def _parse_pairs(data: Any) -> list[Pair]:
@@ -76,7 +72,7 @@ def build(
     try:
         tree = build_tree(_parse_pairs(_read_json(pairs_file)))
     except ProofError as e:
-        raise _fail(f"{e}.") from e
+        raise fail(f"{e}.") from e
     text = json.dumps(tree.dump(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -84,7 +80,7 @@ def build(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as e:
-        raise _fail(f"cannot write {output}: {e.strerror or e}.") from e
+        raise fail(f"cannot write {output}: {e.strerror or e}.") from e
     typer.echo(f"root 0x{tree.root.hex()} ({tree.leaf_count} leaves) written to {output}", err=True)
 
 
@@ -104,5 +100,5 @@ def verify(
     try:
         tree: MerkleTree = load_dump(_read_json(dump_file))
     except ProofError as e:
-        raise _fail(f"inconsistent dump: {e}.") from e
+        raise fail(f"inconsistent dump: {e}.") from e
     typer.echo(f"ok: root 0x{tree.root.hex()}, {tree.leaf_count} leaves, every proof verifies")

@@ -14,16 +14,13 @@ from typing import Annotated
 
 import typer
 
-from anchor.compact import from_text, parse_verification_url
+from anchor.cli.output import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID, sentence
 from anchor.errors import ProofError
-from anchor.proof import ProofBundle, parse_bundle
+from anchor.proof.bundle import ProofBundle, parse_bundle
+from anchor.proof.compact import from_text, parse_verification_url
 from anchor.verify import Check, Outcome, Verdict, format_time, verify_bundle
 
 #: Exit statuses; documented in the command's help and in docs/proof-format.md.
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_INDETERMINATE = 2
-EXIT_USAGE = 64  # EX_USAGE: the input could not be read, so there is no verdict at all
 
 _EXIT = {
     Outcome.VALID: EXIT_VALID,
@@ -142,16 +139,16 @@ def describe(verdict: Verdict) -> str:
     lines = [_headline(verdict)]
     if verdict.outcome is Outcome.INVALID:
         lines += [
-            f"  - {_sentence(c.reason)}" for c in verdict.checks if c.required and c.ok is False
+            f"  - {sentence(c.reason)}" for c in verdict.checks if c.required and c.ok is False
         ]
     elif verdict.outcome is Outcome.INDETERMINATE:
         lines += [
-            f"  - {_sentence(c.reason)} ({c.actual})" if c.actual else f"  - {_sentence(c.reason)}"
+            f"  - {sentence(c.reason)} ({c.actual})" if c.actual else f"  - {sentence(c.reason)}"
             for c in verdict.checks
             if c.required and c.ok is None
         ]
     lines += [
-        f"  note: {_sentence(c.reason)}" for c in verdict.checks if not c.required and c.ok is False
+        f"  note: {sentence(c.reason)}" for c in verdict.checks if not c.required and c.ok is False
     ]
     return "\n".join(lines)
 
@@ -178,13 +175,8 @@ def _document_check(verdict: Verdict) -> Check | None:
     return verdict.check("document") or verdict.check("digest")
 
 
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:]).rstrip(".") + "."
-
-
 def _report_usage(message: str, json_output: bool) -> None:
     if json_output:
         typer.echo(json.dumps({"verdict": None, "error": message}, ensure_ascii=False))
     else:
-        typer.echo(f"error: {_sentence(message)}", err=True)
+        typer.echo(f"error: {sentence(message)}", err=True)

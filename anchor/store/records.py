@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from anchor.hashing import HASH_SIZE
+from anchor.merkle.hashing import HASH_SIZE
 from anchor.store import models as m
 from anchor.types import BatchState, Digest, OutboxState, ReceiptState
 

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from anchor import compact, intake, qr
+from anchor.chain.reader import ChainReader
 from anchor.errors import ChainError, StoreError
-from anchor.proof import ProofBundle
+from anchor.proof import compact, qr
+from anchor.proof.bundle import ProofBundle
+from anchor.service import intake
+from anchor.service.proofs import build_bundle
 from anchor.settings import Settings
 from anchor.store import Batch, NotFoundError, Receipt, Store
 from anchor.types import Digest, ReceiptState
-from api.chain import ChainReader
 from api.deps import ChainDep, Principal, ReaderDep, SettingsDep, StoreDep, SubmitterDep
 from api.errors import (
     AUTH_ERRORS,
@@ -21,7 +23,6 @@ from api.errors import (
     error_responses,
     receipt_state_responses,
 )
-from api.proofs import build_bundle
 from api.schemas import ReceiptDetail, ReceiptOut, ReceiptStateError, SubmitRequest, SubmitResponse
 from api.upload import OPENAPI_BODY, hash_upload
 

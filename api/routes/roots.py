@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from anchor.registry import Revocation
+from anchor.chain.registry import Revocation
 from anchor.store import NotFoundError
 from api.deps import ChainDep, SettingsDep
 from api.errors import error_responses

@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from anchor import compact
-from anchor.proof import parse_bundle
+from anchor.proof import compact
+from anchor.proof.bundle import parse_bundle
 from anchor.verify import verify_bundle
 from api.deps import SettingsDep
 from api.errors import error_responses

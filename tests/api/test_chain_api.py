@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from anchor import compact
-from anchor.batcher import close_batches
-from anchor.devchain import Anvil
-from anchor.registry import Registry
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import Registry
+from anchor.proof import compact
+from anchor.service.batcher import close_batches
 from anchor.store import Store
 from tests.api.conftest import Keys, MakeClient
 from tests.conftest import Accounts, send

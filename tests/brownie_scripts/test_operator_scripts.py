@@ -4,7 +4,7 @@ The test starts its own anvil (free port, free gas as on a QBFT network), regist
 brownie network through `scripts/setup_networks.py` in a temporary HOME (brownie's data folder is
 always ``~/.brownie``, so a temporary HOME isolates it; py-solc-x keeps the real ``~/.solcx``
 through SOLCX_BINARY_PATH), and writes manifests to a temporary ANCHOR_DEPLOYMENTS_DIR. Effects
-are checked on chain with the service's web3 (`anchor.registry.Registry`).
+are checked on chain with the service's web3 (`anchor.chain.registry.Registry`).
 
 brownie takes about ten seconds to start here, so the scenario uses few invocations and runs
 the error cases side by side. ANCHOR_BROWNIE_PROJECT may name another checkout to run in.
@@ -27,9 +27,8 @@ import yaml
 from eth_account import Account
 from web3 import Web3
 
-from anchor.devchain import Anvil, dev_key
-from anchor.hashing import hash_pair, leaf_hash
-from anchor.registry import (
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import (
     DEFAULT_ADMIN_ROLE,
     ISSUER_ROLE,
     REVOKER_ROLE,
@@ -37,6 +36,7 @@ from anchor.registry import (
     fee_fields,
     load_artifact,
 )
+from anchor.merkle.hashing import hash_pair, leaf_hash
 
 pytestmark = [pytest.mark.brownie, pytest.mark.chain]
 

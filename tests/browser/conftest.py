@@ -23,11 +23,11 @@ import pytest
 import uvicorn
 from web3 import Web3
 
-from anchor.compact import to_text
-from anchor.devchain import Anvil
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import Registry
 from anchor.merkle import build_tree
-from anchor.proof import ProofBundle
-from anchor.registry import Registry
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import to_text
 from tests.conftest import Accounts, send
 
 from .cdp import Chromium, Page

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from anchor.compact import encode_compact
-from anchor.proof import ProofBundle
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import encode_compact
 from tests.conftest import Accounts, send
 
 from .cdp import Page
@@ -345,10 +345,10 @@ def test_keyboard_order_and_live_verdict(
 
 
 def test_page_decoder_agrees_with_python(page: Page, api_server: Server) -> None:
-    """The page's decoder reads what anchor.compact writes and refuses what it refuses."""
-    from anchor.compact import from_text
+    """The page's decoder reads what anchor.proof.compact writes and refuses what it refuses."""
     from anchor.errors import ProofError
-    from anchor.hashing import fold_proof, leaf_hash
+    from anchor.merkle.hashing import fold_proof, leaf_hash
+    from anchor.proof.compact import from_text
 
     page.navigate(f"{api_server.url}/verify")
     cases: list[str] = []

@@ -20,8 +20,7 @@ from web3.contract import Contract
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from anchor.hashing import hash_pair, keccak256, leaf_hash
-from anchor.registry import (
+from anchor.chain.registry import (
     DEFAULT_ADMIN_ROLE,
     ISSUER_ROLE,
     REVOKER_ROLE,
@@ -29,6 +28,7 @@ from anchor.registry import (
     deploy_registry,
     load_artifact,
 )
+from anchor.merkle.hashing import hash_pair, keccak256, leaf_hash
 from tests.conftest import Accounts, send
 
 pytestmark = pytest.mark.chain

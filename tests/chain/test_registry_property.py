@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.registry import Registry
+from anchor.chain.registry import Registry
+from anchor.merkle.hashing import fold_proof, leaf_hash
 from tests.conftest import Accounts, send
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]

@@ -19,11 +19,11 @@ import typer
 from typer.testing import CliRunner
 from web3 import Web3
 
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import Registry
 from anchor.cli.verify import verify_command
-from anchor.compact import verification_url
-from anchor.devchain import Anvil
-from anchor.proof import ProofBundle
-from anchor.registry import Registry
+from anchor.proof.bundle import ProofBundle
+from anchor.proof.compact import verification_url
 from anchor.verify import Outcome, format_time, verify_bundle
 from tests.conftest import Accounts, send
 

@@ -16,14 +16,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from anchor.batcher import close_batches
-from anchor.chain import FailoverWeb3
-from anchor.devchain import Anvil, dev_key
-from anchor.intake import submit
-from anchor.metrics import Metrics
-from anchor.registry import ISSUER_ROLE, Registry, deploy_registry
+from anchor.chain.client import FailoverWeb3
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry
+from anchor.service.batcher import close_batches
+from anchor.service.intake import submit
+from anchor.service.metrics import Metrics
+from anchor.service.submitter import Submitter, SubmitterConfig
 from anchor.store import Store, open_store
-from anchor.submitter import Submitter, SubmitterConfig
 from tests.conftest import send
 
 

@@ -14,12 +14,12 @@ from web3 import Web3
 from web3.exceptions import ExtraDataLengthError
 from web3.providers.base import BaseProvider
 
-from anchor.chain import check_registry, connect, make_web3
-from anchor.devchain import Anvil, dev_key
+from anchor.chain.client import check_registry, connect, make_web3
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.keystore import create_keystore, load_keystore
 from anchor.errors import ChainError, ConfigError
-from anchor.keystore import create_keystore, load_keystore
+from anchor.service.worker import Worker
 from anchor.settings import load_settings
-from anchor.worker import Worker
 from tests.service.conftest import Env
 
 ANCHOR = str(Path(sys.executable).parent / "anchor")

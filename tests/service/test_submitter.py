@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from anchor.devchain import Anvil
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import ISSUER_ROLE
 from anchor.merkle import verify_proof
-from anchor.registry import ISSUER_ROLE
 from anchor.types import BatchState, OutboxState, ReceiptState
 from tests.conftest import send
 from tests.service.conftest import Env, make_env

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from anchor.devchain import Anvil, dev_key
-from anchor.intake import submit
-from anchor.keystore import create_keystore
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.keystore import create_keystore
+from anchor.service.intake import submit
 from anchor.types import BatchState, ReceiptState
 from tests.pgutil import fresh_schema
 from tests.service.conftest import Env, make_env

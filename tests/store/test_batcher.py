@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from anchor import batcher
-from anchor.batcher import close_batches
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.intake import submit
 from anchor.merkle import verify_proof
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.service import batcher
+from anchor.service.batcher import close_batches
+from anchor.service.intake import submit
 from anchor.store import Store, open_store
 from anchor.store.models import utcnow
 from anchor.types import BatchState, ReceiptState

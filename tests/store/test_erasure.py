@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from anchor.batcher import close_batches
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.intake import submit
 from anchor.merkle import verify_proof
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.service.batcher import close_batches
+from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, NotFoundError, Store
 from anchor.types import ReceiptState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from anchor.intake import submit
+from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, Store, StoreError
 from anchor.store.engine import create_store_engine
 from anchor.types import InvalidDigestError, ReceiptState

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from anchor.batcher import close_batches
-from anchor.intake import submit
+from anchor.service.batcher import close_batches
+from anchor.service.intake import submit
 from anchor.store import InvalidTransitionError, NotFoundError, Store, StoreError
 from anchor.types import BatchState, OutboxState, ReceiptState
 

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from anchor.hashing import fold_proof, keccak256, leaf_hash
 from anchor.merkle import MerkleTree, build_tree
+from anchor.merkle.hashing import fold_proof, keccak256, leaf_hash
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"b1": 1, "b2": 2, "b3": 3, "b5": 5, "b7": 7, "b65536": 65_536}

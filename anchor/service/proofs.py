@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from anchor.chain.reader import AnchorFacts
 from anchor.errors import StoreError
-from anchor.proof import BUNDLE_VERSION, ProofBundle
+from anchor.proof.bundle import BUNDLE_VERSION, ProofBundle
 from anchor.store import Batch, Receipt
-from api.chain import AnchorFacts
 
 
 def _hex(data: bytes) -> str:

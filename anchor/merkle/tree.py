@@ -16,8 +16,9 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any
 
-from anchor import _merkle_format as fmt
-from anchor._merkle_build import (
+from anchor.errors import ProofError
+from anchor.merkle import _format as fmt
+from anchor.merkle._build import (
     MAX_LEAVES,
     VALUE_SIZE,
     fill_inner_nodes,
@@ -26,9 +27,8 @@ from anchor._merkle_build import (
     invert,
     place_sorted_leaves,
 )
-from anchor._merkle_proofs import iter_packed_proofs, proof_at
-from anchor.errors import ProofError
-from anchor.hashing import HASH_SIZE, fold_proof, leaf_hash
+from anchor.merkle._proofs import iter_packed_proofs, proof_at
+from anchor.merkle.hashing import HASH_SIZE, fold_proof, leaf_hash
 
 __all__ = [
     "MerkleTree",

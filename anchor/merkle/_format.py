@@ -8,7 +8,7 @@ from array import array
 from typing import Any
 
 from anchor.errors import ProofError
-from anchor.hashing import HASH_SIZE
+from anchor.merkle.hashing import HASH_SIZE
 
 FORMAT = "standard-v1"
 LEAF_ENCODING = ["bytes32", "bytes32"]

@@ -19,7 +19,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from anchor.hashing import HASH_SIZE
+from anchor.merkle.hashing import HASH_SIZE
 
 BLOCK = 1024
 """Leaves whose proofs are gathered together (measured fastest: the block stays in cache)."""

@@ -16,8 +16,8 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
+from anchor.chain.registry import REGISTRY_VERSION, Registry
 from anchor.errors import ChainError, ConfigError
-from anchor.registry import REGISTRY_VERSION, Registry
 
 log = logging.getLogger(__name__)
 

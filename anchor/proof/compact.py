@@ -22,8 +22,8 @@ import base64
 import re
 
 from anchor.errors import ProofError
-from anchor.hashing import fold_proof, leaf_hash
-from anchor.proof import BUNDLE_VERSION, MAX_PROOF_LENGTH, ProofBundle, hex_to_bytes
+from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.proof.bundle import BUNDLE_VERSION, MAX_PROOF_LENGTH, ProofBundle, hex_to_bytes
 
 __all__ = [
     "MAGIC",

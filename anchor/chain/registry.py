@@ -1,6 +1,6 @@
 """The AnchorRegistry contract as the service and the verifier see it.
 
-The ABI and bytecode come from the committed artifact `anchor/contracts/AnchorRegistry.json`;
+The ABI and bytecode come from the committed artifact `anchor/chain/AnchorRegistry.json`;
 neither solc nor brownie is needed at run time.
 """
 
@@ -44,7 +44,7 @@ class Artifact:
 @lru_cache(maxsize=1)
 def load_artifact() -> Artifact:
     """Load the committed artifact shipped inside the package."""
-    raw = resources.files("anchor.contracts").joinpath("AnchorRegistry.json").read_bytes()
+    raw = resources.files("anchor.chain").joinpath("AnchorRegistry.json").read_bytes()
     data = json.loads(raw)
     return Artifact(
         abi=data["abi"],

@@ -2,7 +2,7 @@
 
 The submitter keeps at most one unmined anchor transaction per signing key, which makes the
 nonce of a new transaction simply the key's mined transaction count; while one waits to be
-included, digests keep accumulating into the next batch (see `anchor.worker`). Every step:
+included, digests keep accumulating into the next batch (see `anchor.service.worker`). Every step:
 
 1. follows the batch in flight: a receipt `confirmations` blocks deep on a canonical block makes
    the batch anchored; a revert is diagnosed (root already anchored by us: anchored; missing role
@@ -38,11 +38,11 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from anchor.chain import TRANSPORT_ERRORS, FailoverWeb3
+from anchor.chain.client import TRANSPORT_ERRORS, FailoverWeb3
+from anchor.chain.fees import GWEI, Fees, initial_fees
+from anchor.chain.registry import Registry, decode_revert
 from anchor.errors import ChainError
-from anchor.fees import GWEI, Fees, initial_fees
-from anchor.metrics import Metrics
-from anchor.registry import Registry, decode_revert
+from anchor.service.metrics import Metrics
 from anchor.settings import Settings
 from anchor.store import Batch, OutboxEntry, Store
 from anchor.types import BatchState, OutboxState

@@ -22,10 +22,10 @@ from web3.exceptions import (
     Web3Exception,
 )
 
+from anchor.chain.registry import REGISTRY_VERSION, Registry, Status
 from anchor.errors import ChainError
-from anchor.proof import ProofBundle
-from anchor.registry import REGISTRY_VERSION, Registry, Status
-from anchor.verify import Check, format_time
+from anchor.proof.bundle import ProofBundle
+from anchor.verify.verdict import Check, format_time
 
 #: Errors meaning "this node cannot be used now", as opposed to an answer.
 _TRANSPORT = (requests.RequestException, OSError, TimeoutError, Web3Exception)

@@ -20,14 +20,14 @@ from eth_account.signers.local import LocalAccount
 from filelock import FileLock
 from sqlalchemy import create_engine, text
 
-from anchor.batcher import close_batches
-from anchor.chain import FailoverWeb3, check_registry, connect
+from anchor.chain.client import FailoverWeb3, check_registry, connect
+from anchor.chain.keystore import load_keystore
 from anchor.errors import AnchorError, ChainError, ConfigError
-from anchor.keystore import load_keystore
-from anchor.metrics import Metrics
+from anchor.service.batcher import close_batches
+from anchor.service.metrics import Metrics
+from anchor.service.submitter import Submitter, SubmitterConfig
 from anchor.settings import Settings
 from anchor.store import Store, open_store
-from anchor.submitter import Submitter, SubmitterConfig
 
 log = logging.getLogger(__name__)
 

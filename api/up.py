@@ -7,7 +7,6 @@ the chain's keys are anvil's public test keys.
 
 from __future__ import annotations
 
-import importlib
 import json
 import signal
 import sys
@@ -19,12 +18,13 @@ import typer
 from eth_account import Account
 from web3 import Web3
 
-from anchor.cli.service import fail
-from anchor.devchain import Anvil, dev_key
+from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.cli.output import fail
 from anchor.errors import AnchorError
-from anchor.logs import configure_logging
-from anchor.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.service.logs import configure_logging
 from anchor.settings import Settings, load_settings
+from api.app import create_app
 
 DEV_ISSUER_NAME = "Development issuer (anvil)"
 
@@ -96,7 +96,7 @@ def up_command(
     """
     import uvicorn
 
-    from anchor.worker import Worker
+    from anchor.service.worker import Worker
 
     configure_logging(json_lines=False)
     # SIGTERM ends the stack like Ctrl-C: the worker stops and anvil saves its state.
@@ -126,8 +126,7 @@ def up_command(
         worker = Worker.from_settings(settings, account=Account.from_key(dev_key(1)))
         thread = threading.Thread(target=worker.run, name="worker", daemon=True)
         thread.start()
-        api = importlib.import_module("api.app")
-        app = api.create_app(settings, metrics=worker.metrics)
+        app = create_app(settings, metrics=worker.metrics)
         typer.echo(
             f"\n  chain     {chain.url} (chain id 31337, anvil, state in {data_dir}/)\n"
             f"  registry  {address}\n"

@@ -21,8 +21,8 @@ from datetime import datetime
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
-from anchor.hashing import HASH_SIZE
 from anchor.merkle import build_tree
+from anchor.merkle.hashing import HASH_SIZE
 from anchor.store import Store, StoreError
 from anchor.store import models as m
 from anchor.types import BatchState, ReceiptState

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import sha3  # safe-pysha3
 
-from anchor.hashing import HASH_SIZE
+from anchor.merkle.hashing import HASH_SIZE
 
 _keccak = sha3.keccak_256
 _PAIR = struct.Struct("32s32s")

@@ -17,9 +17,9 @@ from typing import TypeVar
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from anchor.chain import TRANSPORT_ERRORS
+from anchor.chain.client import TRANSPORT_ERRORS
+from anchor.chain.registry import Registry, Revocation
 from anchor.errors import ChainError, ConfigError
-from anchor.registry import Registry, Revocation
 from anchor.settings import Settings
 
 T = TypeVar("T")

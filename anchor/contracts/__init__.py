@@ -1,1 +1,0 @@
-"""The compiled AnchorRegistry artifact, committed and loaded at run time (no solc, no brownie)."""
