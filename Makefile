@@ -24,10 +24,15 @@ node_modules/.installed: package.json package-lock.json
 build/bin/solc: tools/solc.in tools/toolchain.py brownie-config.yaml $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.toolchain install
 
-$(BVENV)/.installed:
-	$(PYTHON) -m venv $(BVENV)
+# tools/brownie_paths.py lets `brownie run` import scripts from a checkout whose path has a
+# dot in a folder name (brownie derives a module name from the absolute path).
+$(BVENV)/.installed: tools/brownie_paths.py
+	test -x $(BVENV)/bin/python || $(PYTHON) -m venv $(BVENV)
 	$(BVENV)/bin/pip install --quiet --upgrade pip
 	$(BVENV)/bin/pip install --quiet 'eth-brownie==1.22.2' 'safe-pysha3>=1.0.4'
+	site=$$($(BVENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  cp tools/brownie_paths.py "$$site/anchor_brownie_paths.py" && \
+	  echo 'import anchor_brownie_paths; anchor_brownie_paths.install()' > "$$site/anchor_brownie_paths.pth"
 	touch $@
 
 brownie-setup: setup $(BVENV)/.installed
@@ -52,10 +57,13 @@ test: setup brownie-setup system-deps
 test-all: setup brownie-setup system-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## lint: ruff (lint and format), mypy strict, the layout contracts (import-linter), dead code (vulture)
 lint: setup
 	$(VENV)/bin/ruff check anchor api tests bench tools scripts
 	$(VENV)/bin/ruff format --check anchor api tests bench tools scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture
 
 bench: setup
 	$(PY) bench/bench_merkle.py --sizes 10000,100000,1000000

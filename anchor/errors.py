@@ -11,6 +11,18 @@ class AnchorError(Exception):
     """Root of every error raised on purpose by anchor."""
 
 
+class InvalidInputError(AnchorError, ValueError):
+    """The caller's input is malformed or out of range; nothing was stored or sent.
+
+    ``loc`` names the field at fault the way the API reports it (``("header",
+    "idempotency-key")``, ``("body", "digests", 3)``), when there is one. The API answers 422.
+    """
+
+    def __init__(self, message: str, loc: tuple[str | int, ...] = ()) -> None:
+        self.loc = loc
+        super().__init__(message)
+
+
 class ConfigError(AnchorError):
     """The settings are missing, malformed or inconsistent with the chain."""
 
@@ -23,13 +35,5 @@ class ChainError(AnchorError):
     """The chain could not be reached, or answered something unexpected."""
 
 
-class SubmissionError(ChainError):
-    """A transaction could not be built, signed, broadcast or confirmed."""
-
-
 class ProofError(AnchorError):
     """A Merkle tree, a proof or a proof bundle is malformed or does not verify."""
-
-
-class CompileError(AnchorError):
-    """The Solidity compiler failed or its output does not match the committed artifact."""

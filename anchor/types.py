@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Self
 
-from anchor.errors import AnchorError
+from anchor.errors import InvalidInputError
 
 __all__ = ["BatchState", "Digest", "InvalidDigestError", "OutboxState", "ReceiptState"]
 
@@ -19,7 +19,7 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 _Bytes = bytes  # the builtin, before `Digest.bytes` shadows the name in the class body
 
 
-class InvalidDigestError(AnchorError, ValueError):
+class InvalidDigestError(InvalidInputError):
     """A digest is not 64 hexadecimal characters; the message says what is wrong.
 
     ``index`` is the position of the digest in a submitted list, when there is one.
@@ -28,7 +28,10 @@ class InvalidDigestError(AnchorError, ValueError):
     def __init__(self, problem: str, index: int | None = None) -> None:
         self.problem = problem
         self.index = index
-        super().__init__(problem if index is None else f"digest #{index}: {problem}")
+        loc: tuple[str | int, ...] = (
+            ("body", "digests") if index is None else ("body", "digests", index)
+        )
+        super().__init__(problem if index is None else f"digest #{index}: {problem}", loc)
 
     def at(self, index: int) -> InvalidDigestError:
         """Return the same problem, located at position ``index`` of a submitted list."""

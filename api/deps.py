@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from anchor.chain.reader import ChainReader
 from anchor.settings import Settings
 from anchor.store import ApiKey, Store
-from api.config import ApiSettings
 from api.ratelimit import TokenBucket
 
 SCOPES = ("submit", "read", "admin")
@@ -56,12 +55,6 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_api_settings(request: Request) -> ApiSettings:
-    """The HTTP layer's settings."""
-    api_settings: ApiSettings = request.app.state.api_settings
-    return api_settings
-
-
 def get_chain(request: Request) -> ChainReader:
     """The application's chain reader."""
     chain: ChainReader = request.app.state.chain
@@ -78,17 +71,12 @@ async def _settings(request: Request) -> Settings:
     return get_settings(request)
 
 
-async def _api_settings(request: Request) -> ApiSettings:
-    return get_api_settings(request)
-
-
 async def _chain(request: Request) -> ChainReader:
     return get_chain(request)
 
 
 StoreDep = Annotated[Store, Depends(_store)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-ApiSettingsDep = Annotated[ApiSettings, Depends(_api_settings)]
 ChainDep = Annotated[ChainReader, Depends(_chain)]
 
 

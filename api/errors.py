@@ -16,7 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from anchor.errors import AnchorError, ChainError, ConfigError, ProofError, StoreError
+from anchor.errors import (
+    AnchorError,
+    ChainError,
+    ConfigError,
+    InvalidInputError,
+    ProofError,
+    StoreError,
+)
 from anchor.proof.qr import QrCapacityError
 from anchor.store import IdempotencyConflict, InvalidTransitionError, NotFoundError
 from anchor.types import InvalidDigestError
@@ -79,7 +86,7 @@ def receipt_state_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def status_of(error: AnchorError) -> int:
     """The HTTP status code of an anchor error."""
-    if isinstance(error, InvalidDigestError | ProofError):
+    if isinstance(error, InvalidInputError | ProofError):
         return 422
     if isinstance(error, IdempotencyConflict | InvalidTransitionError | QrCapacityError):
         return 409
@@ -106,6 +113,9 @@ async def _anchor_error(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(_validation_detail(loc, exc.problem, "digest"), status_code=422)
     if isinstance(exc, ProofError):
         return JSONResponse(_validation_detail(["body"], str(exc), "proof"), status_code=422)
+    if isinstance(exc, InvalidInputError):
+        where: list[str | int] = list(exc.loc) or ["body"]
+        return JSONResponse(_validation_detail(where, str(exc), "value_error"), status_code=422)
     if code == 500:
         log.error("unexpected anchor error on %s", request.url.path, exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)

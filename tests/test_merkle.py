@@ -122,7 +122,6 @@ def test_round_trips(pairs: list[Pair]) -> None:
     tree = build_tree(pairs)
     dump = tree.dump()
     assert load_dump(json.loads(json.dumps(dump))) == tree
-    assert MerkleTree.from_bytes(tree.to_bytes()) == tree
     assert [tree.value(i) for i in range(len(pairs))] == pairs
 
 
@@ -152,15 +151,6 @@ def test_load_dump_reports_inconsistencies() -> None:
             load_dump(dump)
     with pytest.raises(ProofError):
         load_dump([1, 2])
-
-
-def test_from_bytes_rejects_corruption() -> None:
-    blob = bytearray(build_tree([pair(i) for i in range(4)]).to_bytes())
-    with pytest.raises(ProofError, match="size"):
-        MerkleTree.from_bytes(bytes(blob[:-1]))
-    blob[20] ^= 1
-    with pytest.raises(ProofError):
-        MerkleTree.from_bytes(bytes(blob))
 
 
 # -- CLI ------------------------------------------------------------------------------------

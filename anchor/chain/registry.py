@@ -37,7 +37,6 @@ class Artifact:
     bytecode: str
     deployed_bytecode: str
     compiler_version: str
-    source_hash: str
     sha256: str
 
 
@@ -51,7 +50,6 @@ def load_artifact() -> Artifact:
         bytecode=data["bytecode"],
         deployed_bytecode=data["deployedBytecode"],
         compiler_version=data["compiler"]["version"],
-        source_hash=data["sourceHash"],
         sha256="0x" + hashlib.sha256(raw).hexdigest(),
     )
 

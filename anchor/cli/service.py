@@ -87,7 +87,7 @@ def worker_command(
     """
     from prometheus_client import start_http_server
 
-    from anchor.service.worker import Worker, writer_lock
+    from anchor.service.worker import Worker
 
     configure_logging(json_lines=not plain_logs)
     try:
@@ -98,7 +98,7 @@ def worker_command(
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=worker.metrics.registry)
     worker.install_signal_handlers()
-    with writer_lock(settings, worker.submitter.account.address):
+    with worker.store.writer_lock(worker.submitter.account.address):
         if once:
             worker.run_once()
         else:

@@ -1,9 +1,9 @@
-"""Serialised forms of a tree: the ``standard-v1`` dump of ``@openzeppelin/merkle-tree`` and a
-compact packed blob (pure: these functions take and return values, never touch files)."""
+"""The serialised form of a tree: the ``standard-v1`` dump of ``@openzeppelin/merkle-tree``.
+
+Pure: these functions take and return values, never touch files."""
 
 from __future__ import annotations
 
-import struct
 from array import array
 from typing import Any
 
@@ -12,8 +12,6 @@ from anchor.merkle.hashing import HASH_SIZE
 
 FORMAT = "standard-v1"
 LEAF_ENCODING = ["bytes32", "bytes32"]
-BLOB_MAGIC = b"ANMT\x01"
-_BLOB_HEADER = struct.Struct(">5sI")
 
 
 def to_hex(node: bytes | bytearray) -> str:
@@ -77,29 +75,3 @@ def make_dump(tree: bytes | bytearray, values: bytes, tree_index: array[int]) ->
         for i, j in enumerate(range(0, len(values), 2 * HASH_SIZE))
     ]
     return {"format": FORMAT, "leafEncoding": list(LEAF_ENCODING), "tree": nodes, "values": entries}
-
-
-def pack_blob(tree: bytes | bytearray, values: bytes, order: array[int]) -> bytes:
-    """Return the compact blob: header, packed tree, packed values, big-endian leaf order."""
-    n = len(order)
-    be = array("I", order)
-    if struct.pack("=I", 1)[0] == 1:  # little-endian host
-        be.byteswap()
-    return b"".join([_BLOB_HEADER.pack(BLOB_MAGIC, n), tree, values, be.tobytes()])
-
-
-def unpack_blob(blob: bytes) -> tuple[bytes, bytes, array[int]]:
-    """Split a blob made by `pack_blob` back into (tree, values, order), checking its size."""
-    if len(blob) < _BLOB_HEADER.size:
-        raise ProofError("tree blob is too short to hold a header")
-    magic, n = _BLOB_HEADER.unpack_from(blob)
-    if magic != BLOB_MAGIC:
-        raise ProofError("tree blob has an unknown magic or version")
-    tree_end = _BLOB_HEADER.size + (2 * n - 1) * HASH_SIZE
-    values_end = tree_end + n * 2 * HASH_SIZE
-    if n < 1 or len(blob) != values_end + 4 * n:
-        raise ProofError(f"tree blob size {len(blob)} does not match its leaf count {n}")
-    order = array("I", blob[values_end:])
-    if struct.pack("=I", 1)[0] == 1:
-        order.byteswap()
-    return blob[_BLOB_HEADER.size : tree_end], blob[tree_end:values_end], order

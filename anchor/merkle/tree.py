@@ -130,19 +130,6 @@ class MerkleTree:
         """Load and fully check a ``standard-v1`` dump; raise ProofError saying what is wrong."""
         return load_dump(data)
 
-    def to_bytes(self) -> bytes:
-        """Return the compact blob (header, tree, values, leaf order) for database storage."""
-        return fmt.pack_blob(self._tree, self._values, self._order)
-
-    @classmethod
-    def from_bytes(cls, blob: bytes, *, check: bool = True) -> MerkleTree:
-        """Load a blob from `to_bytes`; ``check`` rehashes every node (skip for trusted blobs)."""
-        tree, values, order = fmt.unpack_blob(bytes(blob))
-        if check:
-            _check_permutation(order)
-            _check_hashes(tree, values, order)
-        return cls(tree, values, order)
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MerkleTree):
             return NotImplemented
@@ -241,12 +228,6 @@ def verify_pair(root: bytes, pair: Pair, proof: Sequence[bytes]) -> bool:
     except ValueError as e:
         raise ProofError(str(e)) from e
     return verify_proof(root, leaf, proof)
-
-
-def _check_permutation(order: array[int]) -> None:
-    n = len(order)
-    if len(set(order)) != n or (n and max(order) >= n):
-        raise ProofError("the leaf order is not a permutation of the value indices")
 
 
 def _check_hashes(tree: bytes, values: bytes, order: array[int]) -> None:

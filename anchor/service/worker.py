@@ -1,24 +1,17 @@
 """`anchor worker`: the batcher and the submitter in one loop, behind the one-writer lock.
 
-Only one process may sign with a key at a time, or two would race for the same nonce. On
-PostgreSQL the lock is a session advisory lock keyed by the signer address; on SQLite it is a
-file lock next to the database. A second worker waits for the lock, then takes over.
+Only one process may sign with a key at a time (`anchor.store.locks`); the CLI holds the lock
+around `Worker.run`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import signal
 import threading
-import time
-from collections.abc import Iterator
 from types import FrameType
 
 from eth_account.signers.local import LocalAccount
-from filelock import FileLock
-from sqlalchemy import create_engine, text
 
 from anchor.chain.client import FailoverWeb3, check_registry, connect
 from anchor.chain.keystore import load_keystore
@@ -30,45 +23,6 @@ from anchor.settings import Settings
 from anchor.store import Store, open_store
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def writer_lock(settings: Settings, signer: str, wait_log_every: float = 10.0) -> Iterator[None]:
-    """Hold the one-writer lock of ``signer`` for the duration of the block; wait for it."""
-    url = settings.resolved_database_url
-    if url.startswith("postgresql"):
-        key = int.from_bytes(
-            hashlib.sha256(signer.lower().encode()).digest()[:8], "big", signed=True
-        )
-        engine = create_engine(url, pool_size=1, max_overflow=0)
-        with engine.connect() as conn:
-            last_said = 0.0
-            while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                conn.rollback()
-                if time.monotonic() - last_said >= wait_log_every:
-                    log.info("another worker holds the writer lock of %s; waiting", signer)
-                    last_said = time.monotonic()
-                time.sleep(0.5)
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-        engine.dispose()
-    else:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(settings.data_dir / f"writer-{signer.lower()}.lock"))
-        while True:
-            try:
-                lock.acquire(timeout=wait_log_every)
-                break
-            except TimeoutError:
-                log.info("another worker holds the writer lock of %s; waiting", signer)
-        try:
-            yield
-        finally:
-            lock.release()
 
 
 class Worker:

@@ -42,28 +42,27 @@ class StoreBase:
         self.engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def _transaction(self) -> Iterator[Session]:
         """Yield a session in one write transaction, committed on success, rolled back on error.
 
         Driver and SQLAlchemy errors leave as StoreError; AnchorError subclasses pass unchanged.
         On SQLite the transaction holds the database write lock from its first statement.
-        Meant for anchor's own intake and batcher; other callers use the methods of `Store`.
         """
         with self._guard(), self._write.begin() as session:
             yield session
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def _connection(self) -> Iterator[Connection]:
         """Yield a Core connection in one write transaction: the lean path of the intake.
 
-        Same commit, rollback, locking and error rules as `transaction`, without the ORM
+        Same commit, rollback, locking and error rules as `_transaction`, without the ORM
         session (a measurable share of a one-digest request).
         """
         with self._guard(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
-    def reading(self) -> Iterator[Session]:
+    def _reading(self) -> Iterator[Session]:
         """Yield a session in one read-only transaction (never takes SQLite's write lock)."""
         with self._guard(), self._read.begin() as session:
             yield session

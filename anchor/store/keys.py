@@ -18,9 +18,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
 
+from anchor.errors import InvalidInputError
 from anchor.store import models as m
 from anchor.store._base import StoreBase
-from anchor.store.errors import NotFoundError, StoreError
+from anchor.store.errors import NotFoundError
 from anchor.store.records import ApiKey, Integrator
 
 KEY_TAG = "ak"
@@ -63,10 +64,10 @@ class KeysMixin(StoreBase):
     def create_integrator(self, name: str) -> Integrator:
         """Create an integrator with a unique, non-empty ``name``."""
         if not name.strip():
-            raise StoreError("an integrator needs a non-empty name")
-        with self.transaction() as session:
+            raise InvalidInputError("an integrator needs a non-empty name")
+        with self._transaction() as session:
             if session.scalar(select(m.Integrator.id).where(m.Integrator.name == name)):
-                raise StoreError(f"an integrator named {name!r} already exists")
+                raise InvalidInputError(f"an integrator named {name!r} already exists")
             row = m.Integrator(name=name, created_at=m.utcnow())
             session.add(row)
             session.flush()
@@ -74,7 +75,7 @@ class KeysMixin(StoreBase):
 
     def get_integrator(self, integrator_id: int) -> Integrator | None:
         """Return the integrator, or None."""
-        with self.reading() as session:
+        with self._reading() as session:
             row = session.get(m.Integrator, integrator_id)
             return None if row is None else Integrator(row.id, row.name, row.created_at)
 
@@ -85,10 +86,10 @@ class KeysMixin(StoreBase):
         """
         scope_list = sorted(set(scopes))
         if any(not isinstance(s, str) or not s for s in scope_list):
-            raise StoreError("scopes must be non-empty strings")
+            raise InvalidInputError("scopes must be non-empty strings")
         prefix = secrets.token_hex(PREFIX_HEX_CHARS // 2)
         secret = f"{KEY_TAG}_{prefix}_{secrets.token_urlsafe(32)}"
-        with self.transaction() as session:
+        with self._transaction() as session:
             if session.get(m.Integrator, integrator_id) is None:
                 raise NotFoundError(f"no integrator {integrator_id}")
             row = m.ApiKey(
@@ -107,7 +108,7 @@ class KeysMixin(StoreBase):
         prefix = _split_key(secret)
         if prefix is None:
             return None
-        with self.reading() as session:
+        with self._reading() as session:
             row = session.scalar(select(m.ApiKey).where(m.ApiKey.prefix == prefix))
             if row is None or row.revoked_at is not None:
                 return None
@@ -165,12 +166,12 @@ class KeysMixin(StoreBase):
         query = select(m.ApiKey).order_by(m.ApiKey.id)
         if integrator_id is not None:
             query = query.where(m.ApiKey.integrator_id == integrator_id)
-        with self.reading() as session:
+        with self._reading() as session:
             return [ApiKey.of(row) for row in session.scalars(query)]
 
     def revoke_api_key(self, key_id: int) -> ApiKey:
         """Revoke a key (idempotent: keeps the first revocation time); NotFoundError if unknown."""
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = session.get(m.ApiKey, key_id)
             if row is None:
                 raise NotFoundError(f"no API key {key_id}")

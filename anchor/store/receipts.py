@@ -25,7 +25,7 @@ class ReceiptsMixin(StoreBase):
 
         An erased receipt is returned with state ``erased`` and no digest, salt, leaf or proof.
         """
-        with self.reading() as session:
+        with self._reading() as session:
             row = session.get(m.Receipt, receipt_id)
             if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
                 return None
@@ -33,7 +33,7 @@ class ReceiptsMixin(StoreBase):
 
     def get_batch(self, batch_id: int) -> Batch | None:
         """Return the batch, or None."""
-        with self.reading() as session:
+        with self._reading() as session:
             row = session.get(m.Batch, batch_id)
             return None if row is None else Batch.of(row)
 
@@ -42,13 +42,13 @@ class ReceiptsMixin(StoreBase):
         query = (
             select(m.Receipt).where(m.Receipt.batch_id == batch_id).order_by(m.Receipt.value_index)
         )
-        with self.reading() as session:
+        with self._reading() as session:
             return [Receipt.of(row) for row in session.scalars(query)]
 
     def pending_count(self) -> int:
         """The number of receipts waiting for a batch."""
         query = select(func.count()).where(m.Receipt.state == ReceiptState.PENDING.value)
-        with self.reading() as session:
+        with self._reading() as session:
             return int(session.scalar(query) or 0)
 
     def oldest_unanchored_age(self, now: datetime | None = None) -> float | None:
@@ -56,7 +56,7 @@ class ReceiptsMixin(StoreBase):
         query = select(func.min(m.Receipt.created_at)).where(
             m.Receipt.state.in_([s.value for s in UNANCHORED])
         )
-        with self.reading() as session:
+        with self._reading() as session:
             oldest = session.scalar(query)
         if oldest is None:
             return None
@@ -71,7 +71,7 @@ class ReceiptsMixin(StoreBase):
         original request with the same Idempotency-Key then fails with IdempotencyConflict.
         Idempotent; NotFoundError if the receipt is unknown or (with ``integrator_id``) not theirs.
         """
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = session.get(m.Receipt, receipt_id, with_for_update=True)
             if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
                 raise NotFoundError(f"no receipt {receipt_id!r}")

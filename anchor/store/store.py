@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from anchor.store.batches import BatchesMixin
 from anchor.store.engine import create_store_engine
+from anchor.store.intake import IntakeMixin
 from anchor.store.keys import KeysMixin
+from anchor.store.locks import LocksMixin
 from anchor.store.receipts import ReceiptsMixin
 from anchor.store.submission import SubmissionMixin
 
 
-class Store(KeysMixin, ReceiptsMixin, SubmissionMixin):
+class Store(IntakeMixin, BatchesMixin, KeysMixin, LocksMixin, ReceiptsMixin, SubmissionMixin):
     """The durable state of the service: keys, receipts, batches and the transaction outbox.
+
+    Every SQL statement of the service is written in this package.
 
     Every method runs in its own transaction, commits before it returns, wraps database errors
     into StoreError, and returns frozen records (`anchor.store.records`), never ORM objects.

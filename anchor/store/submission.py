@@ -60,14 +60,14 @@ class SubmissionMixin(StoreBase):
             .order_by(m.Batch.id)
             .limit(1)
         )
-        with self.reading() as session:
+        with self._reading() as session:
             row = session.scalar(query)
             return None if row is None else Batch.of(row)
 
     def batches_in_state(self, state: BatchState) -> list[Batch]:
         """Return every batch in ``state``, oldest first (e.g. the submitted ones to confirm)."""
         query = select(m.Batch).where(m.Batch.state == state.value).order_by(m.Batch.id)
-        with self.reading() as session:
+        with self._reading() as session:
             return [Batch.of(row) for row in session.scalars(query)]
 
     def record_signed_tx(
@@ -90,7 +90,7 @@ class SubmissionMixin(StoreBase):
         has a live row with this nonce, or the batch is not frozen or submitted. ``signer`` is
         compared exactly: always pass the same (checksum) form of the address.
         """
-        with self.transaction() as session:
+        with self._transaction() as session:
             _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")
             if replaces is not None:
                 old = session.get(m.Outbox, replaces, with_for_update=True)
@@ -123,7 +123,7 @@ class SubmissionMixin(StoreBase):
 
     def mark_broadcast(self, outbox_id: int) -> OutboxEntry:
         """Mark an outbox row broadcast (idempotent for a rebroadcast of the same bytes)."""
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = session.get(m.Outbox, outbox_id, with_for_update=True)
             if row is None:
                 raise NotFoundError(f"no outbox row {outbox_id}")
@@ -141,13 +141,13 @@ class SubmissionMixin(StoreBase):
             .where(m.Outbox.signer == signer, m.Outbox.state.in_(_IN_FLIGHT))
             .order_by(m.Outbox.nonce, m.Outbox.id)
         )
-        with self.reading() as session:
+        with self._reading() as session:
             return [OutboxEntry.of(row) for row in session.scalars(query)]
 
     def outbox_of_batch(self, batch_id: int) -> list[OutboxEntry]:
         """Return every outbox row of a batch, oldest first, whatever its state."""
         query = select(m.Outbox).where(m.Outbox.batch_id == batch_id).order_by(m.Outbox.id)
-        with self.reading() as session:
+        with self._reading() as session:
             return [OutboxEntry.of(row) for row in session.scalars(query)]
 
     def next_nonce_hint(self, signer: str) -> int | None:
@@ -158,13 +158,13 @@ class SubmissionMixin(StoreBase):
         query = select(func.max(m.Outbox.nonce)).where(
             m.Outbox.signer == signer, m.Outbox.state.in_(_LIVE)
         )
-        with self.reading() as session:
+        with self._reading() as session:
             highest = session.scalar(query)
         return None if highest is None else int(highest) + 1
 
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
         """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = _batch(session, batch_id, (BatchState.FROZEN,), "submitted")
             row.state = BatchState.SUBMITTED.value
             row.tx_hash = bytes(tx_hash)
@@ -176,7 +176,7 @@ class SubmissionMixin(StoreBase):
         self, batch_id: int, tx_hash: bytes, block_number: int, block_hash: bytes
     ) -> Batch:
         """frozen/submitted -> anchored (final); receipts -> anchored; that tx's row -> mined."""
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "anchored")
             now = m.utcnow()
             row.state = BatchState.ANCHORED.value
@@ -209,7 +209,7 @@ class SubmissionMixin(StoreBase):
         """
         if outbox_state not in (OutboxState.DROPPED, OutboxState.REPLACED):
             raise StoreError("outbox_state must be dropped or replaced")
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = _batch(session, batch_id, (BatchState.SUBMITTED, BatchState.ANCHORED), "frozen")
             row.state = BatchState.FROZEN.value
             row.tx_hash = row.block_hash = row.block_number = None
@@ -228,7 +228,7 @@ class SubmissionMixin(StoreBase):
 
         Outbox rows are left as they are: the submitter knows whether a nonce was consumed.
         """
-        with self.transaction() as session:
+        with self._transaction() as session:
             row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "failed")
             row.state = BatchState.FAILED.value
             row.failure_reason = reason
@@ -245,5 +245,5 @@ class SubmissionMixin(StoreBase):
             .where(m.Batch.state == BatchState.ANCHORED.value, m.Batch.block_number >= block_number)
             .order_by(m.Batch.block_number, m.Batch.id)
         )
-        with self.reading() as session:
+        with self._reading() as session:
             return [Batch.of(row) for row in session.scalars(query)]

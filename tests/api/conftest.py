@@ -32,7 +32,6 @@ class Keys:
     """API keys of two integrators; ``headers(...)`` builds the Authorization header."""
 
     integrator: int
-    other_integrator: int
     submit: str
     read: str
     both: str
@@ -51,7 +50,6 @@ def keys(store: Store) -> Keys:
     b = store.create_integrator("SIGI").id
     return Keys(
         integrator=a,
-        other_integrator=b,
         submit=store.create_api_key(a, ["submit"])[1],
         read=store.create_api_key(a, ["read"])[1],
         both=store.create_api_key(a, ["submit", "read"])[1],

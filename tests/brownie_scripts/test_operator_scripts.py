@@ -79,11 +79,11 @@ class Env:
         """Run `brownie run <args> --network <test network>` and return its result."""
         return _finish(self.start(*args, **extra))
 
-    def start(self, *args: str, **extra: str) -> subprocess.Popen[str]:
-        """Start `brownie run <args>` in the background."""
+    def start(self, *args: str, cwd: Path = PROJECT, **extra: str) -> subprocess.Popen[str]:
+        """Start `brownie run <args>` in the background, in the project folder ``cwd``."""
         return subprocess.Popen(
             [str(BVENV / "brownie"), "run", *args, "--network", NETWORK],
-            cwd=PROJECT,
+            cwd=cwd,
             env={**self.env, **extra},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -309,9 +309,10 @@ def test_errors_are_one_sentence(env: Env) -> None:
         ),
         (("scripts/issuers.py", "frobnicate"), {}, "error: unknown function 'frobnicate'."),
     ]
-    started = [(env.start(*args, **extra), expected) for args, extra, expected in cases]
-    for proc, expected in started:
-        r = _finish(proc)
+    # One after the other: brownie rewrites build/.../map.json at start, and a second brownie
+    # reading it mid-write fails with a JSONDecodeError.
+    for args, extra, expected in cases:
+        r = env.brownie(*args, **extra)
         assert r.code == 1, (expected, r.out, r.err)
         assert expected in r.err.splitlines(), (expected, r.err)
         assert "Traceback" not in r.out + r.err
@@ -361,3 +362,30 @@ def test_well_formed_arguments() -> None:
     lower = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
     assert _common.parse_address(lower) == Web3.to_checksum_address(lower)
     assert _common.REASONS[3] == "fraud"
+
+
+def test_scripts_run_from_a_checkout_whose_path_has_a_dot(env: Env) -> None:
+    """brownie turns a script's absolute path into a module name (`.../dot.test/...` used to
+    fail with ModuleNotFoundError); tools/brownie_paths.py, installed in brownie's venv by
+    `make brownie-setup`, maps such names back onto the real folders."""
+    checkout = env.tmp / "dot.test" / "anchor.git"
+    checkout.mkdir(parents=True)
+    for name in ("scripts", "contracts", "anchor"):
+        shutil.copytree(
+            PROJECT / name, checkout / name, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for name in ("brownie-config.yaml", "package.json"):
+        shutil.copy(PROJECT / name, checkout / name)
+    (checkout / "node_modules").symlink_to(PROJECT / "node_modules")
+    for folder in ("build", "tests"):  # present in a real checkout (`make setup` makes build/)
+        (checkout / folder).mkdir()
+    deployments = env.tmp / "dot-deployments"
+    deployments.mkdir()
+    shutil.copy(env.deployments / f"{NETWORK}.json", deployments / f"{NETWORK}.json")
+    r = _finish(
+        env.start("scripts/pause.py", "status", cwd=checkout,
+                  ANCHOR_DEPLOYMENTS_DIR=str(deployments))
+    )  # fmt: skip
+    assert r.code == 0, r.out + r.err
+    assert "ModuleNotFoundError" not in r.out + r.err
+    assert str(env.manifest["address"]) in r.out

@@ -10,10 +10,11 @@ from sqlalchemy import text
 
 from anchor.merkle import verify_proof
 from anchor.merkle.hashing import fold_proof, leaf_hash
-from anchor.service import batcher
 from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import Store, open_store
+from anchor.store import batches as store_batches
+from anchor.store.batches import SealedLeaf
 from anchor.store.models import utcnow
 from anchor.types import BatchState, ReceiptState
 
@@ -78,13 +79,13 @@ def test_crash_inside_close_leaves_receipts_pending(
     store: Store, integrator_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _submit_n(store, integrator_id, 6)
-    real_fill = batcher._fill_receipts
+    real_fill = store_batches.fill_receipts
 
-    def half_then_crash(session, batch_id, rows, now):  # type: ignore[no-untyped-def]
-        real_fill(session, batch_id, rows[:3], now)  # tree built, batch row and half written
+    def half_then_crash(session, batch_id, leaves, ids, now):  # type: ignore[no-untyped-def]
+        real_fill(session, batch_id, list(leaves)[:3], ids, now)  # batch row and half written
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(batcher, "_fill_receipts", half_then_crash)
+    monkeypatch.setattr(store_batches, "fill_receipts", half_then_crash)
     with pytest.raises(RuntimeError, match="power cut"):
         close_batches(store, 6, HOUR)
     monkeypatch.undo()
@@ -151,7 +152,8 @@ def test_a_receipt_that_is_no_longer_pending_aborts_the_batch(
 
     [r] = submit(store, [digest_hex(1)], integrator_id)
     store.erase(r.id)
-    with pytest.raises(StoreError, match="1 receipts changed"), store.transaction() as session:
-        batcher._fill_receipts(session, 1, [(0, b"s" * 32, b"l" * 32, b"", r.id)], utcnow())
+    leaf = SealedLeaf(0, b"s" * 32, b"l" * 32, b"")
+    with pytest.raises(StoreError, match="1 receipts changed"), store._transaction() as session:
+        store_batches.fill_receipts(session, 1, [leaf], [r.id], utcnow())
     got = store.get_receipt(r.id)
     assert got is not None and got.state is ReceiptState.ERASED

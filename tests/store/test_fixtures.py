@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from anchor.service.batcher import pending_query
+from anchor.store.batches import pending_query
 from tests import pgutil
 
 

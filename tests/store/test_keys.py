@@ -7,7 +7,8 @@ import hashlib
 import pytest
 from sqlalchemy import text
 
-from anchor.store import NotFoundError, Store, StoreError
+from anchor.errors import InvalidInputError
+from anchor.store import NotFoundError, Store
 
 
 def test_key_secret_is_shown_once_and_only_hashed(store: Store, integrator_id: int) -> None:
@@ -57,7 +58,7 @@ def test_unknown_ids(store: Store) -> None:
 def test_integrator_names_are_unique(store: Store) -> None:
     created = store.create_integrator("Syndicat")
     assert store.get_integrator(created.id) == created
-    with pytest.raises(StoreError, match="already exists"):
+    with pytest.raises(InvalidInputError, match="already exists"):
         store.create_integrator("Syndicat")
-    with pytest.raises(StoreError, match="non-empty"):
+    with pytest.raises(InvalidInputError, match="non-empty"):
         store.create_integrator("  ")

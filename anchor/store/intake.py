@@ -1,0 +1,160 @@
+"""Taking receipts: one transaction, one bulk insert, and the Idempotency-Key replay.
+
+`IntakeMixin.add_receipts` writes all receipts of a request, and its idempotency record when a
+key is given, in ONE transaction with one driver ``executemany``, and returns only after the
+commit. A retry with the same key and the same digests (same order) returns the same receipts;
+the same key with other digests raises `IdempotencyConflict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from anchor.errors import AnchorError
+from anchor.store import models as m
+from anchor.store._base import StoreBase
+from anchor.store._sql import bound_timestamp, driver_sql
+from anchor.store.errors import IdempotencyConflict, StoreError
+from anchor.store.records import Receipt
+from anchor.types import Digest, ReceiptState
+
+__all__ = ["IntakeMixin", "new_receipt_id"]
+
+_KEY_ATTEMPTS = 3
+
+
+class _KeyRaceError(AnchorError):
+    """Another transaction committed the same idempotency key first; read its answer."""
+
+
+def new_receipt_id() -> str:
+    """A fresh receipt id: 128 random bits, URL-safe base64 (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+class IntakeMixin(StoreBase):
+    """Durable intake of pending receipts; see `anchor.store.Store`."""
+
+    def add_receipts(
+        self, digests: Sequence[Digest], integrator_id: int, idempotency_key: str | None = None
+    ) -> list[Receipt]:
+        """Commit one pending receipt per digest (in order) and return them after the commit.
+
+        Raise IdempotencyConflict when the key was used for other digests, StoreError when the
+        database fails or the key stays contended.
+        """
+        fingerprint = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
+        for _attempt in range(_KEY_ATTEMPTS):
+            try:
+                with self._connection() as conn:
+                    return _add_in(conn, digests, integrator_id, idempotency_key, fingerprint)
+            except _KeyRaceError:
+                continue
+        raise StoreError("the Idempotency-Key is contended; retry the request")
+
+
+def _add_in(
+    conn: Connection,
+    digests: Sequence[Digest],
+    integrator_id: int,
+    key: str | None,
+    fingerprint: bytes,
+) -> list[Receipt]:
+    now = m.utcnow()
+    ids = [new_receipt_id() for _ in digests]
+    if key is not None:
+        earlier = _replay(conn, integrator_id, key, fingerprint)
+        if earlier is not None:
+            return earlier
+        try:
+            conn.execute(
+                insert(m.IdempotencyRecord),
+                [
+                    {
+                        "integrator_id": integrator_id,
+                        "key": key,
+                        "fingerprint": fingerprint,
+                        "receipt_ids": ids,
+                        "created_at": now,
+                    }
+                ],
+            )
+        except IntegrityError as e:
+            raise _KeyRaceError() from e
+    _insert_receipts(conn, ids, digests, integrator_id, key, now)
+    return [
+        Receipt(
+            id=rid,
+            integrator_id=integrator_id,
+            digest=d,
+            state=ReceiptState.PENDING,
+            batch_id=None,
+            value_index=None,
+            salt=None,
+            leaf=None,
+            proof=(),
+            idempotency_key=key,
+            created_at=now,
+            updated_at=now,
+            erased_at=None,
+        )
+        for rid, d in zip(ids, digests, strict=True)
+    ]
+
+
+_INSERT = driver_sql(
+    "INSERT INTO receipts (id, integrator_id, digest, idempotency_key, state, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_receipts(
+    conn: Connection,
+    ids: list[str],
+    digests: Sequence[Digest],
+    integrator_id: int,
+    key: str | None,
+    now: datetime,
+) -> None:
+    """Insert pending receipts with ONE driver ``executemany``, in the connection's transaction.
+
+    The fast path: the timestamp goes through the column type's bind processing once, not once
+    per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
+    """
+    stamp = bound_timestamp(conn, m.RECEIPTS.c.created_at, now)
+    pending = ReceiptState.PENDING.value
+    rows = [
+        (rid, integrator_id, d.bytes, key, pending, stamp, stamp)
+        for rid, d in zip(ids, digests, strict=True)
+    ]
+    # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
+    conn.exec_driver_sql(_INSERT.for_dialect(conn), rows[0] if len(rows) == 1 else rows)
+
+
+def _replay(
+    conn: Connection, integrator_id: int, key: str, fingerprint: bytes
+) -> list[Receipt] | None:
+    """The receipts of an earlier request with this key, None if there was none."""
+    record = conn.execute(
+        select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.receipt_ids).where(
+            m.IdempotencyRecord.integrator_id == integrator_id, m.IdempotencyRecord.key == key
+        )
+    ).first()
+    if record is None:
+        return None
+    if bytes(record.fingerprint) != fingerprint:
+        raise IdempotencyConflict(key)
+    receipt_ids: list[str] = record.receipt_ids
+    with Session(bind=conn) as session:  # joins the connection's transaction
+        found = {
+            row.id: row
+            for row in session.scalars(select(m.Receipt).where(m.Receipt.id.in_(receipt_ids)))
+        }
+        return [Receipt.of(found[rid]) for rid in receipt_ids]
