@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry
+from tests.support.chain import Accounts, send
 
 
 @pytest.fixture(scope="session")
@@ -32,35 +31,11 @@ def w3(anvil: Anvil) -> Web3:
     return Web3(Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 30}))
 
 
-@dataclass(frozen=True)
-class Accounts:
-    """Named development accounts (anvil's public test keys)."""
-
-    admin: LocalAccount
-    issuer: LocalAccount
-    revoker: LocalAccount
-    other: LocalAccount
-    issuer2: LocalAccount
-
-
 @pytest.fixture(scope="session")
 def accounts() -> Accounts:
     """The development accounts, by role."""
     keys = [Account.from_key(dev_key(i)) for i in range(5)]
     return Accounts(*keys)
-
-
-def send(w3: Web3, account: LocalAccount, call: object) -> dict[str, object]:
-    """Sign and send a contract call with ``account``; return the receipt (reverts raise)."""
-    tx = call.build_transaction(  # type: ignore[attr-defined]
-        {
-            "from": account.address,
-            "nonce": w3.eth.get_transaction_count(account.address),
-            **fee_fields(w3),
-        }
-    )
-    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-    return dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,7 @@ from anchor.settings import Settings, load_settings
 from anchor.store import Store, open_store
 from api.app import create_app
 from api.config import ApiSettings
-
-DEAD_RPC = "http://127.0.0.1:1"
-"""An RPC URL nothing listens on: connections are refused at once."""
+from tests.support.api import DEAD_RPC, Keys, MakeClient
 
 
 @pytest.fixture
@@ -25,22 +22,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = open_store(f"sqlite:///{tmp_path}/anchor.db", migrate=True)
     yield opened
     opened.close()
-
-
-@dataclass(frozen=True)
-class Keys:
-    """API keys of two integrators; ``headers(...)`` builds the Authorization header."""
-
-    integrator: int
-    submit: str
-    read: str
-    both: str
-    admin: str
-    other: str
-
-    @staticmethod
-    def headers(key: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture
@@ -56,9 +37,6 @@ def keys(store: Store) -> Keys:
         admin=store.create_api_key(a, ["admin"])[1],
         other=store.create_api_key(b, ["submit", "read"])[1],
     )
-
-
-MakeClient = Callable[..., TestClient]
 
 
 @pytest.fixture

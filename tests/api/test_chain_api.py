@@ -15,8 +15,8 @@ from anchor.chain.registry import Registry
 from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
-from tests.api.conftest import Keys, MakeClient
-from tests.conftest import Accounts, send
+from tests.support.api import Keys, MakeClient
+from tests.support.chain import Accounts, send
 
 pytestmark = pytest.mark.chain
 

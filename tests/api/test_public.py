@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Keys
+from tests.support.api import Keys
 
 ROOT = "0x" + "ab" * 32
 

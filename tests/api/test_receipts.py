@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from anchor.store import Store
 from api.config import ApiSettings
-from tests.api.conftest import Keys, MakeClient
+from tests.support.api import Keys, MakeClient
 
 D1 = "ab" * 32
 D2 = "CD" * 32

@@ -23,7 +23,7 @@ from anchor.settings import load_settings
 from anchor.store import open_store
 from api.app import create_app
 from api.config import ApiSettings
-from tests.api.conftest import DEAD_RPC
+from tests.support.api import DEAD_RPC
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

@@ -4,36 +4,30 @@ The application is `api.app.create_app` with a SQLite test store and the session
 and registry, served by uvicorn in a thread on 127.0.0.1. Each test anchors its own small batch
 of documents inside the `registry` fixture's snapshot, so tests do not see each other's roots.
 The browser is the system Chromium (Debian package ``chromium``), driven through the DevTools
-protocol (`cdp.py`); every test gets its own browser context (fresh localStorage).
+protocol (`tests/support/cdp.py`); every test gets its own browser context (fresh localStorage).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
 from anchor.merkle import build_tree
 from anchor.proof.bundle import ProofBundle
-from anchor.proof.compact import to_text
-from tests.conftest import Accounts, send
-
-from .cdp import Chromium, Page
+from tests.support.browser import ISSUER_NAME, Anchored
+from tests.support.cdp import Chromium, Page
+from tests.support.chain import Accounts, send
+from tests.support.server import Server
 
 CHROMIUM = os.environ.get("ANCHOR_CHROMIUM", "/usr/bin/chromium")
-ISSUER_NAME = "Commune de Contern"
 
 
 def _chromium_binary() -> str:
@@ -44,36 +38,6 @@ def _chromium_binary() -> str:
             "(or set ANCHOR_CHROMIUM) to run the browser tests"
         )
     return path
-
-
-class Server:
-    """An ASGI app served by uvicorn in a thread on a free 127.0.0.1 port."""
-
-    def __init__(self, app: Any) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, log_level="warning", lifespan="auto", access_log=False, ws="none"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test API server did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread; the port then refuses connections."""
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.socket.close()
 
 
 def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
@@ -134,19 +98,6 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[str, str], Server]]:
     yield start
     for server in servers:
         server.stop()
-
-
-@dataclass(frozen=True)
-class Anchored:
-    """A batch anchored on chain: its documents (files), their bundles and verification texts."""
-
-    files: list[Path]
-    bundles: list[ProofBundle]
-    registry: Registry
-
-    def fragment(self, index: int = 0) -> str:
-        """The ``v1.…`` text of document ``index``, for the URL fragment."""
-        return to_text(self.bundles[index])
 
 
 @pytest.fixture

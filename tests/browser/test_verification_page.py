@@ -17,10 +17,10 @@ import pytest
 
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import encode_compact
-from tests.conftest import Accounts, send
-
-from .cdp import Page
-from .conftest import ISSUER_NAME, Anchored, Server
+from tests.support.browser import ISSUER_NAME, Anchored
+from tests.support.cdp import Page
+from tests.support.chain import Accounts, send
+from tests.support.server import Server
 
 pytestmark = pytest.mark.browser
 

@@ -1,101 +1,41 @@
-"""Fixtures of the service tests: a fresh anvil node and registry per test, a SQLite store.
+"""Fixtures of the service tests: one anvil node and registry per module, a store per test.
 
-Reorg, rollback, drop and no-mining tests change the chain itself, so each test gets its own
-node instead of the session's shared one.
+Reorg, rollback, drop and automine-off tests change the chain itself; ``evm_snapshot`` before
+and ``evm_revert`` after each test undo it, so they share the node. Tests that restart or kill
+a node start their own.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from anchor.chain.client import FailoverWeb3
-from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry
-from anchor.service.batcher import close_batches
-from anchor.service.intake import submit
-from anchor.service.metrics import Metrics
-from anchor.service.submitter import Submitter, SubmitterConfig
-from anchor.store import Store, open_store
-from tests.conftest import send
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import Registry
+from tests.support.service import Env, deploy, env_on
 
 
-@dataclass
-class Env:
-    """One test's chain, registry, store and submitter."""
-
-    node: Anvil
-    w3: Web3
-    registry: Registry
-    admin: LocalAccount
-    issuer: LocalAccount
-    store: Store
-    integrator: int
-    metrics: Metrics
-
-    def submitter(self, rpc_urls: list[str] | None = None, **config: object) -> Submitter:
-        """A submitter signing with the issuer key; ``config`` overrides the defaults."""
-        values: dict[str, object] = {
-            "chain_id": 31337,
-            "confirmations": 2,
-            "fee_mode": "eip1559",
-            "priority_fee_gwei": 1.0,
-            "max_fee_gwei": 100.0,
-            "gas_limit": 120_000,
-            "stuck_after": 3600.0,
-        }
-        values.update(config)
-        chain = FailoverWeb3(rpc_urls or [self.node.url], 31337, timeout=5)
-        return Submitter(
-            chain,
-            self.issuer,
-            self.registry.address,
-            self.store,
-            SubmitterConfig(**values),  # type: ignore[arg-type]
-            self.metrics,
-        )
-
-    def take(self, count: int) -> list[str]:
-        """Submit ``count`` random digests, close one batch; return the receipt ids."""
-        receipts = submit(self.store, [os.urandom(32).hex() for _ in range(count)], self.integrator)
-        close_batches(self.store, max_batch_size=count, max_batch_age=3600)
-        return [r.id for r in receipts]
-
-    def mine(self, blocks: int = 1) -> None:
-        """Mine ``blocks`` empty blocks."""
-        self.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
-
-    def rpc(self, method: str, *params: object) -> object:
-        """A raw JSON-RPC call; raises on an error answer."""
-        answer = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-        assert "error" not in answer, answer
-        return answer.get("result")
-
-
-def make_env(tmp_path: Path, node: Anvil, store_url: str | None = None) -> Env:
-    """Deploy a registry on ``node`` with an issuer; open a fresh store (SQLite by default)."""
-    w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
-    admin = Account.from_key(dev_key(0))
-    issuer = Account.from_key(dev_key(1))
-    address, _ = deploy_registry(w3, admin)
-    registry = Registry(w3, address)
-    send(w3, admin, registry.contract.functions.grantRole(ISSUER_ROLE, issuer.address))
-    store = open_store(store_url or f"sqlite:///{tmp_path / 'anchor.db'}", migrate=True)
-    integrator = store.create_integrator("Commune de Contern").id
-    return Env(node, w3, registry, admin, issuer, store, integrator, Metrics())
+@pytest.fixture(scope="module")
+def service_chain() -> Iterator[tuple[Anvil, Web3, Registry]]:
+    """One anvil node and registry for a test module; each test reverts what it did."""
+    with Anvil() as node:
+        w3, registry = deploy(node)
+        yield node, w3, registry
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    """A fresh auto-mining anvil, a registry and a store."""
-    with Anvil() as node:
-        e = make_env(tmp_path, node)
-        yield e
-        e.store.close()
+def env(tmp_path: Path, service_chain: tuple[Anvil, Web3, Registry]) -> Iterator[Env]:
+    """The module's auto-mining anvil and registry (in a snapshot), and a fresh store.
+
+    Reorgs, rollbacks, drops and automine off are all undone by ``evm_revert``.
+    """
+    node, w3, registry = service_chain
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    e = env_on(tmp_path, node, w3, registry)
+    yield e
+    e.store.close()
+    e.automine(True)
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]

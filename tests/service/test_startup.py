@@ -20,7 +20,7 @@ from anchor.chain.keystore import create_keystore, load_keystore
 from anchor.errors import ChainError, ConfigError
 from anchor.service.worker import Worker
 from anchor.settings import load_settings
-from tests.service.conftest import Env
+from tests.support.service import Env
 
 ANCHOR = str(Path(sys.executable).parent / "anchor")
 

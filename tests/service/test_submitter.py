@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web3 import Web3
 
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import ISSUER_ROLE
 from anchor.merkle import verify_proof
 from anchor.types import BatchState, OutboxState, ReceiptState
-from tests.conftest import send
-from tests.service.conftest import Env, make_env
+from tests.support.chain import send
+from tests.support.service import Env, make_env
 
 pytestmark = pytest.mark.chain
 
@@ -70,79 +69,56 @@ def test_zero_confirmations_and_free_gas_as_on_besu_qbft(tmp_path: Path) -> None
         assert tx["gasPrice"] == 0
 
 
-def test_restart_after_signing_rebroadcasts_the_same_bytes(tmp_path: Path) -> None:
-    with Anvil(no_mining=True) as node:
-        env = make_env_no_mining(tmp_path, node)
-        env.take(4)
-        submitter = env.submitter(confirmations=0)
-        # Crash between persisting the signed transaction and broadcasting it.
-        submitter._broadcast = lambda w3, entry: None  # type: ignore[method-assign]
-        submitter.step()
-        (entry,) = env.store.outbox_of_batch(1)
-        assert entry.state == OutboxState.SIGNED
-        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
-        # A new process: the same raw bytes go out, no second transaction is signed.
-        fresh = env.submitter(confirmations=0)
-        fresh.step()
-        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
-        env.mine()
-        fresh.step()
-        assert [e.tx_hash for e in env.store.outbox_of_batch(1)] == [entry.tx_hash]
-        assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+def test_restart_after_signing_rebroadcasts_the_same_bytes(env: Env) -> None:
+    env.automine(False)
+    env.take(4)
+    submitter = env.submitter(confirmations=0)
+    # Crash between persisting the signed transaction and broadcasting it.
+    submitter._broadcast = lambda w3, entry: None  # type: ignore[method-assign]
+    submitter.step()
+    (entry,) = env.store.outbox_of_batch(1)
+    assert entry.state == OutboxState.SIGNED
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
+    # A new process: the same raw bytes go out, no second transaction is signed.
+    fresh = env.submitter(confirmations=0)
+    fresh.step()
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
+    env.mine()
+    fresh.step()
+    assert [e.tx_hash for e in env.store.outbox_of_batch(1)] == [entry.tx_hash]
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
 
 
-def make_env_no_mining(tmp_path: Path, node: Anvil) -> Env:
-    """make_env on a node started with --no-mining: mine the set-up transactions by hand."""
-    import threading
-
-    stop = threading.Event()
-
-    def miner() -> None:
-        w3 = Web3(Web3.HTTPProvider(node.url))
-        while not stop.wait(0.05):
-            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-    thread = threading.Thread(target=miner, daemon=True)
-    thread.start()
-    try:
-        return make_env(tmp_path, node)
-    finally:
-        stop.set()
-        thread.join()
+def test_dropped_transaction_is_rebroadcast(env: Env) -> None:
+    env.automine(False)
+    env.take(2)
+    submitter = env.submitter(confirmations=1)
+    submitter.step()
+    (entry,) = env.store.outbox_of_batch(1)
+    env.rpc("anvil_dropTransaction", "0x" + entry.tx_hash.hex())
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
+    submitter.step()  # not mined, nonce free: the same bytes again
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
+    env.mine(2)
+    submitter.step()
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
 
 
-def test_dropped_transaction_is_rebroadcast(tmp_path: Path) -> None:
-    with Anvil(no_mining=True) as node:
-        env = make_env_no_mining(tmp_path, node)
-        env.take(2)
-        submitter = env.submitter(confirmations=1)
-        submitter.step()
-        (entry,) = env.store.outbox_of_batch(1)
-        env.rpc("anvil_dropTransaction", "0x" + entry.tx_hash.hex())
-        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
-        submitter.step()  # not mined, nonce free: the same bytes again
-        assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
-        env.mine(2)
-        submitter.step()
-        assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
-
-
-def test_stuck_transaction_is_replaced_with_higher_fees(tmp_path: Path) -> None:
-    with Anvil(no_mining=True) as node:
-        env = make_env_no_mining(tmp_path, node)
-        env.take(2)
-        submitter = env.submitter(confirmations=0, stuck_after=0.001)
-        submitter.step()
-        submitter.step()  # stuck: replaced
-        first, second = env.store.outbox_of_batch(1)
-        assert first.state == OutboxState.REPLACED and second.nonce == first.nonce
-        assert second.max_fee_per_gas >= first.max_fee_per_gas * 1.1  # type: ignore[operator]
-        assert second.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 1.1  # type: ignore[operator]
-        env.mine()
-        submitter.step()
-        batch = env.store.get_batch(1)
-        assert batch is not None and batch.state == BatchState.ANCHORED
-        assert batch.tx_hash == second.tx_hash
+def test_stuck_transaction_is_replaced_with_higher_fees(env: Env) -> None:
+    env.automine(False)
+    env.take(2)
+    submitter = env.submitter(confirmations=0, stuck_after=0.001)
+    submitter.step()
+    submitter.step()  # stuck: replaced
+    first, second = env.store.outbox_of_batch(1)
+    assert first.state == OutboxState.REPLACED and second.nonce == first.nonce
+    assert second.max_fee_per_gas >= first.max_fee_per_gas * 1.1  # type: ignore[operator]
+    assert second.max_priority_fee_per_gas >= first.max_priority_fee_per_gas * 1.1  # type: ignore[operator]
+    env.mine()
+    submitter.step()
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.ANCHORED
+    assert batch.tx_hash == second.tx_hash
 
 
 def test_reorg_after_confirmation_sends_the_batch_back_and_it_is_anchored_again(env: Env) -> None:

@@ -27,8 +27,8 @@ from anchor.chain.devchain import Anvil, dev_key
 from anchor.chain.keystore import create_keystore
 from anchor.service.intake import submit
 from anchor.types import BatchState, ReceiptState
-from tests.pgutil import fresh_schema
-from tests.service.conftest import Env, make_env
+from tests.support.pg import fresh_schema
+from tests.support.service import Env, make_env
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(900)]
 

@@ -8,13 +8,12 @@ reached they skip with the reason, except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 import pytest
 
 from anchor.store import Store, open_store
-from tests.pgutil import fresh_schema
+from tests.support.pg import fresh_schema
 
 
 @pytest.fixture
@@ -67,17 +66,7 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
         opened.close()
 
 
-def url_of(store: Store) -> str:
-    """The URL the store was opened with (to open a second, independent engine)."""
-    return store.engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def integrator_id(store: Store) -> int:
     """The id of a fresh integrator."""
     return store.create_integrator("Commune de Test").id
-
-
-def digest_hex(n: int) -> str:
-    """A deterministic, distinct SHA-256 hex digest."""
-    return hashlib.sha256(f"document {n}".encode()).hexdigest()

@@ -17,8 +17,7 @@ from anchor.store import batches as store_batches
 from anchor.store.batches import SealedLeaf
 from anchor.store.models import utcnow
 from anchor.types import BatchState, ReceiptState
-
-from .conftest import digest_hex, url_of
+from tests.support.store import digest_hex, url_of
 
 HOUR = 3600.0
 

@@ -11,8 +11,7 @@ from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, NotFoundError, Store
 from anchor.types import ReceiptState
-
-from .conftest import digest_hex
+from tests.support.store import digest_hex
 
 
 def test_erase_keeps_every_other_proof_valid(store: Store, integrator_id: int) -> None:

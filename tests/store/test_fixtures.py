@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
 from anchor.store.batches import pending_query
-from tests import pgutil
+from tests.support import pg as pgutil
 
 
 def test_missing_postgres_skips_locally_and_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:

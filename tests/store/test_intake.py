@@ -9,8 +9,7 @@ from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, Store, StoreError
 from anchor.store.engine import create_store_engine
 from anchor.types import InvalidDigestError, ReceiptState
-
-from .conftest import digest_hex, url_of
+from tests.support.store import digest_hex, url_of
 
 
 def _count_rows(url: str, table: str) -> int:

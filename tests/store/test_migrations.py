@@ -65,7 +65,7 @@ def test_lost_postgres_connection_fails_one_call_then_recovers(
     import psycopg
 
     from anchor.store import StoreError
-    from tests.pgutil import PG_DSN
+    from tests.support.pg import PG_DSN
 
     store = open_store(request.getfixturevalue("pg_module_url"))
     try:

@@ -8,8 +8,7 @@ from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import InvalidTransitionError, NotFoundError, Store, StoreError
 from anchor.types import BatchState, OutboxState, ReceiptState
-
-from .conftest import digest_hex
+from tests.support.store import digest_hex
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 TX1, TX2, TX3 = b"\x11" * 32, b"\x22" * 32, b"\x33" * 32

@@ -19,7 +19,7 @@ from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import to_text, verification_url
 from anchor.verify import Check, Outcome, format_time, offline_checks, outcome_of, verify_bundle
 
-VECTORS = Path(__file__).parent / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
 def load(name: str) -> list[dict[str, Any]]:

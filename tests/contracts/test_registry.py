@@ -29,7 +29,7 @@ from anchor.chain.registry import (
     load_artifact,
 )
 from anchor.merkle.hashing import hash_pair, keccak256, leaf_hash
-from tests.conftest import Accounts, send
+from tests.support.chain import Accounts, send
 
 pytestmark = pytest.mark.chain
 

@@ -18,7 +18,7 @@ from anchor.merkle import Pair, build_tree, load_dump, verify_proof
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HELPER = ROOT / "tests" / "js" / "oz_tree.mjs"
 
 if shutil.which("node") is None or not (ROOT / "node_modules/@openzeppelin/merkle-tree").is_dir():

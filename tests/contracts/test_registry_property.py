@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from anchor.chain.registry import Registry
 from anchor.merkle.hashing import fold_proof, leaf_hash
-from tests.conftest import Accounts, send
+from tests.support.chain import Accounts, send
 
 pytestmark = [pytest.mark.chain, pytest.mark.node]
 

@@ -25,7 +25,7 @@ from anchor.cli.verify import verify_command
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import verification_url
 from anchor.verify import Outcome, format_time, verify_bundle
-from tests.conftest import Accounts, send
+from tests.support.chain import Accounts, send
 
 pytestmark = pytest.mark.chain
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (plain modules: conftest files hold fixtures only)."""
