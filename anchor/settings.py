@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anchor.errors import ConfigError
+from anchor.private_files import read_private_bytes, read_private_text
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "password", "secret", "xxx", "todo"}
 
@@ -29,6 +30,11 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/anchor.db"
+    )
+    idempotency_pepper_file: Path | None = Field(
+        default=None,
+        description="Private file (mode 0600) of random bytes that keys the stored hash of "
+        "Idempotency-Keys; default for SQLite: beside the database; required for PostgreSQL",
     )
 
     rpc_urls: Annotated[list[str], NoDecode] = Field(
@@ -114,6 +120,12 @@ class Settings(BaseSettings):
             raise ValueError("ANCHOR_KEYSTORE_PASSWORD is a placeholder; set the real password")
         return self
 
+    def idempotency_pepper(self) -> bytes | None:
+        """The pepper of Idempotency-Keys from its file, or None when the setting is not made."""
+        if self.idempotency_pepper_file is None:
+            return None
+        return read_private_bytes(self.idempotency_pepper_file, "idempotency pepper file")
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data directory."""
@@ -126,10 +138,9 @@ class Settings(BaseSettings):
         if self.keystore_password is not None:
             return self.keystore_password.get_secret_value()
         if self.keystore_password_file is not None:
-            try:
-                secret = self.keystore_password_file.read_text().rstrip("\n")
-            except OSError as e:
-                raise ConfigError(f"cannot read the keystore password file: {e.strerror}") from e
+            secret = read_private_text(
+                self.keystore_password_file, "keystore password file"
+            ).rstrip("\n")
             if secret.strip().lower() in _PLACEHOLDERS:
                 raise ConfigError("the keystore password file holds a placeholder, not a password")
             return secret

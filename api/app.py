@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from anchor import __version__
 from anchor.chain.reader import ChainReader
+from anchor.errors import ConfigError
 from anchor.service.metrics import Metrics
 from anchor.settings import Settings, get_settings
 from anchor.store import Store, open_store
@@ -73,7 +74,14 @@ def create_app(
     settings = settings or get_settings()
     api_settings = api_settings or ApiSettings()
     owns_store = store is None
-    store = store or open_store(settings.resolved_database_url)
+    store = store or open_store(
+        settings.resolved_database_url, key_pepper=settings.idempotency_pepper()
+    )
+    if not store.key_hasher.configured:
+        raise ConfigError(
+            "set ANCHOR_IDEMPOTENCY_PEPPER_FILE: a PostgreSQL store keeps Idempotency-Keys only "
+            "as keyed hashes, and every API process needs the same pepper"
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -8,8 +8,10 @@ into that sentence on stderr and exit status 1, instead of brownie's traceback.
 
 Environment:
     ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
-                             its password from ANCHOR_BROWNIE_ACCOUNT_PASSWORD or a prompt
-    ANCHOR_DEPLOYER_KEY      or a 0x private key that signs (development: accounts[0] by default)
+                             its password from ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE (a file of
+                             mode 0600), ANCHOR_BROWNIE_ACCOUNT_PASSWORD, or a prompt
+    ANCHOR_DEPLOYER_KEY      or a 0x private key that signs, with a warning (development:
+                             accounts[0] by default)
     ANCHOR_DEPLOYMENTS_DIR   folder of the manifests (default: <project>/deployments)
 """
 
@@ -192,7 +194,7 @@ def operator_account() -> Any:
     from brownie import accounts, network
 
     if account_id := os.environ.get("ANCHOR_BROWNIE_ACCOUNT"):
-        password = os.environ.get("ANCHOR_BROWNIE_ACCOUNT_PASSWORD")
+        password = _account_password()
         try:
             return (
                 accounts.load(account_id, password=password)
@@ -202,6 +204,12 @@ def operator_account() -> Any:
         except (FileNotFoundError, ValueError) as e:
             raise OperatorError(f"cannot load brownie account {account_id!r}: {e}.") from e
     if key := os.environ.get("ANCHOR_DEPLOYER_KEY"):
+        print(
+            "warning: signing with the raw private key of ANCHOR_DEPLOYER_KEY, which any process "
+            "of this user can read; for a real network use an encrypted brownie account "
+            "(brownie accounts new <id>, then ANCHOR_BROWNIE_ACCOUNT=<id>).",
+            file=sys.stderr,
+        )
         try:
             return accounts.add(key.strip())
         except (ValueError, TypeError) as e:
@@ -212,6 +220,18 @@ def operator_account() -> Any:
         f"no signing account for network {active_network()!r}: set ANCHOR_BROWNIE_ACCOUNT "
         "(a brownie account id) or ANCHOR_DEPLOYER_KEY (a private key)."
     )
+
+
+def _account_password() -> str | None:
+    """The brownie account's password: from a private file, the environment, or None (prompt)."""
+    from anchor.private_files import read_private_text
+
+    if path := os.environ.get("ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE"):
+        try:
+            return read_private_text(Path(path), "password file").rstrip("\n")
+        except AnchorError as e:
+            raise OperatorError(f"{e}.") from e
+    return os.environ.get("ANCHOR_BROWNIE_ACCOUNT_PASSWORD")
 
 
 def _is_development() -> bool:

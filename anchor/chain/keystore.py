@@ -1,19 +1,20 @@
 """The signing key: an eth-account encrypted keystore (Web3 Secret Storage, scrypt).
 
 The password comes from the environment or a file (`Settings.keystore_secret`); it is never
-logged, and neither is the key.
+logged, and neither is the key. A keystore (or password file) that the group or others can read
+is refused.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from anchor.errors import ConfigError
+from anchor.private_files import create_private, read_private_text
 
 
 def create_keystore(
@@ -28,22 +29,18 @@ def create_keystore(
         raise ConfigError("the keystore password must have at least 8 characters")
     account = Account.from_key(private_key) if private_key else Account.create()
     encrypted = Account.encrypt(account.key, password, iterations=iterations)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        create_private(path, json.dumps(encrypted).encode())
     except FileExistsError as e:
         raise ConfigError(f"{path} already exists; refusing to overwrite a keystore") from e
-    with os.fdopen(fd, "w") as f:
-        json.dump(encrypted, f)
     return str(account.address)
 
 
 def load_keystore(path: Path, password: str) -> LocalAccount:
     """Decrypt the keystore at ``path``; a wrong password or a bad file gives `ConfigError`."""
+    text = read_private_text(path, "keystore")
     try:
-        data = json.loads(path.read_text())
-    except OSError as e:
-        raise ConfigError(f"cannot read the keystore {path}: {e.strerror}") from e
+        data = json.loads(text)
     except ValueError as e:
         raise ConfigError(f"{path} is not a keystore (not JSON)") from e
     try:

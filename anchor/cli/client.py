@@ -1,13 +1,17 @@
 """`anchor submit`, `anchor proof`, `anchor qr`: an integrator's client of the HTTP API.
 
 Documents are hashed locally (SHA-256, streamed); only digests travel. The API URL and key come
-from ``--api-url``/``--api-key`` or ``ANCHOR_API_URL``/``ANCHOR_API_KEY``.
+from ``--api-url`` or ``ANCHOR_API_URL``, and the key from ``ANCHOR_API_KEY`` or, with
+``--api-key-stdin``, the first line of standard input: never from the command line, where any
+user of the machine could read it in the process list.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,9 +24,12 @@ from anchor.cli.output import EXIT_NOT_YET, fail
 ApiUrl = Annotated[
     str, typer.Option("--api-url", envvar="ANCHOR_API_URL", help="Base URL of the anchor API")
 ]
-ApiKey = Annotated[
-    str,
-    typer.Option("--api-key", envvar="ANCHOR_API_KEY", help="API key (Bearer)", show_default=False),
+ApiKeyStdin = Annotated[
+    bool,
+    typer.Option(
+        "--api-key-stdin",
+        help="Read the API key from the first line of standard input instead of ANCHOR_API_KEY",
+    ),
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines")]
 
@@ -30,9 +37,19 @@ CHUNK = 1 << 20
 MAX_PER_REQUEST = 1000
 
 
-def _client(api_url: str, api_key: str) -> httpx.Client:
+def _api_key(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return os.environ.get("ANCHOR_API_KEY", "").strip()
+
+
+def _client(api_url: str, key_from_stdin: bool) -> httpx.Client:
+    api_key = _api_key(key_from_stdin)
     if not api_key:
-        raise fail("no API key: pass --api-key or set ANCHOR_API_KEY (see `anchor keys create`)")
+        raise fail(
+            "no API key: set ANCHOR_API_KEY or pipe it with --api-key-stdin "
+            "(see `anchor keys create`)"
+        )
     return httpx.Client(
         base_url=api_url.rstrip("/"),
         headers={"Authorization": f"Bearer {api_key}"},
@@ -81,7 +98,7 @@ def hash_files(files: list[Path]) -> list[str]:
 def submit_command(
     files: Annotated[list[Path], typer.Argument(help="Documents to anchor (hashed locally)")],
     api_url: ApiUrl = "http://127.0.0.1:8000",
-    api_key: ApiKey = "",
+    api_key_stdin: ApiKeyStdin = False,
     output: Annotated[Path | None, typer.Option(help="Save the receipts as JSON here")] = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -97,7 +114,7 @@ def submit_command(
     """
     digests = hash_files(files)
     receipts: list[dict[str, Any]] = []
-    with _client(api_url, api_key) as client:
+    with _client(api_url, api_key_stdin) as client:
         for start in range(0, len(digests), MAX_PER_REQUEST):
             chunk = digests[start : start + MAX_PER_REQUEST]
             key = hashlib.sha256("".join(chunk).encode()).hexdigest()[:32]
@@ -127,7 +144,7 @@ def submit_command(
 def proof_command(
     receipt_id: Annotated[str, typer.Argument(help="Receipt id printed by `anchor submit`")],
     api_url: ApiUrl = "http://127.0.0.1:8000",
-    api_key: ApiKey = "",
+    api_key_stdin: ApiKeyStdin = False,
     output: Annotated[Path | None, typer.Option(help="Save the proof bundle here")] = None,
 ) -> None:
     """Print the proof bundle of an anchored receipt (exit 3 while it is not anchored yet).
@@ -137,7 +154,7 @@ def proof_command(
         anchor proof 6nT0Zb3lRkWmJ1yqv8dXQw --output permit-0042.proof.json
         anchor verify permit-2026-0042.pdf --proof permit-0042.proof.json
     """
-    with _client(api_url, api_key) as client:
+    with _client(api_url, api_key_stdin) as client:
         answer = _check(_request(client, "GET", f"/v1/receipts/{receipt_id}"))
     if answer.get("proof") is None:
         typer.echo(f"receipt {receipt_id} is {answer.get('status')}: no proof yet", err=True)
@@ -154,7 +171,7 @@ def qr_command(
     output: Annotated[Path, typer.Option(help="Where to write the image")] = Path("qr.png"),
     image_format: Annotated[str, typer.Option("--format", help="png or svg")] = "png",
     api_url: ApiUrl = "http://127.0.0.1:8000",
-    api_key: ApiKey = "",
+    api_key_stdin: ApiKeyStdin = False,
 ) -> None:
     """Save the QR code of an anchored receipt, to print on the document.
 
@@ -164,7 +181,7 @@ def qr_command(
     """
     if image_format not in ("png", "svg"):
         raise fail("--format must be png or svg")
-    with _client(api_url, api_key) as client:
+    with _client(api_url, api_key_stdin) as client:
         response = _request(client, "GET", f"/v1/receipts/{receipt_id}/qr.{image_format}")
     if response.status_code >= 400:
         _check(response)

@@ -12,6 +12,7 @@ import typer
 from anchor.chain.keystore import create_keystore
 from anchor.cli.output import fail
 from anchor.errors import AnchorError
+from anchor.private_files import read_private_text
 from anchor.service.logs import configure_logging
 from anchor.settings import load_settings
 
@@ -46,9 +47,9 @@ def keystore_create(
     """
     if password_file is not None:
         try:
-            password = password_file.read_text().rstrip("\n")
-        except OSError as e:
-            raise fail(f"cannot read {password_file}: {e.strerror}") from e
+            password = read_private_text(password_file, "password file").rstrip("\n")
+        except AnchorError as e:
+            raise fail(str(e)) from e
     else:
         password = getpass.getpass("Keystore password: ")
         if getpass.getpass("Repeat it: ") != password:

@@ -11,14 +11,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from anchor.errors import AnchorError, StoreError
 from anchor.store.engine import current_revision, upgrade_to_head
+from anchor.store.pepper import KeyHasher
 
 
 class StoreBase:
     """Owns the engine; opens transactions that wrap driver errors into StoreError."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Use ``engine`` (see `anchor.store.engine.create_store_engine`)."""
+    def __init__(self, engine: Engine, key_hasher: KeyHasher | None = None) -> None:
+        """Use ``engine`` (see `anchor.store.engine.create_store_engine`).
+
+        ``key_hasher`` turns Idempotency-Keys into stored tokens (`anchor.store.pepper`); by
+        default one that refuses keys.
+        """
         self.engine = engine
+        self.key_hasher = key_hasher or KeyHasher(None)
         self._write = sessionmaker(engine, expire_on_commit=False)
         self._read = sessionmaker(
             engine.execution_options(anchor_read=True), expire_on_commit=False

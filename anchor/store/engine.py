@@ -1,7 +1,8 @@
 """Engines for the two backends, and the programmatic Alembic upgrade.
 
-SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout, foreign keys on
-and a 64 MiB page cache, set on every new connection. Its write transactions start with
+SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout, foreign keys on,
+``secure_delete`` on and a 64 MiB page cache, set on every new connection; its file is created
+with mode 0600. Its write transactions start with
 ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing when a
 reader upgrades to a writer; engines bound with ``anchor_read=True`` start plain deferred (read)
 transactions. PostgreSQL is reached by URL, ``postgresql+psycopg://...``, at its default
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from anchor.errors import StoreError
+from anchor.private_files import create_private
 
 BUSY_TIMEOUT_MS = 30_000
 CACHE_KIB = 65_536
@@ -39,7 +41,7 @@ def create_store_engine(url: str) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_database(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
@@ -49,6 +51,17 @@ def create_store_engine(url: str) -> Engine:
         # StoreError, SQLAlchemy then discards the whole pool, and the client's retry succeeds.
         return create_engine(parsed)
     raise StoreError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
+
+
+def _create_private_database(path: Path) -> None:
+    """Make an empty database file of mode 0600 if there is none; SQLite gives its -wal and
+    -shm files the mode of the database file."""
+    try:
+        create_private(path, b"")
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise StoreError(f"cannot create the database file {path}: {e.strerror}") from e
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -62,6 +75,8 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Erasure: deleted and overwritten content is zeroed in the file, not just unlinked.
+            cursor.execute("PRAGMA secure_delete=ON")
             # 64 MiB page cache (default 2 MiB): freezing a 10,000-receipt batch rewrites
             # about 6 MB of rows, and a spilling cache made that 2.5 times slower.
             cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")

@@ -1,9 +1,10 @@
 """Taking receipts: one transaction, one bulk insert, and the Idempotency-Key replay.
 
 `IntakeMixin.add_receipts` writes all receipts of a request, and its idempotency record when a
-key is given, in ONE transaction with one driver ``executemany``, and returns only after the
-commit. A retry with the same key and the same digests (same order) returns the same receipts;
-the same key with other digests raises `IdempotencyConflict`.
+key is given (as a keyed hash, never the key itself: `anchor.store.pepper`), in ONE transaction
+with one driver ``executemany``, and returns only after the commit. A retry with the same key
+and the same digests (same order) returns the same receipts; the same key with other digests
+raises `IdempotencyConflict`.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ class IntakeMixin(StoreBase):
         database fails or the key stays contended.
         """
         fingerprint = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
+        key = idempotency_key
+        token = None if key is None else self.key_hasher.token(integrator_id, key)
         for _attempt in range(_KEY_ATTEMPTS):
             try:
                 with self._connection() as conn:
-                    return _add_in(conn, digests, integrator_id, idempotency_key, fingerprint)
+                    return _add_in(conn, digests, integrator_id, token, fingerprint, key)
             except _KeyRaceError:
                 continue
         raise StoreError("the Idempotency-Key is contended; retry the request")
@@ -66,11 +69,13 @@ def _add_in(
     integrator_id: int,
     key: str | None,
     fingerprint: bytes,
+    given_key: str | None,
 ) -> list[Receipt]:
+    """Insert under the stored token ``key``; ``given_key`` only names a conflict to the caller."""
     now = m.utcnow()
     ids = [new_receipt_id() for _ in digests]
     if key is not None:
-        earlier = _replay(conn, integrator_id, key, fingerprint)
+        earlier = _replay(conn, integrator_id, key, fingerprint, given_key or key)
         if earlier is not None:
             return earlier
         try:
@@ -139,7 +144,7 @@ def _insert_receipts(
 
 
 def _replay(
-    conn: Connection, integrator_id: int, key: str, fingerprint: bytes
+    conn: Connection, integrator_id: int, key: str, fingerprint: bytes, given_key: str
 ) -> list[Receipt] | None:
     """The receipts of an earlier request with this key, None if there was none."""
     record = conn.execute(
@@ -150,7 +155,7 @@ def _replay(
     if record is None:
         return None
     if bytes(record.fingerprint) != fingerprint:
-        raise IdempotencyConflict(key)
+        raise IdempotencyConflict(given_key)
     receipt_ids: list[str] = record.receipt_ids
     with Session(bind=conn) as session:  # joins the connection's transaction
         found = {

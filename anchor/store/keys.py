@@ -22,6 +22,7 @@ from anchor.errors import InvalidInputError
 from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
+from anchor.store.pepper import KeyHasher
 from anchor.store.records import ApiKey, Integrator
 
 KEY_TAG = "ak"
@@ -53,9 +54,9 @@ def _split_key(secret: str) -> str | None:
 class KeysMixin(StoreBase):
     """Integrators and API keys; see `anchor.store.Store`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, key_hasher: KeyHasher | None = None) -> None:
         """Use ``engine``; start with an empty cache of verified keys."""
-        super().__init__(engine)
+        super().__init__(engine, key_hasher)
         # SHA-256 of the secret -> (the live key, monotonic time it was verified).
         self._auth_cache: OrderedDict[bytes, tuple[ApiKey, float]] = OrderedDict()
         self._auth_lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -11,6 +12,8 @@ from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
 from anchor.store.records import Batch, Receipt
 from anchor.types import ReceiptState
+
+log = logging.getLogger(__name__)
 
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
 ERASED_FINGERPRINT = bytes(32)
@@ -70,6 +73,10 @@ class ReceiptsMixin(StoreBase):
         proof of the batch still verifies (they are stored whole, per receipt). A retry of the
         original request with the same Idempotency-Key then fails with IdempotencyConflict.
         Idempotent; NotFoundError if the receipt is unknown or (with ``integrator_id``) not theirs.
+
+        On SQLite, ``secure_delete`` zeroes the old content in the database file and a WAL
+        checkpoint afterwards truncates the log that still held it (see docs/store.md for what
+        PostgreSQL keeps until VACUUM, and what backups keep).
         """
         with self._transaction() as session:
             row = session.get(m.Receipt, receipt_id, with_for_update=True)
@@ -89,4 +96,21 @@ class ReceiptsMixin(StoreBase):
                         )
                         .values(fingerprint=ERASED_FINGERPRINT)
                     )
-            return Receipt.of(row)
+                row.idempotency_key = None
+            erased = Receipt.of(row)
+        self._checkpoint()
+        return erased
+
+    def _checkpoint(self) -> None:
+        """Copy the SQLite write-ahead log into the database and truncate it (no-op elsewhere)."""
+        if self.dialect != "sqlite":
+            return
+        with self._guard(), self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning(
+                "a reader kept the WAL checkpoint after an erasure from finishing; the log is "
+                "truncated at the next erasure or by SQLite's own checkpoints"
+            )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 from anchor.store.batches import BatchesMixin
 from anchor.store.engine import create_store_engine
 from anchor.store.intake import IntakeMixin
 from anchor.store.keys import KeysMixin
 from anchor.store.locks import LocksMixin
+from anchor.store.pepper import KeyHasher, pepper_beside
 from anchor.store.receipts import ReceiptsMixin
 from anchor.store.submission import SubmissionMixin
 
@@ -22,13 +26,23 @@ class Store(IntakeMixin, BatchesMixin, KeysMixin, LocksMixin, ReceiptsMixin, Sub
     """
 
 
-def open_store(url: str, *, migrate: bool = False) -> Store:
+def open_store(url: str, *, migrate: bool = False, key_pepper: bytes | None = None) -> Store:
     """Open the store at ``url``; with ``migrate=True`` also upgrade its schema to head.
 
     ``url`` is a SQLAlchemy URL: ``sqlite:////abs/path/anchor.db`` (default backend) or
     ``postgresql+psycopg://user@host:5432/db``. Raise StoreError on a bad URL or backend.
+    ``key_pepper`` keys the hash of Idempotency-Keys (`anchor.store.pepper`); without it a
+    SQLite file store uses the pepper file beside the database, an in-memory one a random
+    pepper, and a PostgreSQL store refuses Idempotency-Keys.
     """
-    store = Store(create_store_engine(url))
+    engine = create_store_engine(url)
+    if key_pepper is None and engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:":
+            key_pepper = pepper_beside(Path(database))
+        else:
+            key_pepper = secrets.token_bytes(32)
+    store = Store(engine, KeyHasher(key_pepper))
     if migrate:
         store.migrate()
     return store

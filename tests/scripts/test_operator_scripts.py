@@ -187,6 +187,8 @@ def send(w3: Web3, key: str, call: object) -> None:
 
 
 def test_deploy_writes_a_checked_manifest(env: Env) -> None:
+    # The raw key of ANCHOR_DEPLOYER_KEY works, with a warning (brownie accounts are the default).
+    assert "warning: signing with the raw private key of ANCHOR_DEPLOYER_KEY" in env.deploy.err
     m = env.manifest
     artifact = load_artifact()
     admin = Account.from_key(dev_key(0)).address

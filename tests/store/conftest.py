@@ -14,6 +14,7 @@ import pytest
 
 from anchor.store import Store, open_store
 from tests.support.pg import fresh_schema
+from tests.support.store import TEST_PEPPER
 
 
 @pytest.fixture
@@ -54,9 +55,9 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
     """A migrated store with no rows: a new SQLite file, or the module's PostgreSQL schema
     truncated."""
     if request.param == "sqlite":
-        opened = open_store(f"sqlite:///{tmp_path}/anchor.db", migrate=True)
+        opened = open_store(f"sqlite:///{tmp_path}/anchor.db", migrate=True, key_pepper=TEST_PEPPER)
     else:
-        opened = open_store(request.getfixturevalue("pg_module_url"))
+        opened = open_store(request.getfixturevalue("pg_module_url"), key_pepper=TEST_PEPPER)
         with opened.engine.begin() as conn:  # DELETE: much faster than TRUNCATE on tiny tables
             for table in TABLES.split(", "):
                 conn.exec_driver_sql(f"DELETE FROM {table}")

@@ -17,7 +17,7 @@ from anchor.store import batches as store_batches
 from anchor.store.batches import SealedLeaf
 from anchor.store.models import utcnow
 from anchor.types import BatchState, ReceiptState
-from tests.support.store import digest_hex, url_of
+from tests.support.store import TEST_PEPPER, digest_hex, url_of
 
 HOUR = 3600.0
 
@@ -89,7 +89,9 @@ def test_crash_inside_close_leaves_receipts_pending(
         close_batches(store, 6, HOUR)
     monkeypatch.undo()
 
-    other = open_store(url_of(store))  # a second engine sees the committed state only
+    other = open_store(
+        url_of(store), key_pepper=TEST_PEPPER
+    )  # a second engine sees the committed state only
     try:
         with other.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM batches")).scalar_one() == 0
@@ -110,7 +112,7 @@ def test_two_concurrent_batchers_never_share_a_receipt(store: Store, integrator_
     barrier = threading.Barrier(workers)
 
     def work() -> None:
-        mine = open_store(url_of(store))
+        mine = open_store(url_of(store), key_pepper=TEST_PEPPER)
         try:
             barrier.wait()
             results.append(close_batches(mine, size, HOUR))

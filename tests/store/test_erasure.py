@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -9,7 +12,7 @@ from anchor.merkle import verify_proof
 from anchor.merkle.hashing import fold_proof, leaf_hash
 from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
-from anchor.store import IdempotencyConflict, NotFoundError, Store
+from anchor.store import IdempotencyConflict, NotFoundError, Store, open_store
 from anchor.types import ReceiptState
 from tests.support.store import digest_hex
 
@@ -74,3 +77,41 @@ def test_erase_checks_owner(store: Store, integrator_id: int) -> None:
         store.erase("no-such-receipt")
     assert store.get_receipt(r.id, integrator_id=other) is None
     assert store.get_receipt(r.id, integrator_id=integrator_id) is not None
+
+
+def test_nothing_of_an_erased_receipt_is_left_in_the_data_directory(tmp_path: Path) -> None:
+    """Every file of the data directory, byte by byte: no salt, digest or Idempotency-Key of
+    the erased receipt (SQLite with secure_delete and a WAL checkpoint), and every file 0600."""
+    data = tmp_path / "data"
+    store = open_store(f"sqlite:///{data / 'anchor.db'}", migrate=True)
+    try:
+        integrator = store.create_integrator("Commune de Contern").id
+        key = "permis-jean-dupont-2026-0042"
+        digests = [digest_hex(i) for i in range(50)]
+        receipts = submit(store, digests, integrator, idempotency_key=key)
+        close_batches(store, 50, 3600)
+        victim = store.get_receipt(receipts[7].id)
+        assert victim is not None and victim.salt is not None and victim.digest is not None
+        secrets = {
+            "salt": victim.salt,
+            "salt hex": victim.salt.hex().encode(),
+            "digest": victim.digest.bytes,
+            "digest hex": victim.digest.hex.encode(),
+            "key": key.encode(),
+        }
+        store.erase(victim.id)
+        with pytest.raises(IdempotencyConflict):  # the retry is still recognised
+            submit(store, digests, integrator, idempotency_key=key)
+        # Read while the store is open, as a copy of a running service's data directory would be
+        # (closing the last connection checkpoints the WAL by itself).
+        files = [f for f in data.rglob("*") if f.is_file()]
+        assert {f.name for f in files} >= {"anchor.db", "anchor.db-wal", "anchor.db.pepper"}
+        for f in files:
+            content = f.read_bytes()
+            for what, needle in secrets.items():
+                assert needle not in content, f"the {what} of the erased receipt is in {f.name}"
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f.name
+    finally:
+        store.close()
+    # The receipts that were not erased are still there.
+    assert bytes.fromhex(digests[8]) in (data / "anchor.db").read_bytes()

@@ -9,7 +9,7 @@ from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, Store, StoreError
 from anchor.store.engine import create_store_engine
 from anchor.types import InvalidDigestError, ReceiptState
-from tests.support.store import digest_hex, url_of
+from tests.support.store import TEST_PEPPER, digest_hex, url_of
 
 
 def _count_rows(url: str, table: str) -> int:
@@ -101,7 +101,7 @@ def test_concurrent_retries_with_one_key_get_one_answer(store: Store, integrator
     barrier = threading.Barrier(4)
 
     def retry() -> None:
-        mine = open_store(url_of(store))
+        mine = open_store(url_of(store), key_pepper=TEST_PEPPER)
         try:
             barrier.wait()
             answers.append([r.id for r in submit(mine, digests, integrator_id, "same")])

@@ -6,6 +6,9 @@ import hashlib
 
 from anchor.store import Store
 
+TEST_PEPPER = b"pepper of the store tests, 32 b."
+"""The Idempotency-Key pepper of the store suite's stores (`anchor.store.pepper`)."""
+
 
 def url_of(store: Store) -> str:
     """The URL the store was opened with (to open a second, independent engine)."""
