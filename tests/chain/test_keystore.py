@@ -31,7 +31,7 @@ def test_a_password_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     secret.write_text(PASSWORD + "\n")
     secret.chmod(0o644)
     settings = load_settings(data_dir=tmp_path, keystore_password_file=secret)
-    with pytest.raises(ConfigError, match="keystore password file .* readable by other users"):
+    with pytest.raises(ConfigError, match=r"keystore password file .* readable by other users"):
         settings.keystore_secret()
     secret.chmod(0o600)
     assert settings.keystore_secret() == PASSWORD
