@@ -69,9 +69,7 @@ def test_check_fee_mode() -> None:
 
 
 @pytest.mark.chain
-def test_a_fee_refusal_is_a_hold_not_a_failover(
-    env: Env, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_fee_refusal_is_a_hold_not_a_failover(env: Env, caplog: pytest.LogCaptureFixture) -> None:
     env.take(2)
     # As if the start-up check had been bypassed: zero-price transactions on a fee-charging chain.
     submitter = env.submitter(fee_mode="zero")
