@@ -1,9 +1,14 @@
-"""The stall watch: "no progress for N blocks while work is pending", as a metric and one line.
+"""What keeps the pipeline from draining, as metrics and one log line each.
 
-Progress is a batch reaching finality. While batches wait (frozen or submitted), the watch counts
-the blocks since the last progress, or since work began to wait; past ``stall_blocks`` it sets
-``anchor_stalled`` and logs one warning naming the oldest waiting batch and why it waits. It logs
-again only once progress resumes. A chain that went backwards (a rollback) restarts the count.
+`GapWatch`: a nonce gap, the chain's transaction count for the signer below nonces in flight (a
+reorg, a rollback, a node behind the outbox): ``anchor_nonce_gap`` (missing nonces),
+``anchor_nonce_gaps_total`` and one warning when it opens, one line when it is filled.
+
+`StallWatch`: "no progress for N blocks while work is pending". Progress is a batch reaching
+finality. While batches wait (frozen or submitted), the watch counts the blocks since the last
+progress, or since work began to wait; past ``stall_blocks`` it sets ``anchor_stalled`` and logs
+one warning naming the oldest waiting batch and why it waits. It logs again only once progress
+resumes. A chain that went backwards (a rollback) restarts the count.
 """
 
 from __future__ import annotations
@@ -59,3 +64,33 @@ class StallWatch:
             self.stalled = False
             self.metrics.stalled.set(0)
             log.info("progress resumed: the stall is over")
+
+
+class GapWatch:
+    """Reports nonce gaps: once when one opens, once when it is filled."""
+
+    def __init__(self, metrics: Metrics, signer: str) -> None:
+        self.metrics = metrics
+        self.signer = signer
+        self.open = False
+
+    def observe(self, count: int, nonce: int, above: list[int]) -> None:
+        """``count``: the chain's; ``nonce``: the lowest free one from it; ``above``: the nonces
+        in flight above that one (a gap when there is any)."""
+        missing = above[-1] - nonce + 1 - len(above) if above else 0
+        self.metrics.nonce_gap.set(missing)
+        if above and not self.open:
+            self.metrics.nonce_gaps.inc()
+            log.warning(
+                "nonce gap: the node's transaction count for %s is %d and nonce %d is missing "
+                "below the transactions in flight at %s (a reorg, a rollback or a node behind "
+                "the outbox); filling it with the oldest waiting batch first",
+                self.signer,
+                count,
+                nonce,
+                above,
+                extra={"nonce": nonce, "count": count},
+            )
+        elif self.open and not above:
+            log.info("nonce gap filled")
+        self.open = bool(above)

@@ -50,8 +50,9 @@ from anchor.chain.fees import (
 from anchor.chain.registry import Registry, decode_revert
 from anchor.errors import ChainError
 from anchor.service.finality import Finality, receipt_of
+from anchor.service.holds import Holds
 from anchor.service.metrics import Metrics
-from anchor.service.progress import StallWatch
+from anchor.service.progress import GapWatch, StallWatch
 from anchor.settings import Settings
 from anchor.store import Batch, OutboxEntry, Store
 from anchor.types import IN_FLIGHT_OUTBOX_STATES, BatchState, FailureCause, OutboxState
@@ -70,19 +71,6 @@ _REVERTS = {
     "RegistryZeroRoot": FailureCause.INVALID_BATCH,
     "RegistryZeroLeafCount": FailureCause.INVALID_BATCH,
 }
-
-#: What an operator reads while submission is held.
-_HOLD_ADVICE = {
-    FailureCause.PAUSED: "the registry is paused; batches go out when it is unpaused",
-    FailureCause.MISSING_ROLE: "the signer lacks ISSUER_ROLE; grant it (scripts/issuers.py)",
-    FailureCause.GAS_LIMIT: "an anchor needs more gas than ANCHOR_GAS_LIMIT; raise it",
-    FailureCause.INSUFFICIENT_FUNDS: "the signer cannot pay for gas; fund its account",
-    FailureCause.FEE_TOO_LOW: "the node refuses the fee; check ANCHOR_FEE_MODE and fee caps",
-    FailureCause.REVERTED: "the registry refuses the anchor; see the logged error",
-}
-
-#: Holds that a successful broadcast ends; the others end when the preflight passes again.
-_BROADCAST_HOLDS = (FailureCause.FEE_TOO_LOW, FailureCause.INSUFFICIENT_FUNDS)
 
 #: At most this many nonces are filled in one step.
 _MAX_FILLS = 32
@@ -136,8 +124,8 @@ class Submitter:
         self.metrics = metrics or Metrics()
         self.finality = Finality(store, self.metrics, account.address, config.confirmations)
         self.stall = StallWatch(self.metrics, config.stall_blocks)
-        self.hold: FailureCause | None = None
-        self.gap = False
+        self.holds = Holds(store, self.metrics)
+        self.gaps = GapWatch(self.metrics, account.address)
 
     # -- the loop body -------------------------------------------------------------------------
 
@@ -155,7 +143,8 @@ class Submitter:
             self._submit_due(w3, registry, count, awaiting_inclusion)
             waiting = self.store.batches_in_state(BatchState.FROZEN)
             waiting += self.store.batches_in_state(BatchState.SUBMITTED)
-            why = f"held: {self.hold}" if self.hold else "nonce gap" if self.gap else "in flight"
+            hold, gap = self.holds.cause, self.gaps.open
+            why = f"held: {hold}" if hold else "filling a nonce gap" if gap else "in flight"
             self.stall.observe(int(head["number"]), self.finality.anchored_count, waiting, why)
         except _RECOVERABLE as e:
             log.warning("chain unavailable, failing over: %s", e)
@@ -224,7 +213,7 @@ class Submitter:
             while nonce in held:
                 nonce += 1
             above = sorted(n for n in held if n > nonce)
-            self._report_gap(count, nonce, above)
+            self.gaps.observe(count, nonce, above)
             if awaiting and not above:
                 return
             batch = self.store.next_batch_for_submission()
@@ -234,25 +223,6 @@ class Submitter:
                 return
             if not self._submit(w3, registry, batch, nonce) or not above:
                 return
-
-    def _report_gap(self, count: int, nonce: int, above: list[int]) -> None:
-        missing = above[-1] - nonce + 1 - len(above) if above else 0
-        self.metrics.nonce_gap.set(missing)
-        if above and not self.gap:
-            self.metrics.nonce_gaps.inc()
-            log.warning(
-                "nonce gap: the node's transaction count for %s is %d and nonce %d is missing "
-                "below the transactions in flight at %s (a reorg, a rollback or a node behind "
-                "the outbox); filling it with the oldest waiting batch first",
-                self.account.address,
-                count,
-                nonce,
-                above,
-                extra={"nonce": nonce, "count": count},
-            )
-        elif self.gap and not above:
-            log.info("nonce gap filled")
-        self.gap = bool(above)
 
     def _submit(self, w3: Web3, registry: Registry, batch: Batch, nonce: int) -> bool:
         """Sign and send ``batch`` at ``nonce``; False when it is held (nothing sent)."""
@@ -272,10 +242,9 @@ class Submitter:
             self.finality.fail(batch, cause)
             return True
         if cause is not None:
-            self._hold(cause, batch)
+            self.holds.hold(cause, batch)
             return False
-        if self.hold not in _BROADCAST_HOLDS:
-            self._release_hold()
+        self.holds.preflight_passed()
         fees = initial_fees(
             self.config.fee_mode,
             latest_base_fee(w3),
@@ -376,7 +345,7 @@ class Submitter:
                 return
             elif is_funds_refusal(message):
                 self.metrics.failures.labels(cause=FailureCause.INSUFFICIENT_FUNDS).inc()
-                self._hold(FailureCause.INSUFFICIENT_FUNDS, None)
+                self.holds.hold(FailureCause.INSUFFICIENT_FUNDS, None)
                 return
             elif "nonce too low" in lowered or "replacement" in lowered:
                 # Another transaction holds the nonce; the next step looks the hash up.
@@ -385,8 +354,7 @@ class Submitter:
             else:
                 self.metrics.failures.labels(cause=FailureCause.BROADCAST).inc()
                 raise ChainError(f"broadcast failed: {e}") from e
-        if self.hold in _BROADCAST_HOLDS:
-            self._release_hold()
+        self.holds.broadcast_accepted()
         if entry.state == OutboxState.SIGNED:
             self.store.mark_broadcast(entry.id)
             self.metrics.submissions.inc()
@@ -414,7 +382,7 @@ class Submitter:
             if reprice:
                 self._broadcast(w3, registry, stuck, reprice=False)
             else:
-                self._hold(FailureCause.FEE_TOO_LOW, None)
+                self.holds.hold(FailureCause.FEE_TOO_LOW, None)
             return
         entry = self._sign_and_record(registry, batch, stuck.nonce, fees, replaces=stuck.id)
         log.warning(
@@ -423,32 +391,6 @@ class Submitter:
             extra={"batch": batch.id, "nonce": stuck.nonce, "max_fee": fees.max_fee_per_gas},
         )
         self._broadcast(w3, registry, entry, reprice=reprice)
-
-    # -- holds ---------------------------------------------------------------------------------
-
-    def _hold(self, cause: FailureCause, batch: Batch | None) -> None:
-        """Hold submission for an operator-fixable cause: a metric and one log line."""
-        if batch is not None and batch.failure_reason != cause:
-            self.store.note_hold(batch.id, cause)
-        if self.hold == cause:
-            return
-        self._release_hold(quiet=True)
-        self.hold = cause
-        self.metrics.held.labels(cause=cause).set(1)
-        log.warning(
-            "submission held (%s): %s",
-            cause,
-            _HOLD_ADVICE.get(cause, "see docs/operations.md"),
-            extra={"cause": cause, "batch": None if batch is None else batch.id},
-        )
-
-    def _release_hold(self, *, quiet: bool = False) -> None:
-        if self.hold is None:
-            return
-        self.metrics.held.labels(cause=self.hold).set(0)
-        if not quiet:
-            log.info("submission hold ended (%s): batches go out again", self.hold)
-        self.hold = None
 
 
 def _epoch(moment: datetime) -> float:

@@ -279,9 +279,8 @@ def test_sigkill_with_the_dev_chain_rolled_back_drains(tmp_path: Path) -> None:
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)
-        print(
-            f"rolled-back restart: {len(acked)} receipts drained in {time.monotonic() - started:.1f} s"
-        )
+        drained = time.monotonic() - started
+        print(f"rolled-back restart: {len(acked)} receipts drained in {drained:.1f} s")
         assert_everything_anchored_once(env, acked)
         for lost in anchored[-2:]:  # anchored again, in another block
             again = env.store.get_batch(lost.id)

@@ -142,7 +142,9 @@ def test_invalid_transitions_and_unknown_ids(store: Store, integrator_id: int) -
     assert store.get_batch(999) is None
 
 
-def test_retry_sends_failed_batches_back_with_their_proofs(store: Store, integrator_id: int) -> None:
+def test_retry_sends_failed_batches_back_with_their_proofs(
+    store: Store, integrator_id: int
+) -> None:
     first, second, third = _frozen_batches(store, integrator_id, 3)
     before = store.batch_receipts(first)
     entry = store.record_signed_tx(first, 3, SIGNER, b"\x02raw", TX1)
