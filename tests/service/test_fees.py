@@ -169,3 +169,37 @@ def test_fee_fields_is_the_one_policy(env: Env) -> None:
 def test_fee_refusals_are_recognised(message: str) -> None:
     assert is_fee_refusal(message)
     assert not is_fee_refusal("nonce too low")
+
+
+@pytest.mark.chain
+def test_an_unfunded_signer_holds_until_funded(env: Env) -> None:
+    from eth_account import Account
+
+    from anchor.chain.registry import ISSUER_ROLE
+    from tests.conftest import send
+
+    poor = Account.create()
+    send(env.w3, env.admin, env.registry.contract.functions.grantRole(ISSUER_ROLE, poor.address))
+    ids = env.take(2)
+    submitter = env.submitter(confirmations=0)
+    submitter.account = poor
+    submitter.finality.signer = poor.address
+    submitter.step()
+    submitter.step()
+    assert env.metrics.held.labels(cause="insufficient_funds")._value.get() == 1
+    assert env.metrics.failures.labels(cause="rpc")._value.get() == 0
+    assert env.store.get_batch(1).state == BatchState.SUBMITTED  # type: ignore[union-attr]
+    fund = {
+        "to": poor.address,
+        "value": 10**18,
+        "gas": 21_000,
+        "nonce": env.w3.eth.get_transaction_count(env.admin.address),
+        "chainId": 31337,
+        **fee_fields(env.w3),
+    }
+    env.w3.eth.send_raw_transaction(env.admin.sign_transaction(fund).raw_transaction)
+    for _ in range(3):
+        submitter.step()
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+    assert env.metrics.held.labels(cause="insufficient_funds")._value.get() == 0
+    assert env.store.get_receipt(ids[0]).state == "anchored"  # type: ignore[union-attr]
