@@ -225,7 +225,8 @@ class Submitter:
                 return
 
     def _submit(self, w3: Web3, registry: Registry, batch: Batch, nonce: int) -> bool:
-        """Sign and send ``batch`` at ``nonce``; False when it is held (nothing sent)."""
+        """Sign and send ``batch`` at ``nonce``; False when nothing more should go out this step
+        (the batch is held, or its root is already on chain)."""
         live = [
             e for e in self.store.outbox_of_batch(batch.id) if e.state in IN_FLIGHT_OUTBOX_STATES
         ]
@@ -234,9 +235,9 @@ class Submitter:
             self._broadcast(w3, registry, live[-1])
             return True
         record = registry.anchor_of(batch.root)
-        if record.anchored:
+        if record.anchored:  # no nonce used; it may still wait for depth: stop here this step
             self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
-            return True
+            return False
         cause = self._preflight(registry, batch)
         if cause is not None and cause.permanent:
             self.finality.fail(batch, cause)
