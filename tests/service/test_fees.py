@@ -26,7 +26,7 @@ from anchor.chain.fees import (
 from anchor.chain.keystore import create_keystore
 from anchor.errors import ConfigError
 from anchor.types import BatchState, OutboxState
-from tests.service.conftest import Env
+from tests.support.service import Env
 
 ANCHOR = str(Path(sys.executable).parent / "anchor")
 
@@ -176,7 +176,7 @@ def test_an_unfunded_signer_holds_until_funded(env: Env) -> None:
     from eth_account import Account
 
     from anchor.chain.registry import ISSUER_ROLE
-    from tests.conftest import send
+    from tests.support.chain import send
 
     poor = Account.create()
     send(env.w3, env.admin, env.registry.contract.functions.grantRole(ISSUER_ROLE, poor.address))
