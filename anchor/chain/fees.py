@@ -9,17 +9,19 @@ A replacement (a stuck transaction, or one the node refused for its fee) is pric
 `replacement_fees`: at least the previous fees raised by 12.5% (geth and Besu want 10%), and at
 least the first fees the chain's current base fee gives, so a transaction stored with a price the
 node no longer accepts (a zero price after a switch to ``eip1559``) is fixed in one step.
-`fee_fields` (deployments, scripts, tests) is the same policy with the mode read off the chain.
+`fee_fields` (deployments, `anchor up`, tests) and `fee_fields_for` (the same, from a base fee,
+for callers with their own client) are the same policy with the mode read off the chain.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-from web3 import Web3
+from typing import TYPE_CHECKING, Literal
 
 from anchor.errors import ConfigError
+
+if TYPE_CHECKING:  # the policy itself is pure: scripts may use it without the service's web3
+    from web3 import Web3
 
 FeeMode = Literal["zero", "eip1559"]
 
@@ -139,9 +141,14 @@ def check_fee_mode(mode: FeeMode, base_fee: int, chain_id: int) -> None:
 
 
 def fee_fields(w3: Web3, priority_fee_gwei: float = 1.0) -> dict[str, int]:
-    """Explicit fee fields for a one-off transaction: ``zero`` mode on a free-gas chain, else
-    EIP-1559 with a tip of ``priority_fee_gwei`` and twice the base fee plus the tip."""
-    base_fee = latest_base_fee(w3)
+    """Explicit fee fields for a one-off transaction on the chain of ``w3`` (`fee_fields_for`)."""
+    return fee_fields_for(latest_base_fee(w3), priority_fee_gwei)
+
+
+def fee_fields_for(base_fee: int, priority_fee_gwei: float = 1.0) -> dict[str, int]:
+    """Explicit fee fields for a one-off transaction: ``zero`` mode when ``base_fee`` is 0 (a
+    free-gas chain), else EIP-1559 with a tip of ``priority_fee_gwei`` and twice the base fee
+    plus the tip, uncapped."""
     mode: FeeMode = "zero" if base_fee == 0 else "eip1559"
     return initial_fees(mode, base_fee, priority_fee_gwei, None).tx_fields()
 
