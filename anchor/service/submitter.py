@@ -12,7 +12,8 @@ Every step of the `Submitter`:
 3. submits: the nonce of a new transaction is the lowest one at or above ``count`` that no
    transaction in flight holds. When transactions in flight sit above it (a *nonce gap*: a reorg,
    a rollback, a node behind the outbox), the oldest frozen batch is signed at that nonce at once,
-   ahead of the later ones, and the gap is reported (metric and one log line); otherwise a new
+   ahead of the later ones (with none waiting, the batch just above moves down to it), and the
+   gap is reported (metric and one log line, `anchor.service.progress`); otherwise a new
    batch goes out only when no transaction waits for inclusion (one per block: meanwhile digests
    accumulate into the next batch). The signed raw transaction and its nonce are persisted in the
    outbox before broadcast, so a restart rebroadcasts the same bytes.
