@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     stuck_after: float = Field(
         default=60.0, gt=0, description="Seconds before a pending tx is bumped"
     )
+    stall_blocks: int = Field(
+        default=30, ge=1, description="Blocks without an anchored batch, work pending: stalled"
+    )
 
     keystore_path: Path | None = Field(default=None, description="eth-account encrypted keystore")
     keystore_password: SecretStr | None = Field(default=None, description="Keystore password")

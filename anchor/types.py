@@ -2,7 +2,9 @@
 
 A `Digest` is the SHA-256 of a document, built once from its hex form and never carried around
 as a loose string. The state enums are the explicit state machines of receipts, batches and
-outbox rows; their values are the strings stored in the database.
+outbox rows; their values are the strings stored in the database. `FailureCause` names why a
+batch went back to submission, is held, or failed: the value stored as its ``failure_reason`` and
+the ``cause`` label of the submitter's metrics.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from typing import Self
 
 from anchor.errors import InvalidInputError
 
-__all__ = ["BatchState", "Digest", "InvalidDigestError", "OutboxState", "ReceiptState"]
+__all__ = [
+    "IN_FLIGHT_OUTBOX_STATES",
+    "LIVE_OUTBOX_STATES",
+    "BatchState",
+    "Digest",
+    "FailureCause",
+    "InvalidDigestError",
+    "OutboxState",
+    "ReceiptState",
+]
 
 DIGEST_SIZE = 32
 _HEX_DIGITS = frozenset("0123456789abcdef")
@@ -113,7 +124,7 @@ class ReceiptState(StrEnum):
     ANCHORED = "anchored"
     """Its batch's root is final on chain."""
     FAILED = "failed"
-    """Its batch failed permanently (missing role, paused contract)."""
+    """Its batch failed for a cause that cannot go away (see `FailureCause.permanent`)."""
     ERASED = "erased"
     """Salt, digest, leaf and proof deleted on request; the API answers 410 Gone."""
 
@@ -128,7 +139,7 @@ class BatchState(StrEnum):
     ANCHORED = "anchored"
     """Included at the configured depth on a canonical block."""
     FAILED = "failed"
-    """Failed permanently, such as a missing issuer role or a paused contract."""
+    """Failed for a cause that cannot go away; `anchor batches retry` sends it back."""
 
 
 class OutboxState(StrEnum):
@@ -144,3 +155,51 @@ class OutboxState(StrEnum):
     """Superseded by another transaction with the same nonce (fee bump)."""
     DROPPED = "dropped"
     """Dropped by the pool or reorganised away; its batch went back to submission."""
+
+
+#: Outbox states of a transaction not known to be mined: what the submitter follows.
+IN_FLIGHT_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST)
+
+#: Outbox states that hold their nonce: at most one row per (signer, nonce) among these.
+LIVE_OUTBOX_STATES = (*IN_FLIGHT_OUTBOX_STATES, OutboxState.MINED)
+
+
+class FailureCause(StrEnum):
+    """Why a batch went back to submission, waits on hold, or failed; also a metric label.
+
+    Only the `permanent` causes end a batch ``failed``: every other one is a condition that goes
+    away (a pause, a role to grant, an account to fund, a node to repair) and holds the batch until
+    it does.
+    """
+
+    RPC = "rpc"
+    """No node could be used (transport error, wrong chain); the submitter fails over."""
+    BROADCAST = "broadcast"
+    """The node refused the transaction for a reason not recognised below."""
+    FEE_TOO_LOW = "fee_too_low"
+    """The node refused the transaction's fee; it is re-priced from the chain's fees."""
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    """The signer cannot pay for the gas; held until the account is funded."""
+    PAUSED = "paused"
+    """The registry is paused; held until it is unpaused."""
+    MISSING_ROLE = "missing_role"
+    """The signer lacks ISSUER_ROLE; held until it is granted."""
+    GAS_LIMIT = "gas_limit"
+    """An anchor needs more gas than ANCHOR_GAS_LIMIT; held until the setting is raised."""
+    REVERTED = "reverted"
+    """The registry refuses the anchor for an unrecognised reason; held, and logged."""
+    INVALID_BATCH = "invalid_batch"
+    """The registry refuses the root or the leaf count themselves: permanent."""
+    ANCHORED_BY_ANOTHER_ISSUER = "anchored_by_another_issuer"
+    """Another issuer holds the root on chain: permanent."""
+    DROPPED = "dropped"
+    """The transaction left the pool, or was mined and reverted; the batch goes out again."""
+    REPLACED = "replaced"
+    """Another transaction took the nonce; the batch goes out again."""
+    REORG = "reorg"
+    """The block of the transaction is no longer canonical; the batch goes out again."""
+
+    @property
+    def permanent(self) -> bool:
+        """True for a cause that cannot go away, the only ones that end a batch ``failed``."""
+        return self in (FailureCause.INVALID_BATCH, FailureCause.ANCHORED_BY_ANOTHER_ISSUER)

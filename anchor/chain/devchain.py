@@ -1,7 +1,10 @@
 """A local anvil chain for development and tests, from the npm package `@foundry-rs/anvil`.
 
 `Anvil` starts a node on 127.0.0.1 on a free port (anvil picks it: ``--port 0``), waits until it
-answers, and stops it on exit. Nothing is started at import time.
+answers, and stops it on exit. Nothing is started at import time. With a ``state_path`` the chain
+is loaded from that file and written back every ``state_interval`` seconds (``--state-interval``)
+as well as on a clean exit, so a crash (SIGKILL) loses seconds, not everything since the last
+clean stop.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class Anvil:
         block_time: float | None = None,
         no_mining: bool = False,
         state_path: Path | None = None,
+        state_interval: int = 2,
         accounts: int = 10,
         port: int = 0,
         extra_args: Sequence[str] = (),
@@ -79,7 +83,7 @@ class Anvil:
         if no_mining:
             self.args.append("--no-mining")
         if state_path is not None:
-            self.args += ["--state", str(state_path)]
+            self.args += ["--state", str(state_path), "--state-interval", str(state_interval)]
         self.args += list(extra_args)
         self.process: subprocess.Popen[str] | None = None
         self.port = 0

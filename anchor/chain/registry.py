@@ -19,6 +19,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
 
+from anchor.chain import fees
 from anchor.errors import ChainError, ConfigError
 
 #: The interface version this package speaks; the service refuses a registry with another.
@@ -188,13 +189,8 @@ def deploy_registry(w3: Web3, deployer: LocalAccount, admin: str | None = None) 
 
 
 def fee_fields(w3: Web3) -> dict[str, int]:
-    """Explicit fee fields for a transaction: gasPrice 0 on free-gas chains, else EIP-1559."""
-    block = w3.eth.get_block("latest")
-    base_fee = int(block.get("baseFeePerGas", 0) or 0)
-    if base_fee == 0:
-        return {"gasPrice": 0}
-    priority = Web3.to_wei(1, "gwei")
-    return {"maxFeePerGas": 2 * base_fee + priority, "maxPriorityFeePerGas": priority}
+    """Explicit fee fields for a transaction: `anchor.chain.fees.fee_fields`, the one policy."""
+    return fees.fee_fields(w3)
 
 
 def error_selectors() -> dict[bytes, tuple[str, list[str]]]:

@@ -14,7 +14,7 @@ import typer
 # typer >= 0.25 vendors click; its usage exceptions are not re-exported publicly.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from anchor.cli import client, keys, service, tree, verify
+from anchor.cli import batches, client, keys, service, tree, verify
 from anchor.cli.output import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -35,6 +35,7 @@ def build_app() -> typer.Typer:
     app.command("qr")(client.qr_command)
     app.command("verify")(verify.verify_command)
     app.add_typer(keys.app, name="keys")
+    app.add_typer(batches.app, name="batches")
     app.add_typer(tree.app, name="tree")
     return app
 

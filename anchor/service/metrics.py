@@ -1,4 +1,7 @@
-"""Prometheus metrics of the anchoring service, on a registry of their own (no globals)."""
+"""Prometheus metrics of the anchoring service, on a registry of their own (no globals).
+
+Every ``cause`` label is a value of `anchor.types.FailureCause`.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ class Metrics:
         )
         self.failures = Counter(
             "anchor_submission_failures_total",
-            "Submission failures by cause",
+            "Submission failures by cause (refusals, reverts, failover, permanent failures)",
             ["cause"],
             registry=r,
         )
@@ -45,4 +48,30 @@ class Metrics:
         )
         self.last_anchored_block = Gauge(
             "anchor_last_anchored_block", "Block number of the last final anchor", registry=r
+        )
+        self.held = Gauge(
+            "anchor_submission_held",
+            "1 while submission is held by an operator-fixable cause (paused, missing role...)",
+            ["cause"],
+            registry=r,
+        )
+        self.nonce_gap = Gauge(
+            "anchor_nonce_gap",
+            "Nonces missing between the chain's transaction count and the lowest in flight",
+            registry=r,
+        )
+        self.nonce_gaps = Counter(
+            "anchor_nonce_gaps_total",
+            "Nonce gaps found (reorg, rollback, lagging node) and filled",
+            registry=r,
+        )
+        self.blocks_without_progress = Gauge(
+            "anchor_blocks_without_progress",
+            "Blocks since a batch was last anchored while batches wait (0 when none wait)",
+            registry=r,
+        )
+        self.stalled = Gauge(
+            "anchor_stalled",
+            "1 while batches wait and none was anchored for the configured number of blocks",
+            registry=r,
         )

@@ -1,22 +1,28 @@
-"""Submission and finality: one transaction per batch, followed until it is final.
+"""Submission: one transaction per batch, nonces kept contiguous with the chain.
 
-The submitter keeps at most one unmined anchor transaction per signing key, which makes the
-nonce of a new transaction simply the key's mined transaction count; while one waits to be
-included, digests keep accumulating into the next batch (see `anchor.service.worker`). Every step:
+Every step of the `Submitter`:
 
-1. follows the batch in flight: a receipt `confirmations` blocks deep on a canonical block makes
-   the batch anchored; a revert is diagnosed (root already anchored by us: anchored; missing role
-   or paused contract: permanent failure); no receipt and the nonce used by another transaction
-   sends the batch back to submission; no receipt otherwise rebroadcasts the same signed bytes,
-   or replaces a stuck transaction with fees raised by at least 10%;
-2. re-checks recently anchored batches: a block hash that is no longer canonical (a reorg) sends
-   the batch back to submission;
-3. with nothing in flight, signs the next frozen batch, persists the raw transaction and its nonce
-   in the outbox (before broadcast, so a restart rebroadcasts the same bytes), then broadcasts.
+1. re-checks recently anchored batches (`anchor.service.finality`): a reorg or a rollback sends
+   them back to submission, whatever depth they had reached;
+2. follows each batch in flight against the signer's mined transaction count ``count``: a receipt
+   deep enough makes it anchored; a mined revert is diagnosed; a nonce below ``count`` with no
+   receipt of ours went to another transaction (the batch goes out again); the transaction at
+   ``count`` is rebroadcast, or replaced once it is stuck; one above ``count`` waits behind a gap
+   and is only rebroadcast, never replaced (it cannot be mined before the gap is filled);
+3. submits: the nonce of a new transaction is the lowest one at or above ``count`` that no
+   transaction in flight holds. When transactions in flight sit above it (a *nonce gap*: a reorg,
+   a rollback, a node behind the outbox), the oldest frozen batch is signed at that nonce at once,
+   ahead of the later ones (with none waiting, the batch just above moves down to it), and the
+   gap is reported (metric and one log line, `anchor.service.progress`); otherwise a new
+   batch goes out only when no transaction waits for inclusion (one per block: meanwhile digests
+   accumulate into the next batch). The signed raw transaction and its nonce are persisted in the
+   outbox before broadcast, so a restart rebroadcasts the same bytes.
 
-A root found already anchored by this issuer (a batch returned after a reorg whose transaction was
-mined again, or a crash after broadcast) is recognised by `anchorOf` and its `RootAnchored` event,
-and is never anchored twice.
+A batch the registry refuses for a reason an operator can fix (paused, missing role, gas limit,
+an unfunded account) is *held*: it stays frozen, no nonce is spent, the cause is a metric and one
+log line, and it goes out as soon as the cause is gone. Only a permanent cause (see
+`anchor.types.FailureCause.permanent`) ends a batch ``failed``. A transaction the node refuses for
+its fee is re-priced from the chain's current fees, never taken for an unavailable node.
 """
 
 from __future__ import annotations
@@ -28,43 +34,47 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import (
-    BlockNotFound,
-    ContractCustomError,
-    ContractLogicError,
-    TransactionNotFound,
-    Web3RPCError,
-)
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from anchor.chain.client import TRANSPORT_ERRORS, FailoverWeb3
-from anchor.chain.fees import GWEI, Fees, initial_fees
+from anchor.chain.fees import (
+    FeeMode,
+    Fees,
+    initial_fees,
+    is_fee_refusal,
+    is_funds_refusal,
+    latest_base_fee,
+    replacement_fees,
+    stored_fees,
+)
 from anchor.chain.registry import Registry, decode_revert
 from anchor.errors import ChainError
+from anchor.service.finality import Finality, receipt_of
+from anchor.service.holds import Holds
 from anchor.service.metrics import Metrics
+from anchor.service.progress import GapWatch, StallWatch
 from anchor.settings import Settings
 from anchor.store import Batch, OutboxEntry, Store
-from anchor.types import BatchState, OutboxState
+from anchor.types import IN_FLIGHT_OUTBOX_STATES, BatchState, FailureCause, OutboxState
 
 log = logging.getLogger(__name__)
 
-#: Anchored batches younger than this many blocks are re-checked for reorgs.
-REORG_WINDOW = 256
-
 _RECOVERABLE: tuple[type[BaseException], ...] = (ChainError, *TRANSPORT_ERRORS)
-
-_IN_FLIGHT = (OutboxState.SIGNED, OutboxState.BROADCAST)
 
 #: How nodes say they already hold a transaction (geth, Besu, anvil).
 _ALREADY_KNOWN = ("already known", "known transaction", "already imported")
 
-_PERMANENT = {
-    "AccessControlUnauthorizedAccount": "missing_role",
-    "EnforcedPause": "paused",
-    "RegistryZeroRoot": "invalid_batch",
-    "RegistryZeroLeafCount": "invalid_batch",
+#: Registry errors and what they mean for a batch.
+_REVERTS = {
+    "AccessControlUnauthorizedAccount": FailureCause.MISSING_ROLE,
+    "EnforcedPause": FailureCause.PAUSED,
+    "RegistryZeroRoot": FailureCause.INVALID_BATCH,
+    "RegistryZeroLeafCount": FailureCause.INVALID_BATCH,
 }
+
+#: At most this many nonces are filled in one step.
+_MAX_FILLS = 32
 
 
 @dataclass(frozen=True)
@@ -73,11 +83,12 @@ class SubmitterConfig:
 
     chain_id: int
     confirmations: int
-    fee_mode: str
+    fee_mode: FeeMode
     priority_fee_gwei: float
     max_fee_gwei: float
     gas_limit: int
     stuck_after: float
+    stall_blocks: int = 30
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SubmitterConfig:
@@ -90,6 +101,7 @@ class SubmitterConfig:
             max_fee_gwei=settings.max_fee_gwei,
             gas_limit=settings.gas_limit,
             stuck_after=settings.stuck_after,
+            stall_blocks=settings.stall_blocks,
         )
 
 
@@ -111,140 +123,161 @@ class Submitter:
         self.store = store
         self.config = config
         self.metrics = metrics or Metrics()
-        self._last_head: bytes | None = None
+        self.finality = Finality(store, self.metrics, account.address, config.confirmations)
+        self.stall = StallWatch(self.metrics, config.stall_blocks)
+        self.holds = Holds(store, self.metrics)
+        self.gaps = GapWatch(self.metrics, account.address)
 
     # -- the loop body -------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Do one round of following, re-checking and submitting; transport errors fail over."""
+        """Do one round of re-checking, following and submitting; transport errors fail over."""
         try:
             w3 = self.chain.get()
             registry = Registry(w3, self.registry_address)
+            head = w3.eth.get_block("latest")
+            self.finality.recheck_anchored(w3, head)
+            count = w3.eth.get_transaction_count(self.account.address, "latest")
             awaiting_inclusion = False
             for batch in self.store.batches_in_state(BatchState.SUBMITTED):
-                awaiting_inclusion |= self._follow(w3, registry, batch)
-            self._recheck_anchored(w3)
-            if not awaiting_inclusion:
-                waiting = self.store.next_batch_for_submission()
-                if waiting is not None:
-                    self._submit(w3, registry, waiting)
+                awaiting_inclusion |= self._follow(w3, registry, batch, count)
+            self._submit_due(w3, registry, count, awaiting_inclusion)
+            waiting = self.store.batches_in_state(BatchState.FROZEN)
+            waiting += self.store.batches_in_state(BatchState.SUBMITTED)
+            hold, gap = self.holds.cause, self.gaps.open
+            why = f"held: {hold}" if hold else "filling a nonce gap" if gap else "in flight"
+            self.stall.observe(int(head["number"]), self.finality.anchored_count, waiting, why)
         except _RECOVERABLE as e:
             log.warning("chain unavailable, failing over: %s", e)
-            self.metrics.failures.labels(cause="rpc").inc()
+            self.metrics.failures.labels(cause=FailureCause.RPC).inc()
             self.chain.invalidate()
 
     # -- following a batch in flight -----------------------------------------------------------
 
-    def _follow(self, w3: Web3, registry: Registry, batch: Batch) -> bool:
+    def _follow(self, w3: Web3, registry: Registry, batch: Batch, count: int) -> bool:
         """Move a submitted batch on; True while its transaction waits to be included."""
-        live = [e for e in self.store.outbox_of_batch(batch.id) if e.state in _IN_FLIGHT]
+        live = [
+            e for e in self.store.outbox_of_batch(batch.id) if e.state in IN_FLIGHT_OUTBOX_STATES
+        ]
         if not live:
             # Mined and waiting for depth, or dropped, or lost in a reorg: the registry says.
             record = registry.anchor_of(batch.root)
             if record.anchored:
-                self._adopt_existing_anchor(w3, registry, batch, record.issuer)
+                self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
             else:
-                self._requeue(batch, "dropped", OutboxState.DROPPED)
+                self.finality.requeue(batch, FailureCause.DROPPED)
             return False
         entry = live[-1]  # a fee bump replaces its predecessor: one live row per batch
-        receipt = _receipt(w3, entry.tx_hash)
+        receipt = receipt_of(w3, entry.tx_hash)
         if receipt is not None:
             if receipt["status"] == 1:
-                self._finalise(w3, batch, entry.tx_hash, receipt)
+                self.finality.finalise(w3, batch, entry.tx_hash, receipt)
             else:
-                self._diagnose_revert(w3, registry, batch)
+                self._diagnose_revert(w3, registry, batch, receipt)
             return False
-        if w3.eth.get_transaction_count(self.account.address, "latest") > entry.nonce:
+        if count > entry.nonce:
             # The nonce is used. Ours may have been mined between the two calls: look again.
-            if _receipt(w3, entry.tx_hash) is not None:
+            if receipt_of(w3, entry.tx_hash) is not None:
                 return False  # the next step follows it
             # It went to another transaction: an earlier fee level of ours, or not ours.
-            self._requeue(batch, "replaced", OutboxState.REPLACED)
+            self.finality.requeue(batch, FailureCause.REPLACED, OutboxState.REPLACED)
             return False
-        if time.time() - _epoch(entry.broadcast_at or entry.created_at) > self.config.stuck_after:
-            self._replace(w3, batch, entry)
+        stuck = time.time() - _epoch(entry.broadcast_at or entry.created_at)
+        if entry.nonce == count and stuck > self.config.stuck_after:
+            self._replace(w3, registry, batch, entry)
         else:
-            self._broadcast(w3, entry)
+            # Above the count it waits behind a gap: bumping it could never get it mined.
+            self._broadcast(w3, registry, entry)
         return True
 
-    def _finalise(self, w3: Web3, batch: Batch, tx_hash: bytes, receipt: Any) -> None:
-        head = w3.eth.block_number
-        block_number = int(receipt["blockNumber"])
-        if head - block_number < self.config.confirmations:
-            return
-        canonical = w3.eth.get_block(block_number)["hash"]
-        if bytes(canonical) != bytes(receipt["blockHash"]):
-            return  # a reorg is under way; the receipt will move or vanish
-        self.store.mark_batch_anchored(batch.id, tx_hash, block_number, bytes(canonical))
-        self.metrics.anchored_batches.inc()
-        self.metrics.last_anchored_block.set(block_number)
-        log.info(
-            "batch anchored",
-            extra={"batch": batch.id, "root": "0x" + batch.root.hex(), "block": block_number},
-        )
-
-    def _diagnose_revert(self, w3: Web3, registry: Registry, batch: Batch) -> None:
+    def _diagnose_revert(self, w3: Web3, registry: Registry, batch: Batch, receipt: Any) -> None:
         record = registry.anchor_of(batch.root)
         if record.anchored:
-            self._adopt_existing_anchor(w3, registry, batch, record.issuer)
-            return
-        cause = self._preflight(registry, batch) or "reverted"
-        self._fail(batch, cause)
-
-    # -- re-checking anchored batches ----------------------------------------------------------
-
-    def _recheck_anchored(self, w3: Web3) -> None:
-        """Send back every recently anchored batch whose block is no longer canonical.
-
-        Runs once per new chain head (a reorg or a rollback always changes the head), and reads
-        the blocks of the window in one JSON-RPC batch request.
-        """
-        head = w3.eth.get_block("latest")
-        head_hash = bytes(head["hash"])
-        if head_hash == self._last_head:
-            return
-        window = self.store.anchored_batches_since(max(0, int(head["number"]) - REORG_WINDOW))
-        batches = [b for b in window if b.block_number is not None and b.block_hash is not None]
-        numbers = {b.block_number for b in batches if b.block_number is not None}
-        known = _canonical_hashes(w3, {n for n in numbers if n <= int(head["number"])})
-        for batch in batches:
-            if batch.block_number is None or known.get(batch.block_number) != batch.block_hash:
-                log.warning("reorg: batch %s's block is no longer canonical", batch.id)
-                self._requeue(batch, "reorg")
-        self._last_head = head_hash
-
-    # -- submitting a new batch ----------------------------------------------------------------
-
-    def _submit(self, w3: Web3, registry: Registry, batch: Batch) -> None:
-        live = [e for e in self.store.outbox_of_batch(batch.id) if e.state in _IN_FLIGHT]
-        if live:  # signed before a crash, not yet marked submitted: resume with the same bytes
-            self.store.mark_batch_submitted(batch.id, live[-1].tx_hash)
-            self._broadcast(w3, live[-1])
-            return
-        record = registry.anchor_of(batch.root)
-        if record.anchored:
-            self._adopt_existing_anchor(w3, registry, batch, record.issuer)
+            self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
             return
         cause = self._preflight(registry, batch)
-        if cause is not None:
-            self._fail(batch, cause)
+        if cause is None and int(receipt.get("gasUsed", 0)) >= self.config.gas_limit:
+            cause = FailureCause.GAS_LIMIT
+        if cause is not None and cause.permanent:
+            self.finality.fail(batch, cause)
             return
-        nonce = w3.eth.get_transaction_count(self.account.address, "latest")
-        base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+        # The nonce is spent; the batch goes out again once the cause is gone (a hold).
+        self.finality.requeue(batch, cause or FailureCause.REVERTED)
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    def _submit_due(self, w3: Web3, registry: Registry, count: int, awaiting: bool) -> None:
+        """Fill every nonce gap with the oldest frozen batches, then submit one if none waits."""
+        for _ in range(_MAX_FILLS):
+            held = {e.nonce for e in self.store.live_outbox(self.account.address)}
+            nonce = count
+            while nonce in held:
+                nonce += 1
+            above = sorted(n for n in held if n > nonce)
+            self.gaps.observe(count, nonce, above)
+            if awaiting and not above:
+                return
+            batch = self.store.next_batch_for_submission()
+            if batch is None:
+                if above:
+                    self._refill_from_above(w3, registry, nonce, above[0])
+                return
+            if not self._submit(w3, registry, batch, nonce) or not above:
+                return
+
+    def _submit(self, w3: Web3, registry: Registry, batch: Batch, nonce: int) -> bool:
+        """Sign and send ``batch`` at ``nonce``; False when nothing more should go out this step
+        (the batch is held, or its root is already on chain)."""
+        live = [
+            e for e in self.store.outbox_of_batch(batch.id) if e.state in IN_FLIGHT_OUTBOX_STATES
+        ]
+        if live:  # signed before a crash, not yet marked submitted: resume with the same bytes
+            self.store.mark_batch_submitted(batch.id, live[-1].tx_hash)
+            self._broadcast(w3, registry, live[-1])
+            return True
+        record = registry.anchor_of(batch.root)
+        if record.anchored:  # no nonce used; it may still wait for depth: stop here this step
+            self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
+            return False
+        cause = self._preflight(registry, batch)
+        if cause is not None and cause.permanent:
+            self.finality.fail(batch, cause)
+            return True
+        if cause is not None:
+            self.holds.hold(cause, batch)
+            return False
+        self.holds.preflight_passed()
         fees = initial_fees(
-            "zero" if self.config.fee_mode == "zero" else "eip1559",
-            base_fee,
+            self.config.fee_mode,
+            latest_base_fee(w3),
             self.config.priority_fee_gwei,
             self.config.max_fee_gwei,
         )
         entry = self._sign_and_record(registry, batch, nonce, fees)
         self.store.mark_batch_submitted(batch.id, entry.tx_hash)
-        self._broadcast(w3, entry)
+        self._broadcast(w3, registry, entry)
+        return True
 
-    def _preflight(self, registry: Registry, batch: Batch) -> str | None:
-        """Replay the call: a deterministic revert gives its cause; success gives None."""
+    def _refill_from_above(self, w3: Web3, registry: Registry, nonce: int, above: int) -> None:
+        """No batch waits to fill the gap: re-sign the batch in flight just above it there."""
+        entry = next(e for e in self.store.live_outbox(self.account.address) if e.nonce == above)
+        batch = self.store.get_batch(entry.batch_id)
+        if batch is None or batch.state != BatchState.SUBMITTED:
+            return
+        log.warning("re-signing batch %s at nonce %d to fill the gap", batch.id, nonce)
+        fees = initial_fees(
+            self.config.fee_mode,
+            latest_base_fee(w3),
+            self.config.priority_fee_gwei,
+            self.config.max_fee_gwei,
+        )
+        moved = self._sign_and_record(registry, batch, nonce, fees, replaces=entry.id)
+        self._broadcast(w3, registry, moved)
+
+    def _preflight(self, registry: Registry, batch: Batch) -> FailureCause | None:
+        """Estimate the call: a deterministic revert or a too small gas limit gives its cause."""
         try:
-            registry.contract.functions.anchor(batch.root, batch.leaf_count).call(
+            gas = registry.contract.functions.anchor(batch.root, batch.leaf_count).estimate_gas(
                 {"from": self.account.address}
             )
         except (ContractCustomError, ContractLogicError) as e:
@@ -253,7 +286,9 @@ class Submitter:
             if name == "RegistryRootAlreadyAnchored":
                 return None  # raced with ourselves; the follower will adopt it
             log.error("anchor would revert", extra={"batch": batch.id, "error": name})
-            return _PERMANENT.get(name, "reverted")
+            return _REVERTS.get(name, FailureCause.REVERTED)
+        if gas > self.config.gas_limit:
+            return FailureCause.GAS_LIMIT
         return None
 
     def _sign_and_record(
@@ -280,8 +315,8 @@ class Submitter:
             signer=self.account.address,
             raw_tx=bytes(signed.raw_transaction),
             tx_hash=bytes(signed.hash),
-            max_fee_per_gas=fees.max_fee_per_gas,
-            max_priority_fee_per_gas=fees.max_priority_fee_per_gas,
+            max_fee_per_gas=None if fees.mode == "zero" else fees.max_fee_per_gas,
+            max_priority_fee_per_gas=None if fees.mode == "zero" else fees.max_priority_fee_per_gas,
             gas_price=0 if fees.mode == "zero" else None,
             replaces=replaces,
         )
@@ -290,98 +325,75 @@ class Submitter:
         )
         return entry
 
-    def _broadcast(self, w3: Web3, entry: OutboxEntry) -> None:
+    def _broadcast(
+        self, w3: Web3, registry: Registry, entry: OutboxEntry, *, reprice: bool = True
+    ) -> None:
+        """Send the stored bytes. A refusal for the fee re-prices the transaction once; a
+        refusal for funds holds; neither is taken for an unavailable node."""
         try:
             w3.eth.send_raw_transaction(entry.raw_tx)
         except Web3RPCError as e:
-            message = str(e).lower()
-            if any(k in message for k in _ALREADY_KNOWN):
+            message = str(e)
+            lowered = message.lower()
+            if any(k in lowered for k in _ALREADY_KNOWN):
                 pass  # the node has it
-            elif "nonce too low" in message or "replacement" in message:
+            elif is_fee_refusal(message):
+                self.metrics.failures.labels(cause=FailureCause.FEE_TOO_LOW).inc()
+                log.warning("the node refuses the fee of nonce %d: %s", entry.nonce, message)
+                if reprice:
+                    batch = self.store.get_batch(entry.batch_id)
+                    if batch is not None:
+                        self._replace(w3, registry, batch, entry, reprice=False)
+                return
+            elif is_funds_refusal(message):
+                self.metrics.failures.labels(cause=FailureCause.INSUFFICIENT_FUNDS).inc()
+                self.holds.hold(FailureCause.INSUFFICIENT_FUNDS, None)
+                return
+            elif "nonce too low" in lowered or "replacement" in lowered:
                 # Another transaction holds the nonce; the next step looks the hash up.
                 log.info("broadcast refused: %s", e, extra={"tx": "0x" + entry.tx_hash.hex()})
                 return
             else:
-                self.metrics.failures.labels(cause="broadcast").inc()
+                self.metrics.failures.labels(cause=FailureCause.BROADCAST).inc()
                 raise ChainError(f"broadcast failed: {e}") from e
+        self.holds.broadcast_accepted()
         if entry.state == OutboxState.SIGNED:
             self.store.mark_broadcast(entry.id)
             self.metrics.submissions.inc()
 
-    def _replace(self, w3: Web3, batch: Batch, stuck: OutboxEntry) -> None:
-        old = Fees(
-            "zero" if self.config.fee_mode == "zero" else "eip1559",
-            stuck.max_fee_per_gas or 0,
-            stuck.max_priority_fee_per_gas or 0,
+    def _replace(
+        self,
+        w3: Web3,
+        registry: Registry,
+        batch: Batch,
+        stuck: OutboxEntry,
+        *,
+        reprice: bool = True,
+    ) -> None:
+        """Re-sign ``stuck`` at its nonce, priced from the chain's current fees and at least
+        12.5% above it; on a free-gas chain there is nothing to raise: rebroadcast it."""
+        old = stored_fees(stuck.gas_price, stuck.max_fee_per_gas, stuck.max_priority_fee_per_gas)
+        fees = replacement_fees(
+            old,
+            self.config.fee_mode,
+            latest_base_fee(w3),
+            self.config.priority_fee_gwei,
+            self.config.max_fee_gwei,
         )
-        if old.mode == "zero":
-            self._broadcast(w3, stuck)  # nothing to raise on a free-gas network
+        if fees == old:
+            if reprice:
+                self._broadcast(w3, registry, stuck, reprice=False)
+            else:
+                self.holds.hold(FailureCause.FEE_TOO_LOW, None)
             return
-        fees = old.bumped(int(self.config.max_fee_gwei * GWEI))
-        registry = Registry(w3, self.registry_address)
         entry = self._sign_and_record(registry, batch, stuck.nonce, fees, replaces=stuck.id)
         log.warning(
-            "replacing a stuck transaction", extra={"batch": batch.id, "nonce": stuck.nonce}
+            "replacing transaction at nonce %d with fees from the chain's",
+            stuck.nonce,
+            extra={"batch": batch.id, "nonce": stuck.nonce, "max_fee": fees.max_fee_per_gas},
         )
-        self._broadcast(w3, entry)
-
-    # -- outcomes ------------------------------------------------------------------------------
-
-    def _adopt_existing_anchor(
-        self, w3: Web3, registry: Registry, batch: Batch, issuer: str
-    ) -> None:
-        if issuer != self.account.address:
-            self._fail(batch, "anchored_by_another_issuer")
-            return
-        event = registry.contract.events.RootAnchored()
-        logs = event.get_logs(from_block=0, argument_filters={"root": batch.root})
-        if not logs:
-            return  # the node's log index lags; try again next step
-        found = logs[-1]
-        receipt = w3.eth.get_transaction_receipt(found["transactionHash"])
-        self._finalise(w3, batch, bytes(found["transactionHash"]), receipt)
-
-    def _requeue(
-        self, batch: Batch, cause: str, outbox_state: OutboxState = OutboxState.DROPPED
-    ) -> None:
-        self.store.return_batch_to_submission(batch.id, cause, outbox_state=outbox_state)
-        self.metrics.requeued_batches.labels(cause=cause).inc()
-        log.warning("batch %s sent back to submission: %s", batch.id, cause, extra={"cause": cause})
-
-    def _fail(self, batch: Batch, cause: str) -> None:
-        self.store.mark_batch_failed(batch.id, cause)
-        self.metrics.failures.labels(cause=cause).inc()
-        log.error("batch %s failed permanently: %s", batch.id, cause, extra={"cause": cause})
-
-
-def _canonical_hashes(w3: Web3, numbers: set[int]) -> dict[int, bytes]:
-    """The canonical hash of each block number, read in one batch request when possible."""
-    ordered = sorted(numbers)
-    if not ordered:
-        return {}
-    try:
-        with w3.batch_requests() as batch:
-            for number in ordered:
-                batch.add(w3.eth.get_block(number))
-            blocks: list[Any] = list(batch.execute())
-        return {n: bytes(block["hash"]) for n, block in zip(ordered, blocks, strict=True)}
-    except (BlockNotFound, TypeError, ValueError, Web3RPCError):
-        # A node without batch support, or a block gone under our feet: ask one by one.
-        found: dict[int, bytes] = {}
-        for number in ordered:
-            try:
-                found[number] = bytes(w3.eth.get_block(number)["hash"])
-            except BlockNotFound:
-                continue
-        return found
+        self._broadcast(w3, registry, entry, reprice=reprice)
 
 
 def _epoch(moment: datetime) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _receipt(w3: Web3, tx_hash: bytes) -> Any:
-    try:
-        return w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-    except TransactionNotFound:
-        return None

@@ -13,7 +13,8 @@ from types import FrameType
 
 from eth_account.signers.local import LocalAccount
 
-from anchor.chain.client import FailoverWeb3, check_registry, connect
+from anchor.chain.client import TRANSPORT_ERRORS, FailoverWeb3, check_registry, connect
+from anchor.chain.fees import check_fee_mode, latest_base_fee
 from anchor.chain.keystore import load_keystore
 from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
@@ -39,7 +40,8 @@ class Worker:
 
     @classmethod
     def from_settings(cls, settings: Settings, account: LocalAccount | None = None) -> Worker:
-        """Check the chain and the registry, open the store, load the key; fail fast."""
+        """Check the chain, the registry and the fee mode, open the store, load the key; fail
+        fast with one sentence (`ConfigError`, `ChainError`)."""
         if account is None:
             if settings.keystore_path is None:
                 raise ConfigError("ANCHOR_KEYSTORE_PATH is not set")
@@ -48,6 +50,11 @@ class Worker:
             settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
         )
         registry = check_registry(w3, settings.registry_address)
+        try:
+            base_fee = latest_base_fee(w3)
+        except TRANSPORT_ERRORS as e:
+            raise ChainError(f"cannot read the latest block: {e}") from e
+        check_fee_mode(settings.fee_mode, base_fee, settings.chain_id)
         store = open_store(settings.resolved_database_url)
         store.migrate()
         metrics = Metrics()

@@ -7,8 +7,10 @@ created by the Alembic migrations in ``anchor/store/migrations``; these models m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, cast
+from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import (
     JSON,
@@ -29,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from anchor.types import BatchState, OutboxState, ReceiptState
+from anchor.types import LIVE_OUTBOX_STATES, BatchState, OutboxState, ReceiptState
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,18 +41,19 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-LIVE_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST, OutboxState.MINED)
-"""Outbox states that hold their nonce: at most one row per (signer, nonce) among these."""
-
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
-def state_check(column: str, values: type[Any]) -> str:
-    """The SQL of a CHECK constraint limiting ``column`` to the values of a str enum."""
+def state_check(column: str, values: Iterable[StrEnum]) -> str:
+    """The SQL ``column IN (...)`` of some values of a str enum (a CHECK, an index predicate)."""
     return f"{column} IN ({', '.join(repr(str(v.value)) for v in values)})"
+
+
+#: The predicate of the partial unique index on (signer, nonce): rows that hold their nonce.
+LIVE_NONCE_PREDICATE = state_check("state", LIVE_OUTBOX_STATES)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -172,8 +175,8 @@ class Outbox(Base):
             "signer",
             "nonce",
             unique=True,
-            sqlite_where=text("state IN ('signed', 'broadcast', 'mined')"),
-            postgresql_where=text("state IN ('signed', 'broadcast', 'mined')"),
+            sqlite_where=text(LIVE_NONCE_PREDICATE),
+            postgresql_where=text(LIVE_NONCE_PREDICATE),
         ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

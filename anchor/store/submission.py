@@ -7,18 +7,21 @@ Batch transitions (any other raises InvalidTransitionError)::
     submitted -> anchored    mark_batch_anchored    (deep enough on a canonical block)
     submitted -> frozen      return_batch_to_submission (dropped, replaced, reorganised away)
     anchored  -> frozen      return_batch_to_submission (a later reorg removed its block)
-    frozen    -> failed      mark_batch_failed      (permanent: missing role, paused contract)
+    frozen    -> failed      mark_batch_failed      (a permanent cause: invalid batch, root taken)
     submitted -> failed      mark_batch_failed
+    failed    -> frozen      retry_failed_batches   (`anchor batches retry`)
 
-Receipts follow their batch (batched, submitted, anchored, failed), except erased ones, which
-stay erased. Outbox rows: signed -> broadcast -> mined; signed/broadcast -> replaced (a fee bump
-recorded with ``replaces=``); signed/broadcast/mined -> dropped or replaced when the batch goes
-back to submission. At most one row per (signer, nonce) is signed, broadcast or mined.
+A frozen batch on hold (paused registry, missing role...) stays frozen; `note_hold` records the
+cause in its ``failure_reason``. Receipts follow their batch (batched, submitted, anchored,
+failed), except erased ones, which stay erased. Outbox rows: signed -> broadcast -> mined;
+signed/broadcast -> replaced (a fee bump recorded with ``replaces=``); signed/broadcast/mined ->
+dropped or replaced when the batch goes back to submission. At most one row per (signer, nonce)
+is signed, broadcast or mined.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,10 +29,17 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import InvalidTransitionError, NotFoundError, StoreError
 from anchor.store.records import Batch, OutboxEntry
-from anchor.types import BatchState, OutboxState, ReceiptState
+from anchor.types import (
+    IN_FLIGHT_OUTBOX_STATES,
+    LIVE_OUTBOX_STATES,
+    BatchState,
+    FailureCause,
+    OutboxState,
+    ReceiptState,
+)
 
-_LIVE = [s.value for s in m.LIVE_OUTBOX_STATES]
-_IN_FLIGHT = [OutboxState.SIGNED.value, OutboxState.BROADCAST.value]
+_LIVE = [s.value for s in LIVE_OUTBOX_STATES]
+_IN_FLIGHT = [s.value for s in IN_FLIGHT_OUTBOX_STATES]
 
 
 def _batch(session: Session, batch_id: int, allowed: tuple[BatchState, ...], to: str) -> m.Batch:
@@ -135,7 +145,12 @@ class SubmissionMixin(StoreBase):
             return OutboxEntry.of(row)
 
     def live_outbox(self, signer: str) -> list[OutboxEntry]:
-        """Return the signer's signed or broadcast rows, by nonce: what a restart rebroadcasts."""
+        """Return the signer's signed or broadcast rows, lowest nonce first.
+
+        These are the transactions not yet known to be final: unmined ones, and mined ones whose
+        batch waits for depth (a row becomes ``mined`` only when its batch is anchored). The
+        submitter compares their nonces with the chain's transaction count to find a nonce gap.
+        """
         query = (
             select(m.Outbox)
             .where(m.Outbox.signer == signer, m.Outbox.state.in_(_IN_FLIGHT))
@@ -149,18 +164,6 @@ class SubmissionMixin(StoreBase):
         query = select(m.Outbox).where(m.Outbox.batch_id == batch_id).order_by(m.Outbox.id)
         with self._reading() as session:
             return [OutboxEntry.of(row) for row in session.scalars(query)]
-
-    def next_nonce_hint(self, signer: str) -> int | None:
-        """One past the highest nonce the signer holds (signed, broadcast, mined); None if none.
-
-        A hint only: the submitter takes the maximum of this and the node's pending nonce.
-        """
-        query = select(func.max(m.Outbox.nonce)).where(
-            m.Outbox.signer == signer, m.Outbox.state.in_(_LIVE)
-        )
-        with self._reading() as session:
-            highest = session.scalar(query)
-        return None if highest is None else int(highest) + 1
 
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
         """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
@@ -199,9 +202,13 @@ class SubmissionMixin(StoreBase):
             return Batch.of(row)
 
     def return_batch_to_submission(
-        self, batch_id: int, reason: str, *, outbox_state: OutboxState = OutboxState.DROPPED
+        self,
+        batch_id: int,
+        reason: FailureCause,
+        *,
+        outbox_state: OutboxState = OutboxState.DROPPED,
     ) -> Batch:
-        """submitted/anchored -> frozen after a drop, a replacement or a reorg.
+        """submitted/anchored -> frozen after a drop, a replacement, a reorg or a mined revert.
 
         Its live outbox rows become ``outbox_state`` (dropped or replaced), the chain fields are
         cleared, ``reason`` is kept in ``failure_reason``, and its receipts go back to batched.
@@ -223,8 +230,8 @@ class SubmissionMixin(StoreBase):
             _move_receipts(session, batch_id, ReceiptState.BATCHED)
             return Batch.of(row)
 
-    def mark_batch_failed(self, batch_id: int, reason: str) -> Batch:
-        """frozen/submitted -> failed for good (e.g. missing role); receipts -> failed.
+    def mark_batch_failed(self, batch_id: int, reason: FailureCause) -> Batch:
+        """frozen/submitted -> failed for a permanent cause; receipts -> failed.
 
         Outbox rows are left as they are: the submitter knows whether a nonce was consumed.
         """
@@ -247,3 +254,57 @@ class SubmissionMixin(StoreBase):
         )
         with self._reading() as session:
             return [Batch.of(row) for row in session.scalars(query)]
+
+    def note_hold(self, batch_id: int, reason: FailureCause) -> Batch:
+        """Record why a frozen batch waits (a paused registry, a missing role); no transition."""
+        with self._transaction() as session:
+            row = _batch(session, batch_id, (BatchState.FROZEN,), "held")
+            row.failure_reason = reason
+            return Batch.of(row)
+
+    def retry_failed_batches(self, batch_id: int | None = None) -> list[Batch]:
+        """failed -> frozen for one batch (``batch_id``) or for every failed batch.
+
+        The receipts go back to batched, their proofs untouched; the batch's signed or broadcast
+        outbox rows become dropped (a failed batch's transaction, if any, was mined and reverted).
+        The submitter then sends the same root again. NotFoundError or InvalidTransitionError when
+        ``batch_id`` names no batch or one that is not failed.
+        """
+        with self._transaction() as session:
+            if batch_id is not None:
+                rows = [_batch(session, batch_id, (BatchState.FAILED,), "frozen")]
+            else:
+                query = (
+                    select(m.Batch)
+                    .where(m.Batch.state == BatchState.FAILED.value)
+                    .order_by(m.Batch.id)
+                    .with_for_update()
+                )
+                rows = list(session.scalars(query))
+            for row in rows:
+                row.state = BatchState.FROZEN.value
+                session.execute(
+                    update(m.Outbox)
+                    .where(m.Outbox.batch_id == row.id, m.Outbox.state.in_(_IN_FLIGHT))
+                    .values(state=OutboxState.DROPPED.value)
+                )
+                session.execute(
+                    update(m.Receipt)
+                    .where(
+                        m.Receipt.batch_id == row.id,
+                        m.Receipt.state == ReceiptState.FAILED.value,
+                    )
+                    .values(state=ReceiptState.BATCHED.value, updated_at=m.utcnow())
+                )
+            return [Batch.of(row) for row in rows]
+
+    def list_batches(
+        self, states: tuple[BatchState, ...] = (), limit: int = 100, *, newest_first: bool = True
+    ) -> list[Batch]:
+        """Return up to ``limit`` batches in ``states`` (every state when empty), by id."""
+        query = select(m.Batch)
+        if states:
+            query = query.where(m.Batch.state.in_([s.value for s in states]))
+        order = m.Batch.id.desc() if newest_first else m.Batch.id
+        with self._reading() as session:
+            return [Batch.of(row) for row in session.scalars(query.order_by(order).limit(limit))]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
-from anchor.chain.devchain import Anvil
+from anchor.chain.devchain import Anvil, dev_key
 from anchor.chain.registry import ISSUER_ROLE
 from anchor.merkle import verify_proof
 from anchor.types import BatchState, OutboxState, ReceiptState
@@ -74,7 +77,7 @@ def test_restart_after_signing_rebroadcasts_the_same_bytes(env: Env) -> None:
     env.take(4)
     submitter = env.submitter(confirmations=0)
     # Crash between persisting the signed transaction and broadcasting it.
-    submitter._broadcast = lambda w3, entry: None  # type: ignore[method-assign]
+    submitter._broadcast = lambda *args, **kwargs: None  # type: ignore[method-assign]
     submitter.step()
     (entry,) = env.store.outbox_of_batch(1)
     assert entry.state == OutboxState.SIGNED
@@ -167,23 +170,92 @@ def test_root_already_anchored_by_us_is_adopted_not_anchored_twice(env: Env) -> 
 
 
 @pytest.mark.parametrize("fault", ["paused", "missing_role"])
-def test_deterministic_revert_is_a_permanent_failure(env: Env, fault: str) -> None:
+def test_operator_fixable_revert_holds_the_batch_until_it_ends(
+    env: Env, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
     ids = env.take(2)
+    functions = env.registry.contract.functions
     if fault == "paused":
-        send(env.w3, env.admin, env.registry.contract.functions.pause())
+        send(env.w3, env.admin, functions.pause())
     else:
-        send(
-            env.w3,
-            env.admin,
-            env.registry.contract.functions.revokeRole(ISSUER_ROLE, env.issuer.address),
-        )
-    submitter = env.submitter()
+        send(env.w3, env.admin, functions.revokeRole(ISSUER_ROLE, env.issuer.address))
+    submitter = env.submitter(confirmations=1)
+    with caplog.at_level(logging.WARNING, logger="anchor.service"):
+        for _ in range(3):
+            submitter.step()
+            env.mine()
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.FROZEN and batch.failure_reason == fault
+    assert env.store.get_receipt(ids[0]).state == ReceiptState.BATCHED  # type: ignore[union-attr]
+    assert env.store.outbox_of_batch(1) == []  # nothing broadcast, no nonce burnt
+    assert env.metrics.held.labels(cause=fault)._value.get() == 1
+    held_lines = [r for r in caplog.records if r.getMessage().startswith("submission held")]
+    assert len(held_lines) == 1, [r.getMessage() for r in held_lines]
+    # The operator fixes it: the same batch goes out and is anchored.
+    if fault == "paused":
+        send(env.w3, env.admin, functions.unpause())
+    else:
+        send(env.w3, env.admin, functions.grantRole(ISSUER_ROLE, env.issuer.address))
+    run_until(env, submitter, BatchState.ANCHORED)
+    assert env.metrics.held.labels(cause=fault)._value.get() == 0
+    for receipt_id in ids:
+        assert env.store.get_receipt(receipt_id).state == ReceiptState.ANCHORED  # type: ignore[union-attr]
+
+
+def send_mined(env: Env, account: LocalAccount, call: object) -> None:
+    """Send a call with automine off, and mine it."""
+    tx = call.build_transaction(  # type: ignore[attr-defined]
+        {
+            "from": account.address,
+            "nonce": env.w3.eth.get_transaction_count(account.address),
+            "maxFeePerGas": 10**11,
+            "maxPriorityFeePerGas": 10**10,
+        }
+    )
+    env.w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    env.mine()
+
+
+def test_a_pause_while_in_flight_spends_the_nonce_and_holds_the_batch(env: Env) -> None:
+    env.automine(False)
+    env.take(2)
+    submitter = env.submitter(confirmations=0)
+    submitter.step()  # signed and broadcast, not mined
+    (entry,) = env.store.outbox_of_batch(1)
+    # The pause is mined with our anchor, which reverts (the pause pays a higher tip: first).
+    send_mined(env, env.admin, env.registry.contract.functions.pause())
+    assert env.w3.eth.get_transaction_receipt(entry.tx_hash)["status"] == 0  # type: ignore[arg-type]
+    submitter.step()  # the revert is diagnosed: back to submission, then held
+    batch = env.store.get_batch(1)
+    assert batch is not None and batch.state == BatchState.FROZEN
+    assert batch.failure_reason == "paused"
+    assert [e.state for e in env.store.outbox_of_batch(1)] == [OutboxState.DROPPED]
+    send_mined(env, env.admin, env.registry.contract.functions.unpause())
+    submitter.step()
+    env.mine()
     submitter.step()
     batch = env.store.get_batch(1)
-    assert batch is not None and batch.state == BatchState.FAILED and batch.failure_reason == fault
+    assert batch is not None and batch.state == BatchState.ANCHORED
+    assert env.store.outbox_of_batch(1)[-1].nonce == entry.nonce + 1
+
+
+def test_only_a_permanent_cause_fails_and_retry_sends_it_back(env: Env) -> None:
+    ids = env.take(2)
+    batch = env.store.get_batch(1)
+    assert batch is not None
+    # Another issuer anchors the same root first: it can never be ours.
+    other = Account.from_key(dev_key(2))
+    send(env.w3, env.admin, env.registry.contract.functions.grantRole(ISSUER_ROLE, other.address))
+    send(env.w3, other, env.registry.contract.functions.anchor(batch.root, batch.leaf_count))
+    submitter = env.submitter(confirmations=0)
+    submitter.step()
+    failed = env.store.get_batch(1)
+    assert failed is not None and failed.state == BatchState.FAILED
+    assert failed.failure_reason == "anchored_by_another_issuer"
     assert env.store.get_receipt(ids[0]).state == ReceiptState.FAILED  # type: ignore[union-attr]
-    assert env.store.outbox_of_batch(1) == []  # nothing broadcast, no nonce burnt
-    assert env.metrics.failures.labels(cause=fault)._value.get() == 1
+    (back,) = env.store.retry_failed_batches(1)
+    assert back.state == BatchState.FROZEN
+    assert env.store.get_receipt(ids[0]).state == ReceiptState.BATCHED  # type: ignore[union-attr]
 
 
 def test_dead_primary_and_wrong_chain_secondary_fail_over_to_the_good_node(

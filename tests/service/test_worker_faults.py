@@ -1,11 +1,16 @@
 """Fault injection with real `anchor worker` processes on a real anvil, SQLite and PostgreSQL.
 
-* SIGKILL at random points, many cycles, while digests keep arriving: every acknowledged
-  receipt ends anchored with a proof that verifies on chain, and no root is anchored twice.
+* SIGKILL at random points, many cycles, while digests keep arriving, with reorgs and rollbacks
+  of the chain between kills, deeper than the confirmation depth: every acknowledged receipt ends
+  anchored on a canonical transaction with a proof that verifies on chain, and no root is
+  anchored twice.
+* SIGKILL of the worker and of the development chain with the chain rolled back under the outbox
+  (issue 13): anvil comes back from its ``--state`` file, written every second, and everything
+  drains.
 * Two workers on one PostgreSQL: one writer at a time, nonces strictly increasing, nothing
   anchored twice.
 
-The CI size is bounded (a few kill cycles); ``-m slow`` runs the long version.
+The CI size is bounded: 4 kill cycles; ``-m slow`` runs ``ANCHOR_KILL_CYCLES`` cycles (default 8).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -123,7 +129,8 @@ def wait_all_anchored(env: Env, ids: list[str], timeout: float) -> None:
 
 
 def assert_everything_anchored_once(env: Env, ids: list[str]) -> None:
-    """Every acked receipt anchored with a proof the chain accepts; one event per root."""
+    """Every acked receipt anchored on a canonical transaction with a proof the chain accepts;
+    one event per root."""
     verify = env.registry.contract.functions.verify
     batches: dict[int, bytes] = {}
     for receipt_id in ids:
@@ -132,6 +139,10 @@ def assert_everything_anchored_once(env: Env, ids: list[str]) -> None:
         if receipt.batch_id not in batches:
             batch = env.store.get_batch(receipt.batch_id)
             assert batch is not None and batch.state == BatchState.ANCHORED
+            assert batch.tx_hash is not None and batch.block_number is not None
+            mined = env.w3.eth.get_transaction_receipt(batch.tx_hash)  # type: ignore[arg-type]
+            assert mined["status"] == 1 and mined["blockNumber"] == batch.block_number
+            assert env.w3.eth.get_block(batch.block_number)["hash"] == mined["blockHash"]
             batches[receipt.batch_id] = batch.root
         assert verify(batches[receipt.batch_id], list(receipt.proof), receipt.leaf).call()
     events = env.registry.contract.events.RootAnchored().get_logs(from_block=0)
@@ -153,13 +164,29 @@ def test_sigkill_cycles_lose_nothing(backend: str, tmp_path: Path) -> None:
     "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
 def test_sigkill_cycles_lose_nothing_long(backend: str, tmp_path: Path) -> None:
-    run_kill_test(backend, tmp_path, cycles=30, seed=random.randrange(1 << 30))
+    seed = int(os.environ.get("ANCHOR_KILL_SEED", str(random.randrange(1 << 30))))
+    run_kill_test(
+        backend, tmp_path, cycles=int(os.environ.get("ANCHOR_KILL_CYCLES", "8")), seed=seed
+    )
+
+
+def chain_fault(env: Env, rng: random.Random) -> str:
+    """A reorg or a rollback of 1 to 4 blocks (the confirmation depth is 1), or nothing."""
+    depth = rng.randint(1, 4)
+    kind = rng.choice(["reorg", "rollback", "none"])
+    if kind == "reorg":
+        env.rpc("anvil_reorg", depth, [])
+    elif kind == "rollback":
+        env.rpc("anvil_rollback", depth)
+    return kind if kind == "none" else f"{kind}({depth})"
 
 
 def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
-    """Kill workers ``cycles`` times while digests arrive; then check nothing was lost."""
+    """Kill workers ``cycles`` times while digests arrive, reorganising or rolling back the chain
+    between kills; then check nothing was lost."""
     print(f"kill test: backend={backend} cycles={cycles} seed={seed}")
     rng = random.Random(seed)
+    faults: list[str] = []
     with store_url(backend, tmp_path) as url, Anvil(block_time=1) as node:
         env = make_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
@@ -172,15 +199,95 @@ def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
                 time.sleep(rng.uniform(0.0, 3.0))
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
+                faults.append(chain_fault(env, rng))
         assert feeder.acked, "the feeder acknowledged nothing"
+        started = time.monotonic()
         worker = start_worker(env_vars, tmp_path / "worker-last.log")
         try:
-            wait_all_anchored(env, feeder.acked, timeout=90)
+            wait_all_anchored(env, feeder.acked, timeout=120)
         finally:
             worker.terminate()
             worker.wait(timeout=30)
+        drained = time.monotonic() - started
         assert_everything_anchored_once(env, feeder.acked)
+        batches = {env.store.get_receipt(i).batch_id for i in feeder.acked}  # type: ignore[union-attr]
+        print(
+            f"kill test: {cycles} cycles, {len(feeder.acked)} receipts in {len(batches)} batches, "
+            f"faults {faults}, drained {drained:.1f} s after the last fault"
+        )
         env.store.close()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the dev chain must come back on the same one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def anchored_count(env: Env) -> int:
+    return len(env.store.batches_in_state(BatchState.ANCHORED))
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_sigkill_with_the_dev_chain_rolled_back_drains(tmp_path: Path) -> None:
+    """Issue 13's third case: the worker and the chain are killed, and the chain comes back
+    behind the outbox: anchored batches and a transaction in flight are gone from it."""
+    port = free_port()
+    state = tmp_path / "anvil-state.json"
+    node = Anvil(block_time=1, state_path=state, state_interval=1, port=port).start()
+    try:
+        url = f"sqlite:///{tmp_path / 'anchor.db'}"
+        env = make_env(tmp_path, node, url)
+        env_vars = worker_env(env, url, tmp_path)
+        acked: list[str] = []
+        with Feeder(env, 3) as feeder:
+            worker = start_worker(env_vars, tmp_path / "worker-0.log")
+            wait_until(lambda: anchored_count(env) >= 3, 90, "three anchored batches")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+        acked += feeder.acked
+        anchored = env.store.batches_in_state(BatchState.ANCHORED)
+        lowest = min(b.block_number for b in anchored[-2:] if b.block_number is not None)
+        # The chain loses the blocks of the last two anchored batches, and what was in flight.
+        env.rpc("anvil_rollback", env.w3.eth.block_number - lowest + 1)
+        time.sleep(2.5)  # at least one --state-interval after the rollback
+        node.process.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
+        node.process.wait()  # type: ignore[union-attr]
+        node = Anvil(block_time=1, state_path=state, state_interval=1, port=port).start()
+        env.node = node
+        # The chain came back from its state file: the registry is still there.
+        assert len(env.w3.eth.get_code(env.registry.address)) > 0
+        assert env.w3.eth.block_number >= lowest - 1
+        with Feeder(env, 4) as feeder:
+            started = time.monotonic()
+            worker = start_worker(env_vars, tmp_path / "worker-1.log")
+            try:
+                time.sleep(3)
+                feeder.stop.set()
+                feeder.thread.join()
+                acked += feeder.acked
+                wait_all_anchored(env, acked, timeout=120)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)
+        drained = time.monotonic() - started
+        print(f"rolled-back restart: {len(acked)} receipts drained in {drained:.1f} s")
+        assert_everything_anchored_once(env, acked)
+        for lost in anchored[-2:]:  # anchored again, in another block
+            again = env.store.get_batch(lost.id)
+            assert again is not None and again.block_hash != lost.block_hash
+        env.store.close()
+    finally:
+        node.stop()
 
 
 @pytest.mark.postgres

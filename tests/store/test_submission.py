@@ -7,7 +7,7 @@ import pytest
 from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import InvalidTransitionError, NotFoundError, Store, StoreError
-from anchor.types import BatchState, OutboxState, ReceiptState
+from anchor.types import BatchState, FailureCause, OutboxState, ReceiptState
 from tests.support.store import digest_hex
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -31,7 +31,6 @@ def test_happy_path(store: Store, integrator_id: int) -> None:
     before = store.batch_receipts(first)
     nb = store.next_batch_for_submission()
     assert nb is not None and nb.id == first
-    assert store.next_nonce_hint(SIGNER) is None
 
     entry = store.record_signed_tx(
         first, 7, SIGNER, b"\x02raw", TX1, max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9
@@ -39,7 +38,6 @@ def test_happy_path(store: Store, integrator_id: int) -> None:
     assert entry.state is OutboxState.SIGNED and entry.raw_tx == b"\x02raw"
     assert entry.max_fee_per_gas == 10**10 and entry.gas_price is None
     assert [e.id for e in store.live_outbox(SIGNER)] == [entry.id]
-    assert store.next_nonce_hint(SIGNER) == 8
 
     broadcast = store.mark_broadcast(entry.id)
     assert broadcast.state is OutboxState.BROADCAST and broadcast.broadcast_at is not None
@@ -58,7 +56,6 @@ def test_happy_path(store: Store, integrator_id: int) -> None:
     assert _receipt_states(store, first) == {ReceiptState.ANCHORED}
     assert store.live_outbox(SIGNER) == []
     assert [e.state for e in store.outbox_of_batch(first)] == [OutboxState.MINED]
-    assert store.next_nonce_hint(SIGNER) == 8
     assert [b.id for b in store.anchored_batches_since(42)] == [first]
     assert store.anchored_batches_since(43) == []
     after = store.batch_receipts(first)
@@ -143,3 +140,38 @@ def test_invalid_transitions_and_unknown_ids(store: Store, integrator_id: int) -
     with pytest.raises(NotFoundError):
         store.mark_broadcast(999)
     assert store.get_batch(999) is None
+
+
+def test_retry_sends_failed_batches_back_with_their_proofs(
+    store: Store, integrator_id: int
+) -> None:
+    first, second, third = _frozen_batches(store, integrator_id, 3)
+    before = store.batch_receipts(first)
+    entry = store.record_signed_tx(first, 3, SIGNER, b"\x02raw", TX1)
+    store.mark_batch_failed(first, FailureCause.INVALID_BATCH)
+    store.mark_batch_failed(second, FailureCause.ANCHORED_BY_ANOTHER_ISSUER)
+    assert [b.id for b in store.list_batches((BatchState.FAILED,))] == [second, first]
+    (back,) = store.retry_failed_batches(first)
+    assert back.state is BatchState.FROZEN
+    assert _receipt_states(store, first) == {ReceiptState.BATCHED}
+    assert [e.state for e in store.outbox_of_batch(first)] == [OutboxState.DROPPED]
+    assert store.outbox_of_batch(first)[0].id == entry.id
+    after = store.batch_receipts(first)
+    assert [(r.salt, r.leaf, r.proof) for r in after] == [(r.salt, r.leaf, r.proof) for r in before]
+    with pytest.raises(InvalidTransitionError):
+        store.retry_failed_batches(third)  # frozen, not failed
+    with pytest.raises(NotFoundError):
+        store.retry_failed_batches(999)
+    assert [b.id for b in store.retry_failed_batches()] == [second]
+    assert store.list_batches((BatchState.FAILED,)) == []
+    assert [b.id for b in store.list_batches(newest_first=False)] == [first, second, third]
+
+
+def test_a_hold_is_recorded_on_a_frozen_batch_only(store: Store, integrator_id: int) -> None:
+    [batch_id] = _frozen_batches(store, integrator_id, 1)
+    held = store.note_hold(batch_id, FailureCause.PAUSED)
+    assert held.state is BatchState.FROZEN and held.failure_reason == "paused"
+    store.record_signed_tx(batch_id, 0, SIGNER, b"\x02raw", TX1)
+    store.mark_batch_submitted(batch_id, TX1)
+    with pytest.raises(InvalidTransitionError):
+        store.note_hold(batch_id, FailureCause.PAUSED)

@@ -1,0 +1,155 @@
+"""`anchor batches list|retry`: where the batches stand, and sending failed ones back.
+
+Only a permanent cause (an invalid batch, a root another issuer holds) ends a batch ``failed``;
+a paused registry or a missing role holds batches frozen and the worker retries them by itself.
+`retry` is for failed batches, such as those failed by a version that failed them for a pause:
+it sends them back to submission with the same root and proofs. Both read an existing store and
+never create one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+from anchor.cli.output import EXIT_USAGE, fail
+from anchor.errors import AnchorError
+from anchor.settings import load_settings
+from anchor.store import Batch, Store, open_store
+from anchor.types import BatchState
+
+app = typer.Typer(
+    help="List the batches of the store, and send failed ones back to submission.",
+    no_args_is_help=True,
+)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(help="SQLAlchemy URL of the store (default: from ANCHOR_* settings)"),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+
+
+def _store(database_url: str | None) -> Store:
+    """Open the existing store, or fail saying where it looked and how to create it."""
+    try:
+        url = database_url or load_settings().resolved_database_url
+        parsed = make_url(url)
+        path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+        if path not in (None, "", ":memory:") and not Path(str(path)).exists():
+            raise fail(f"there is no store at {path}: set ANCHOR_DATABASE_URL")
+        store = open_store(url)
+        if store.schema_revision() is None:
+            store.close()
+            raise fail(
+                f"the store at {parsed.render_as_string()} has no schema: run anchor migrate"
+            )
+    except AnchorError as e:
+        raise fail(str(e)) from e
+    return store
+
+
+def _batch_dict(batch: Batch) -> dict[str, object]:
+    def hex_or_none(value: bytes | None) -> str | None:
+        return None if value is None else "0x" + value.hex()
+
+    return {
+        "id": batch.id,
+        "state": str(batch.state),
+        "leafCount": batch.leaf_count,
+        "root": "0x" + batch.root.hex(),
+        "reason": batch.failure_reason,
+        "txHash": hex_or_none(batch.tx_hash),
+        "blockNumber": batch.block_number,
+        "blockHash": hex_or_none(batch.block_hash),
+        "frozenAt": batch.frozen_at.isoformat(),
+        "submittedAt": batch.submitted_at.isoformat() if batch.submitted_at else None,
+        "anchoredAt": batch.anchored_at.isoformat() if batch.anchored_at else None,
+    }
+
+
+def _line(batch: Batch) -> str:
+    where = f"block {batch.block_number}" if batch.block_number is not None else "-"
+    reason = batch.failure_reason or "-"
+    return (
+        f"{batch.id}\t{batch.state}\t{batch.leaf_count} digests\t{where}\t{reason}\t"
+        f"0x{batch.root.hex()[:16]}…"
+    )
+
+
+@app.command("list")
+def list_batches(
+    state: Annotated[
+        list[BatchState] | None,
+        typer.Option("--state", "-s", help="Only batches in this state (repeatable)"),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first")] = 50,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """List batches, newest first.
+
+    Each line: id, state, size, block, reason (why it waits, went back or failed), root.
+
+    Examples:
+
+        anchor batches list
+
+        anchor batches list --state failed --state frozen
+
+        anchor batches list --limit 500 --json | jq '.[] | select(.reason == "paused")'
+    """
+    store = _store(database_url)
+    try:
+        batches = store.list_batches(tuple(state or ()), limit)
+    except AnchorError as e:
+        raise fail(str(e)) from e
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([_batch_dict(b) for b in batches]))
+        return
+    for batch in batches:
+        typer.echo(_line(batch))
+
+
+@app.command("retry")
+def retry(
+    batch_id: Annotated[
+        int | None, typer.Argument(help="Id of a failed batch (see `anchor batches list`)")
+    ] = None,
+    all_failed: Annotated[bool, typer.Option(help="Send back every failed batch")] = False,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Send failed batches back to submission.
+
+    Same root, same proofs: the worker anchors them (and holds them, without failing them,
+    while the registry is paused or its role is missing).
+
+    Examples:
+
+        anchor batches retry 42
+
+        anchor batches retry --all-failed
+    """
+    if (batch_id is None) == (not all_failed):
+        raise fail("give either a batch id or --all-failed", EXIT_USAGE)
+    store = _store(database_url)
+    try:
+        batches = store.retry_failed_batches(batch_id)
+    except AnchorError as e:
+        raise fail(str(e)) from e
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([_batch_dict(b) for b in batches]))
+        return
+    if not batches:
+        typer.echo("no failed batch")
+    for batch in batches:
+        typer.echo(f"batch {batch.id} sent back to submission ({batch.leaf_count} digests)")
