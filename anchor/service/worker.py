@@ -13,7 +13,7 @@ from types import FrameType
 
 from eth_account.signers.local import LocalAccount
 
-from anchor.chain.client import FailoverWeb3, check_registry, connect
+from anchor.chain.client import ChainClient, check_registry
 from anchor.chain.keystore import load_keystore
 from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
@@ -44,16 +44,11 @@ class Worker:
             if settings.keystore_path is None:
                 raise ConfigError("ANCHOR_KEYSTORE_PATH is not set")
             account = load_keystore(settings.keystore_path, settings.keystore_secret())
-        w3 = connect(
-            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
-        )
-        registry = check_registry(w3, settings.registry_address)
+        chain = ChainClient.from_settings(settings)
+        registry = check_registry(chain.get(), settings.registry_address)
         store = open_store(settings.resolved_database_url)
         store.migrate()
         metrics = Metrics()
-        chain = FailoverWeb3(
-            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
-        )
         submitter = Submitter(
             chain,
             account,
