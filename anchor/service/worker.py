@@ -19,6 +19,7 @@ from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
 from anchor.service.metrics import Metrics
 from anchor.service.submitter import Submitter, SubmitterConfig
+from anchor.service.watcher import Watcher, WatcherMetrics
 from anchor.settings import Settings
 from anchor.store import Store, open_store
 
@@ -29,12 +30,18 @@ class Worker:
     """Closes batches and submits them until stopped."""
 
     def __init__(
-        self, settings: Settings, store: Store, submitter: Submitter, metrics: Metrics
+        self,
+        settings: Settings,
+        store: Store,
+        submitter: Submitter,
+        metrics: Metrics,
+        watcher: Watcher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.submitter = submitter
         self.metrics = metrics
+        self.watcher = watcher
         self.stopping = threading.Event()
 
     @classmethod
@@ -57,10 +64,19 @@ class Worker:
             SubmitterConfig.from_settings(settings),
             metrics,
         )
-        return cls(settings, store, submitter, metrics)
+        watcher = Watcher(
+            chain,
+            registry.address,
+            store,
+            WatcherMetrics(metrics.registry),
+            [account.address],
+            confirmations=settings.confirmations,
+            from_block=settings.watch_from_block,
+        )
+        return cls(settings, store, submitter, metrics, watcher)
 
     def run_once(self) -> None:
-        """One iteration: close due batches, then one submitter step, then refresh metrics."""
+        """One iteration: close due batches, one submitter step, metrics, one watcher step."""
         # Back-pressure: while a batch waits for submission, digests accumulate into the next
         # one (up to max_batch_size) instead of queueing up as many small batches.
         closed: list[int] = []
@@ -78,6 +94,8 @@ class Worker:
         self.submitter.step()
         self.metrics.pending_digests.set(self.store.pending_count())
         self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)
+        if self.watcher is not None:
+            self.watcher.step()
 
     def run(self) -> None:
         """Loop until `stop` (or SIGTERM/SIGINT when run in the main thread)."""
