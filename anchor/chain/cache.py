@@ -56,8 +56,3 @@ class TTLCache(Generic[V]):
             while len(self._values) > self.max_entries:
                 self._values.popitem(last=False)
         return value
-
-    def fetch(self, key: Hashable, read: Callable[[], V]) -> V:
-        """The cached value of ``key``, or ``read()`` kept for ``ttl`` seconds."""
-        found = self.get(key)
-        return found if found is not None else self.put(key, read())

@@ -82,7 +82,6 @@ class NoUsableNodeError(ChainError):
     """
 
     def __init__(self, chain_id: int, failures: Sequence[NodeFailure]) -> None:
-        self.chain_id = chain_id
         self.failures = tuple(failures)
         detail = "; ".join(f"node {i} {f.reason}" for i, f in enumerate(self.failures, 1))
         super().__init__(f"the chain cannot be reached now: {detail or 'no RPC URL is configured'}")
@@ -236,16 +235,6 @@ class ChainClient:
 
 #: The name the submitter knows the client by.
 FailoverWeb3 = ChainClient
-
-
-def connect(
-    rpc_urls: Sequence[str], chain_id: int, *, poa: bool = False, timeout: float = 10.0
-) -> Web3:
-    """Return a client of the first node that answers with ``chain_id``.
-
-    Raises `ChainError` naming every URL tried and why it was passed over.
-    """
-    return ChainClient(rpc_urls, chain_id, poa=poa, timeout=timeout).get()
 
 
 def check_registry(w3: Web3, address: str | None) -> Registry:
