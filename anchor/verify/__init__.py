@@ -58,6 +58,7 @@ def verify_bundle(
     poa: bool = False,
     client: ChainClient | None = None,
     cache: TTLCache[object] | None = None,
+    name_nodes: bool = True,
 ) -> Verdict:
     """Verify ``bundle`` against the ``trusted`` registries, optionally with the document.
 
@@ -65,7 +66,8 @@ def verify_bundle(
     names. The chain is read through ``client``, or through a client of ``rpc_urls`` (tried in
     turn, each call bounded by ``timeout`` seconds, ``poa`` for proof-of-authority chains);
     only when none can be used is the verdict indeterminate. ``cache`` lets repeated
-    verifications reuse registry readings for a few seconds. Raises `ProofError` when
+    verifications reuse registry readings for a few seconds. ``name_nodes=False`` keeps the
+    nodes' URLs out of the checks ("node 1"...), for answers to the public. Raises `ProofError` when
     ``digest`` is not 64 hex digits, `OSError` when the document file cannot be read and
     `ConfigError` when ``trusted`` is empty.
     """
@@ -75,7 +77,14 @@ def verify_bundle(
     if outcome_of(checks) is Outcome.INVALID:
         return Verdict(Outcome.INVALID, tuple(checks), None, bundle.issuer)
     reading = chain_checks(
-        bundle, trusted, client=client, rpc_urls=rpc_urls, timeout=timeout, poa=poa, cache=cache
+        bundle,
+        trusted,
+        client=client,
+        rpc_urls=rpc_urls,
+        timeout=timeout,
+        poa=poa,
+        cache=cache,
+        name_nodes=name_nodes,
     )
     checks += reading.checks
     return Verdict(

@@ -60,11 +60,14 @@ def chain_checks(
     timeout: float = 10.0,
     poa: bool = False,
     cache: TTLCache[object] | None = None,
+    name_nodes: bool = True,
 ) -> ChainReading:
     """Check ``bundle`` against the registry of ``trusted`` it was issued in.
 
-    Reads through ``client``, or a client of ``rpc_urls`` built for the trusted chain. Raises
-    `ConfigError` when ``trusted`` is empty: a proof cannot vouch for its own registry.
+    Reads through ``client``, or a client of ``rpc_urls`` built for the trusted chain. The
+    checks name each node by its URL, or with ``name_nodes=False`` as "node 1", "node 2"...
+    (answers to the public). Raises `ConfigError` when ``trusted`` is empty: a proof cannot
+    vouch for its own registry.
     """
     if not trusted:
         raise ConfigError("no trusted registry was given: a proof cannot name its own registry")
@@ -79,15 +82,26 @@ def chain_checks(
         return ChainReading([_another_registry(bundle, entries)])
     cache = cache if cache is not None else TTLCache[object](0)
     try:
-        return client.read(lambda w3: _read(w3, bundle, matching, cache))
+        reading = client.read(lambda w3: _read(w3, bundle, matching, cache))
     except NoUsableNodeError as e:
-        actual = "; ".join(f"{f.url} {f.reason}" for f in e.failures) or "no RPC URL was given"
+        if name_nodes:
+            actual = "; ".join(f"{f.url} {f.reason}" for f in e.failures)
+        else:
+            actual = "; ".join(f"node {i} {f.reason}" for i, f in enumerate(e.failures, 1))
         reason = (
             f"no node of chain {bundle.chain_id} could be reached, so the registry could not be "
             "read; this says nothing against the document: try again later or with another node"
         )
-        check = Check("chain", None, f"a node of chain {bundle.chain_id}", actual, reason)
+        check = Check(
+            "chain", None, f"a node of chain {bundle.chain_id}", actual or "no RPC URL was given",
+            reason,
+        )  # fmt: skip
         return ChainReading([check])
+    if name_nodes or reading.rpc_url is None:
+        return reading
+    url = reading.rpc_url
+    unnamed = [replace(c, reason=c.reason.replace(url, "the node")) for c in reading.checks]
+    return replace(reading, checks=unnamed, rpc_url=None)
 
 
 def _another_registry(bundle: ProofBundle, trusted: Sequence[TrustedRegistry]) -> Check:

@@ -43,6 +43,7 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictOut:
         digest=body.digest,
         client=chain.client,
         cache=chain.cache,
+        name_nodes=False,  # the API's node URLs are not the public's business
     )
     return VerdictOut(
         verdict=verdict.outcome,

@@ -161,7 +161,11 @@ def test_chain_outage_is_503_and_indeterminate(
     assert down.headers["access-control-allow-origin"] == "*"
     outage = dead.get(f"/v1/receipts/{ids[0]}", headers=Keys.headers(keys.read))
     assert outage.status_code == 503
-    assert dead.post("/v1/verify", json={"bundle": bundle}).json()["verdict"] == "indeterminate"
+    indeterminate = dead.post("/v1/verify", json={"bundle": bundle})
+    assert indeterminate.json()["verdict"] == "indeterminate"
+    chain = next(c for c in indeterminate.json()["checks"] if c["name"] == "chain")
+    assert chain["actual"].startswith("node 1 did not answer")
+    assert DEAD_RPC not in indeterminate.text  # the API's nodes are not named to the public
     ready = dead.get("/readyz")
     assert ready.status_code == 503 and ready.json()["store"] == "ok"
 
@@ -189,6 +193,7 @@ def test_public_verification_uses_its_own_nodes_one_client_and_a_cache(
             proxy.reset()
             answer = public.post("/v1/verify", json={"bundle": bundle})
             assert answer.json()["verdict"] == "valid", answer.text
+            assert proxy.url not in answer.text
             per_request.append(proxy.count())
         proxy.reset()
         roots = public.get(f"/v1/roots/0x{root.hex()}")
