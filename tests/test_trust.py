@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from anchor.chain.cache import TTLCache
 from anchor.errors import ConfigError
 from anchor.settings import load_settings
 from anchor.trust import TrustedRegistry, parse_trusted_registries, parse_trusted_registry
@@ -69,17 +68,3 @@ def test_public_rpc_urls_default_to_the_workers() -> None:
     assert both.verification_rpc_urls == ["http://b", "http://c"]
     with pytest.raises(ConfigError, match="must start with http"):
         load_settings(public_rpc_urls="ftp://b")
-
-
-def test_ttl_cache() -> None:
-    now = [0.0]
-    cache: TTLCache[int] = TTLCache(5, max_entries=2, clock=lambda: now[0])
-    cache.put("a", 1)
-    cache.put("b", 2)
-    cache.put("c", 3)
-    assert cache.get("a") is None and cache.get("b") == 2  # the oldest went first
-    now[0] = 5.0
-    assert cache.get("c") is None  # expired
-    off: TTLCache[int] = TTLCache(0)
-    off.put("a", 1)
-    assert off.get("a") is None
