@@ -87,6 +87,8 @@ def verify_command(
     """Check that a document is authentic, unaltered, issued by an authorised body, not revoked.
 
     Example: anchor verify permit.pdf --proof permit.proof.json --rpc https://rpc.example.lu
+    --registry 0x8724…65fb@24601 (the registry's address, known from its operator, never from
+    the proof).
 
     Exit status 0: valid. 1: invalid, do not rely on the document.
 
