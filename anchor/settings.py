@@ -11,11 +11,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from anchor.errors import ConfigError
 from anchor.private_files import read_private_bytes, read_private_text
+from anchor.trust import TrustedRegistry, parse_trusted_registries
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "password", "secret", "xxx", "todo"}
 
@@ -50,6 +58,22 @@ class Settings(BaseSettings):
     )
     rpc_timeout: float = Field(
         default=10.0, gt=0, description="Seconds before an RPC call times out"
+    )
+    public_rpc_urls: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="JSON-RPC URLs of the API's public reads and verifications; "
+        "default ANCHOR_RPC_URLS",
+    )
+    trusted_registries: Annotated[list[TrustedRegistry], NoDecode] = Field(
+        default=[],
+        description="More registries verifications trust, ADDRESS[@CHAIN_ID][:FROM..TO] "
+        "(comma separated); ANCHOR_REGISTRY_ADDRESS is always trusted",
+    )
+    registry_cache_ttl: float = Field(
+        default=5.0, ge=0, description="Seconds a registry reading is reused by the API (0: off)"
+    )
+    watch_from_block: int | None = Field(
+        default=None, ge=0, description="Block the watcher starts at the first time; default head"
     )
 
     fee_mode: Literal["zero", "eip1559"] = Field(
@@ -88,17 +112,29 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL of the public verification page"
     )
 
-    @field_validator("rpc_urls", mode="before")
+    @field_validator("rpc_urls", "public_rpc_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
         if isinstance(value, str):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
 
-    @field_validator("rpc_urls")
+    @field_validator("trusted_registries", mode="before")
     @classmethod
-    def _check_urls(cls, value: list[str]) -> list[str]:
-        if not value:
+    def _parse_trusted(cls, value: object) -> object:
+        if isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            try:
+                return parse_trusted_registries(value)
+            except ConfigError as e:
+                raise ValueError(str(e)) from e
+        return value
+
+    @field_validator("rpc_urls", "public_rpc_urls")
+    @classmethod
+    def _check_urls(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and info.field_name == "rpc_urls":
             raise ValueError("at least one RPC URL is needed")
         for url in value:
             if not url.startswith(("http://", "https://")):
@@ -128,6 +164,27 @@ class Settings(BaseSettings):
         if self.idempotency_pepper_file is None:
             return None
         return read_private_bytes(self.idempotency_pepper_file, "idempotency pepper file")
+
+    @property
+    def verification_rpc_urls(self) -> list[str]:
+        """The URLs of public reads and verifications: ANCHOR_PUBLIC_RPC_URLS, else the worker's."""
+        return self.public_rpc_urls or self.rpc_urls
+
+    def trust_list(self) -> tuple[TrustedRegistry, ...]:
+        """The registries verifications trust: ANCHOR_REGISTRY_ADDRESS, then the listed ones.
+
+        An entry without a chain id is on ``chain_id``; a listed entry for the configured
+        address (with its own period) replaces the unbounded one.
+        """
+        listed = [
+            e if e.chain_id is not None else TrustedRegistry(e.address, self.chain_id,
+                                                             e.valid_from, e.valid_until)
+            for e in self.trusted_registries
+        ]  # fmt: skip
+        current = self.registry_address.lower() if self.registry_address else None
+        if current and not any(e.address == current for e in listed):
+            listed.insert(0, TrustedRegistry(current, self.chain_id))
+        return tuple(listed)
 
     @property
     def resolved_database_url(self) -> str:

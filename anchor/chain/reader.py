@@ -1,9 +1,9 @@
 """What the API reads from the chain: root records, anchor facts for proofs, liveness.
 
-`ChainReader` connects lazily (never at import or at start-up) to the first RPC URL that serves
-the configured chain id, without web3's automatic retries so a dead node fails fast, and fails
-over to the next URL after a transport error. Anchor facts of a root (issuer, time, issuer
-name) never change once final, so they are cached per root for the proof bundles.
+`ChainReader` reads through one `anchor.chain.client.ChainClient` (that module's timeout, retry,
+PoA and failover policy), connected lazily, never at import or at start-up. Anchor facts of a
+root (issuer, time, issuer name) never change once final, so they are cached per root for the
+proof bundles; a root's status (revocations) is reused for a few seconds only.
 """
 
 from __future__ import annotations
@@ -14,18 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from web3 import Web3
-from web3.middleware import ExtraDataToPOAMiddleware
-
-from anchor.chain.client import TRANSPORT_ERRORS
+from anchor.chain.cache import TTLCache
+from anchor.chain.client import ChainClient
 from anchor.chain.registry import Registry, Revocation
-from anchor.errors import ChainError, ConfigError
+from anchor.errors import ConfigError
 from anchor.settings import Settings
+from anchor.trust import TrustedRegistry
 
 T = TypeVar("T")
 CACHE_SIZE = 4096
 ZERO_LEAF = bytes(32)
-_RETRYABLE: tuple[type[BaseException], ...] = (ChainError, *TRANSPORT_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +47,18 @@ class RootReading:
 
 
 class ChainReader:
-    """Reads the registry named in the settings, through the first usable RPC URL."""
+    """Reads the registry named in the settings, through the process's public `ChainClient`."""
 
-    def __init__(self, settings: Settings) -> None:
-        """Read the chain of ``settings``; nothing is connected until the first call."""
+    def __init__(self, settings: Settings, client: ChainClient | None = None) -> None:
+        """Read the chain of ``settings``; nothing is connected until the first call.
+
+        ``client`` defaults to the public one of the settings (``ANCHOR_PUBLIC_RPC_URLS``,
+        else ``ANCHOR_RPC_URLS``); the API's verification route reads through the same client
+        and the same cache (`cache`, ``ANCHOR_REGISTRY_CACHE_TTL`` seconds).
+        """
         self.settings = settings
-        self._registry: Registry | None = None
+        self.client = client or ChainClient.from_settings(settings, public=True)
+        self.cache: TTLCache[object] = TTLCache(settings.registry_cache_ttl)
         self._lock = threading.Lock()
         self._facts: OrderedDict[tuple[bytes, bytes | None], AnchorFacts] = OrderedDict()
 
@@ -65,9 +69,13 @@ class ChainReader:
             raise ConfigError("ANCHOR_REGISTRY_ADDRESS is not set: the registry is unknown")
         return self.settings.registry_address
 
+    def trusted(self) -> tuple[TrustedRegistry, ...]:
+        """The registries verifications trust (see `Settings.trust_list`)."""
+        return self.settings.trust_list()
+
     def block_number(self) -> int:
-        """The head block number of the chain (readiness probe)."""
-        return self._with_registry(lambda r: int(r.w3.eth.block_number))
+        """The head block number of the chain (readiness probe; never cached)."""
+        return self.client.read(lambda w3: int(w3.eth.block_number))
 
     def anchor_facts(self, root: bytes, block_hash: bytes | None) -> AnchorFacts | None:
         """Issuer, time and issuer name of an anchored root; None if never anchored.
@@ -89,51 +97,30 @@ class ChainReader:
         return facts
 
     def read_root(self, root: bytes, leaf: bytes | None = None) -> RootReading | None:
-        """What the registry says of ``root`` (and of ``leaf``); None if never anchored."""
-        return self._with_registry(lambda r: _read_root(r, root, leaf))
+        """What the registry says of ``root`` (and of ``leaf``); None if never anchored.
+
+        A reading is reused for ``ANCHOR_REGISTRY_CACHE_TTL`` seconds.
+        """
+        address = self.registry_address
+        key = ("root", address, root, leaf)
+        found = self.cache.get(key)
+        if isinstance(found, _Reading):
+            return found.reading
+        reading = self._with_registry(lambda r: _read_root(r, root, leaf))
+        self.cache.put(key, _Reading(reading))
+        return reading
 
     def _with_registry(self, read: Callable[[Registry], T]) -> T:
-        """Run ``read`` on the registry; after a transport failure, fail over once."""
+        """Run ``read`` on the registry, with the client's failover."""
         address = self.registry_address
-        for attempt in range(2):
-            registry = self._connected(address)
-            try:
-                return read(registry)
-            except _RETRYABLE as e:
-                with self._lock:
-                    self._registry = None
-                if attempt == 1:
-                    if isinstance(e, ChainError):
-                        raise
-                    raise ChainError(f"the chain could not be read: {type(e).__name__}") from e
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self.client.read(lambda w3: read(Registry(w3, address)))
 
-    def _connected(self, address: str) -> Registry:
-        with self._lock:
-            if self._registry is None:
-                self._registry = Registry(self._connect(), address)
-            return self._registry
 
-    def _connect(self) -> Web3:
-        s = self.settings
-        reasons: list[str] = []
-        for url in s.rpc_urls:
-            provider = Web3.HTTPProvider(
-                url, request_kwargs={"timeout": s.rpc_timeout}, exception_retry_configuration=None
-            )
-            w3 = Web3(provider)
-            if s.poa:
-                w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-            try:
-                found = w3.eth.chain_id
-            except TRANSPORT_ERRORS as e:
-                reasons.append(f"node {len(reasons) + 1} did not answer ({type(e).__name__})")
-                continue
-            if found != s.chain_id:
-                reasons.append(f"node {len(reasons) + 1} is on chain {found}, not {s.chain_id}")
-                continue
-            return w3
-        raise ChainError("the chain cannot be reached now: " + "; ".join(reasons))
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """A cached `read_root` answer (None included: a root never anchored, for a while)."""
+
+    reading: RootReading | None
 
 
 def _read_facts(registry: Registry, root: bytes) -> AnchorFacts | None:

@@ -15,9 +15,10 @@ from typing import Annotated
 import typer
 
 from anchor.cli.output import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID, sentence
-from anchor.errors import ProofError
+from anchor.errors import ConfigError, ProofError
 from anchor.proof.bundle import ProofBundle, parse_bundle
 from anchor.proof.compact import from_text, parse_verification_url
+from anchor.trust import TrustedRegistry, parse_trusted_registries
 from anchor.verify import Check, Outcome, Verdict, format_time, verify_bundle
 
 #: Exit statuses; documented in the command's help and in docs/proof-format.md.
@@ -61,6 +62,23 @@ def verify_command(
             show_default=False,
         ),
     ] = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--registry",
+            help="The registry you trust, known out of band (never the one a proof names): "
+            "ADDRESS[@CHAIN_ID][:FROM..TO]; repeat for a registry and its successor. Default: "
+            "ANCHOR_REGISTRY_ADDRESS (on ANCHOR_CHAIN_ID when set) and ANCHOR_TRUSTED_REGISTRIES.",
+            show_default=False,
+        ),
+    ] = None,
+    poa: Annotated[
+        bool,
+        typer.Option(
+            "--poa",
+            help="The chain is proof-of-authority (Besu QBFT, Clique). Default: ANCHOR_POA.",
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each node call.")] = 10.0,
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the verdict and every check as JSON.")
@@ -69,12 +87,15 @@ def verify_command(
     """Check that a document is authentic, unaltered, issued by an authorised body, not revoked.
 
     Example: anchor verify permit.pdf --proof permit.proof.json --rpc https://rpc.example.lu
+    --registry 0x8724…65fb@24601 (the registry's address, known from its operator, never from
+    the proof).
 
     Exit status 0: valid. 1: invalid, do not rely on the document.
 
     Exit status 2: indeterminate, no node of the chain could be read (not a sign of forgery).
 
-    Exit status 64: unusable input (missing file, malformed proof or digest, no RPC URL).
+    Exit status 64: unusable input (missing file, malformed proof or digest, no RPC URL, no
+    trusted registry).
 
     A malformed command line is refused by the option parser, with status 2 and a usage message.
     """
@@ -83,10 +104,17 @@ def verify_command(
         if file is not None and not file.is_file():
             raise _UsageError(f"cannot read the document {file}: no such file")
         urls = rpc_urls(rpc)
+        trusted = trusted_registries(registry)
         verdict = verify_bundle(
-            bundle, document=file, digest=digest, rpc_urls=urls, timeout=timeout
+            bundle,
+            trusted=trusted,
+            document=file,
+            digest=digest,
+            rpc_urls=urls,
+            timeout=timeout,
+            poa=poa or _env_flag("ANCHOR_POA"),
         )
-    except (_UsageError, ProofError) as e:
+    except (_UsageError, ProofError, ConfigError) as e:
         _report_usage(str(e), json_output)
         raise typer.Exit(EXIT_USAGE) from e
     except OSError as e:
@@ -132,6 +160,31 @@ def rpc_urls(given: list[str] | None) -> list[str]:
         if not url.startswith(("http://", "https://")):
             raise _UsageError(f"the RPC URL {url!r} must start with http:// or https://")
     return urls
+
+
+def trusted_registries(given: list[str] | None) -> list[TrustedRegistry]:
+    """The registries from ``--registry``, else from the environment; refuse none at all."""
+    specs = [s for s in given or [] if s.strip()]
+    if not specs:
+        address = os.environ.get("ANCHOR_REGISTRY_ADDRESS", "").strip()
+        chain = os.environ.get("ANCHOR_CHAIN_ID", "").strip()
+        if address:
+            specs.append(f"{address}@{chain}" if chain else address)
+        specs.append(os.environ.get("ANCHOR_TRUSTED_REGISTRIES", ""))
+    try:
+        trusted = parse_trusted_registries(specs)
+    except ConfigError as e:
+        raise _UsageError(str(e)) from e
+    if not trusted:
+        raise _UsageError(
+            "give the registry you trust with --registry ADDRESS or set "
+            "ANCHOR_REGISTRY_ADDRESS, since a proof can never vouch for its own registry"
+        )
+    return trusted
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def describe(verdict: Verdict) -> str:

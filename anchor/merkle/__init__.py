@@ -19,7 +19,6 @@ if TYPE_CHECKING:
         build_tree_packed,
         load_dump,
         split_proof,
-        verify_pair,
         verify_proof,
     )
 
@@ -30,7 +29,6 @@ __all__ = [
     "build_tree_packed",
     "load_dump",
     "split_proof",
-    "verify_pair",
     "verify_proof",
 ]
 

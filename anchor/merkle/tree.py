@@ -28,7 +28,7 @@ from anchor.merkle._build import (
     place_sorted_leaves,
 )
 from anchor.merkle._proofs import iter_packed_proofs, proof_at
-from anchor.merkle.hashing import HASH_SIZE, fold_proof, leaf_hash
+from anchor.merkle.hashing import HASH_SIZE, fold_proof
 
 __all__ = [
     "MerkleTree",
@@ -37,7 +37,6 @@ __all__ = [
     "build_tree_packed",
     "load_dump",
     "split_proof",
-    "verify_pair",
     "verify_proof",
 ]
 
@@ -219,15 +218,6 @@ def verify_proof(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
         return fold_proof(leaf, proof) == root
     except ValueError as e:
         raise ProofError(str(e)) from e
-
-
-def verify_pair(root: bytes, pair: Pair, proof: Sequence[bytes]) -> bool:
-    """Return whether ``proof`` proves the (salt, digest) ``pair`` under ``root``."""
-    try:
-        leaf = leaf_hash(*pair)
-    except ValueError as e:
-        raise ProofError(str(e)) from e
-    return verify_proof(root, leaf, proof)
 
 
 def _check_hashes(tree: bytes, values: bytes, order: array[int]) -> None:

@@ -37,7 +37,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-from anchor.chain.client import TRANSPORT_ERRORS, FailoverWeb3
+from anchor.chain.client import TRANSPORT_ERRORS, ChainClient
 from anchor.chain.fees import (
     FeeMode,
     Fees,
@@ -110,7 +110,7 @@ class Submitter:
 
     def __init__(
         self,
-        chain: FailoverWeb3,
+        chain: ChainClient,
         account: LocalAccount,
         registry_address: str,
         store: Store,

@@ -13,13 +13,14 @@ from types import FrameType
 
 from eth_account.signers.local import LocalAccount
 
-from anchor.chain.client import TRANSPORT_ERRORS, FailoverWeb3, check_registry, connect
+from anchor.chain.client import TRANSPORT_ERRORS, ChainClient, check_registry
 from anchor.chain.fees import check_fee_mode, latest_base_fee
 from anchor.chain.keystore import load_keystore
 from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
 from anchor.service.metrics import Metrics
 from anchor.service.submitter import Submitter, SubmitterConfig
+from anchor.service.watcher import Watcher, WatcherMetrics
 from anchor.settings import Settings
 from anchor.store import Store, open_store
 
@@ -30,12 +31,18 @@ class Worker:
     """Closes batches and submits them until stopped."""
 
     def __init__(
-        self, settings: Settings, store: Store, submitter: Submitter, metrics: Metrics
+        self,
+        settings: Settings,
+        store: Store,
+        submitter: Submitter,
+        metrics: Metrics,
+        watcher: Watcher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.submitter = submitter
         self.metrics = metrics
+        self.watcher = watcher
         self.stopping = threading.Event()
 
     @classmethod
@@ -46,9 +53,8 @@ class Worker:
             if settings.keystore_path is None:
                 raise ConfigError("ANCHOR_KEYSTORE_PATH is not set")
             account = load_keystore(settings.keystore_path, settings.keystore_secret())
-        w3 = connect(
-            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
-        )
+        chain = ChainClient.from_settings(settings)
+        w3 = chain.get()
         registry = check_registry(w3, settings.registry_address)
         try:
             base_fee = latest_base_fee(w3)
@@ -58,9 +64,6 @@ class Worker:
         store = open_store(settings.resolved_database_url)
         store.migrate()
         metrics = Metrics()
-        chain = FailoverWeb3(
-            settings.rpc_urls, settings.chain_id, poa=settings.poa, timeout=settings.rpc_timeout
-        )
         submitter = Submitter(
             chain,
             account,
@@ -69,10 +72,19 @@ class Worker:
             SubmitterConfig.from_settings(settings),
             metrics,
         )
-        return cls(settings, store, submitter, metrics)
+        watcher = Watcher(
+            chain,
+            registry.address,
+            store,
+            WatcherMetrics(metrics.registry),
+            [account.address],
+            confirmations=settings.confirmations,
+            from_block=settings.watch_from_block,
+        )
+        return cls(settings, store, submitter, metrics, watcher)
 
     def run_once(self) -> None:
-        """One iteration: close due batches, then one submitter step, then refresh metrics."""
+        """One iteration: close due batches, one submitter step, metrics, one watcher step."""
         # Back-pressure: while a batch waits for submission, digests accumulate into the next
         # one (up to max_batch_size) instead of queueing up as many small batches.
         closed: list[int] = []
@@ -90,6 +102,8 @@ class Worker:
         self.submitter.step()
         self.metrics.pending_digests.set(self.store.pending_count())
         self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)
+        if self.watcher is not None:
+            self.watcher.step()
 
     def run(self) -> None:
         """Loop until `stop` (or SIGTERM/SIGINT when run in the main thread)."""

@@ -193,5 +193,14 @@ class Outbox(Base):
     broadcast_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class WatchCursor(Base):
+    """Where the watcher of one registry resumes: the next block whose events it reads."""
+
+    __tablename__ = "watch_cursors"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 RECEIPTS = cast(Table, Receipt.__table__)
 """The receipts table, for Core bulk statements (executemany) that skip the ORM unit of work."""

@@ -13,10 +13,19 @@ from anchor.store.locks import LocksMixin
 from anchor.store.pepper import KeyHasher, pepper_beside
 from anchor.store.receipts import ReceiptsMixin
 from anchor.store.submission import SubmissionMixin
+from anchor.store.watch import WatchMixin
 
 
-class Store(IntakeMixin, BatchesMixin, KeysMixin, LocksMixin, ReceiptsMixin, SubmissionMixin):
-    """The durable state of the service: keys, receipts, batches and the transaction outbox.
+class Store(
+    IntakeMixin,
+    BatchesMixin,
+    KeysMixin,
+    LocksMixin,
+    ReceiptsMixin,
+    SubmissionMixin,
+    WatchMixin,
+):
+    """The durable state of the service: keys, receipts, batches, the outbox, the watch cursor.
 
     Every SQL statement of the service is written in this package.
 

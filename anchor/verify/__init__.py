@@ -6,10 +6,12 @@
 Verdict rules (see ``docs/proof-format.md``):
 
 * **invalid** when any required check fails: the document does not match the digest, the leaf
-  does not follow from salt and digest, the proof does not fold to the root, there is no
-  registry at that address on the bundle's chain, the root is not anchored there, or was
-  anchored by another issuer or at another time, the issuer was not authorised then, the
-  transaction contradicts the bundle, or the document or its batch is revoked;
+  does not follow from salt and digest, the proof does not fold to the root, the proof was
+  issued in a registry the caller does not trust (no node is asked anything then), there is no
+  registry at the trusted address on its chain, the root is not anchored there, or was anchored
+  by another issuer, at another time or outside the registry's period of trust, the issuer was
+  not authorised then, the transaction contradicts the bundle, or the document or its batch is
+  revoked;
 * **indeterminate** when nothing failed but the registry could not be read: every RPC URL was
   unreachable, timed out, served another chain id or lagged behind the anchoring block, or the
   registry speaks an interface version this verifier does not know. An outage is never
@@ -23,39 +25,72 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anchor.proof import ProofBundle
+from anchor.trust import TrustedRegistry
 from anchor.verify.offline import offline_checks
 from anchor.verify.verdict import Check, Outcome, Verdict, format_time, outcome_of
 
-__all__ = ["Check", "Outcome", "Verdict", "format_time", "offline_checks", "verify_bundle"]
+if TYPE_CHECKING:
+    from anchor.chain.cache import TTLCache
+    from anchor.chain.client import ChainClient
+
+__all__ = [
+    "Check",
+    "Outcome",
+    "TrustedRegistry",
+    "Verdict",
+    "format_time",
+    "offline_checks",
+    "verify_bundle",
+]
 
 
 def verify_bundle(
     bundle: ProofBundle,
     *,
+    trusted: Sequence[TrustedRegistry],
     document: bytes | Path | None = None,
     digest: str | None = None,
-    rpc_urls: Sequence[str],
+    rpc_urls: Sequence[str] = (),
     timeout: float = 10.0,
+    poa: bool = False,
+    client: ChainClient | None = None,
+    cache: TTLCache[object] | None = None,
+    name_nodes: bool = True,
 ) -> Verdict:
-    """Verify ``bundle``, optionally against the document (bytes or a file) or its digest.
+    """Verify ``bundle`` against the ``trusted`` registries, optionally with the document.
 
-    The RPC URLs are tried in turn, each call with ``timeout`` seconds; only when none can be
-    used is the verdict indeterminate. Raises `ProofError` when ``digest`` is not 64 hex digits
-    and `OSError` when the document file cannot be read.
+    ``trusted``: the registries known out of band (`anchor.trust`), never the one the bundle
+    names. The chain is read through ``client``, or through a client of ``rpc_urls`` (tried in
+    turn, each call bounded by ``timeout`` seconds, ``poa`` for proof-of-authority chains);
+    only when none can be used is the verdict indeterminate. ``cache`` lets repeated
+    verifications reuse registry readings for a few seconds. ``name_nodes=False`` keeps the
+    nodes' URLs out of the checks ("node 1"...), for answers to the public. Raises `ProofError` when
+    ``digest`` is not 64 hex digits, `OSError` when the document file cannot be read and
+    `ConfigError` when ``trusted`` is empty.
     """
     from anchor.verify.chain import chain_checks  # web3 is loaded only when it is needed
 
     checks = offline_checks(bundle, document=document, digest=digest)
     if outcome_of(checks) is Outcome.INVALID:
-        return Verdict(Outcome.INVALID, tuple(checks), bundle.issuer_name, bundle.issuer)
-    reading = chain_checks(bundle, rpc_urls, timeout=timeout)
+        return Verdict(Outcome.INVALID, tuple(checks), None, bundle.issuer)
+    reading = chain_checks(
+        bundle,
+        trusted,
+        client=client,
+        rpc_urls=rpc_urls,
+        timeout=timeout,
+        poa=poa,
+        cache=cache,
+        name_nodes=name_nodes,
+    )
     checks += reading.checks
     return Verdict(
         outcome_of(checks),
         tuple(checks),
-        issuer_name=reading.issuer_name or bundle.issuer_name,
+        issuer_name=reading.issuer_name,  # the registry's, never the proof's (DESIGN.md)
         issuer=bundle.issuer,
         anchored_at=reading.anchored_at,
         chain_id=bundle.chain_id,

@@ -1,35 +1,44 @@
-"""The on-chain half of `anchor.verify`: read the registry through the first usable node.
+"""The on-chain half of `anchor.verify`: read a trusted registry through the chain client.
 
-A node is *unusable* when it cannot be reached, times out, answers with another chain id, is
-still behind the anchoring block, or fails in the middle of the reading; the next URL is then
-tried from the start, and only when every URL is unusable is the reading indeterminate. A node
-that is usable answers for the chain: no code at the registry address there, or a contract that
-is not a registry, is a definite answer (invalid), not an outage.
+The registry is one the caller trusts out of band (`anchor.trust`), never the address a proof
+names: a proof naming another registry is invalid ("issued in another registry") before any node
+is asked anything, so no code of an unknown contract ever runs during a verification.
+
+The nodes are reached through `anchor.chain.client.ChainClient` (its timeout, no-retry, PoA and
+failover policy). A node is *unusable* when it cannot be reached, times out, answers with another
+chain id, is still behind the anchoring block, or fails in the middle of the reading; the client
+then runs the whole reading again on the next URL, and only when every URL is unusable is the
+reading indeterminate. A node that is usable answers for the chain: no code at the trusted
+registry's address there, or a contract that is not a registry, is a definite answer (invalid),
+not an outage. Readings may be reused for a few seconds through a `TTLCache` (the API's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
-import requests
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import (
-    BadFunctionCallOutput,
-    ContractLogicError,
-    TransactionNotFound,
-    Web3Exception,
-)
+from web3.exceptions import TransactionNotFound
 
+from anchor.chain.cache import TTLCache
+from anchor.chain.client import (
+    ChainClient,
+    NodeUnusableError,
+    NoUsableNodeError,
+    is_transport_failure,
+)
 from anchor.chain.registry import REGISTRY_VERSION, Registry, Status
-from anchor.errors import ChainError
+from anchor.errors import ChainError, ConfigError
 from anchor.proof.bundle import ProofBundle
+from anchor.trust import TrustedRegistry
 from anchor.verify.verdict import Check, format_time
 
-#: Errors meaning "this node cannot be used now", as opposed to an answer.
-_TRANSPORT = (requests.RequestException, OSError, TimeoutError, Web3Exception)
+V = TypeVar("V")
 _ROOT_ANCHORED = Web3.keccak(text="RootAnchored(bytes32,address,uint32,uint64)")
+_NOT_A_REGISTRY = "not a registry"
 
 
 @dataclass(frozen=True)
@@ -40,81 +49,114 @@ class ChainReading:
     issuer_name: str | None = None
     anchored_at: int | None = None
     rpc_url: str | None = None
-    passed_over: list[str] = field(default_factory=list)
 
 
-class _UnusableNodeError(Exception):
-    """This node cannot answer now; try the next one."""
+def chain_checks(
+    bundle: ProofBundle,
+    trusted: Sequence[TrustedRegistry],
+    *,
+    client: ChainClient | None = None,
+    rpc_urls: Sequence[str] = (),
+    timeout: float = 10.0,
+    poa: bool = False,
+    cache: TTLCache[object] | None = None,
+    name_nodes: bool = True,
+) -> ChainReading:
+    """Check ``bundle`` against the registry of ``trusted`` it was issued in.
 
-
-def chain_checks(bundle: ProofBundle, rpc_urls: Sequence[str], *, timeout: float) -> ChainReading:
-    """Read the registry through the first usable URL; indeterminate when none is usable."""
-    passed_over: list[str] = []
-    for url in rpc_urls:
-        try:
-            return _read(bundle, url, timeout, passed_over)
-        except _UnusableNodeError as e:
-            passed_over.append(f"{url} {e}")
-    actual = "; ".join(passed_over) if passed_over else "no RPC URL was given"
-    reason = (
-        f"no node of chain {bundle.chain_id} could be reached, so the registry could not be "
-        "read; this says nothing against the document: try again later or with another node"
-    )
-    check = Check("chain", None, f"a node of chain {bundle.chain_id}", actual, reason)
-    return ChainReading([check], passed_over=passed_over)
-
-
-def _client(url: str, timeout: float) -> Web3:
-    # No automatic retries: the caller's timeout holds per call, and failover is ours.
-    provider = Web3.HTTPProvider(
-        url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None
-    )
-    return Web3(provider)
-
-
-def _read(bundle: ProofBundle, url: str, timeout: float, passed_over: list[str]) -> ChainReading:
-    w3 = _client(url, timeout)
-    chain_id = bundle.chain_id
+    Reads through ``client``, or a client of ``rpc_urls`` built for the trusted chain. The
+    checks name each node by its URL, or with ``name_nodes=False`` as "node 1", "node 2"...
+    (answers to the public). Raises `ConfigError` when ``trusted`` is empty: a proof cannot
+    vouch for its own registry.
+    """
+    if not trusted:
+        raise ConfigError("no trusted registry was given: a proof cannot name its own registry")
+    chain_id = client.chain_id if client is not None else bundle.chain_id
+    entries = [t if t.chain_id is not None else replace(t, chain_id=chain_id) for t in trusted]
+    matching = [t for t in entries if t.names(bundle.chain_id, bundle.registry)]
+    if not matching:
+        return ChainReading([_another_registry(bundle, entries)])
+    if client is None:
+        client = ChainClient(rpc_urls, bundle.chain_id, poa=poa, timeout=timeout)
+    if client.chain_id != bundle.chain_id:  # only a trusted entry for another chain gets here
+        return ChainReading([_another_registry(bundle, entries)])
+    cache = cache if cache is not None else TTLCache[object](0)
     try:
-        found = w3.eth.chain_id
-        head = w3.eth.block_number
-    except _TRANSPORT as e:
-        raise _UnusableNodeError(f"did not answer ({_short(e)})") from e
-    if found != chain_id:
-        raise _UnusableNodeError(f"is on chain {found}, not {chain_id}")
+        reading = client.read(lambda w3: _read(w3, bundle, matching, cache))
+    except NoUsableNodeError as e:
+        if name_nodes:
+            actual = "; ".join(f"{f.url} {f.reason}" for f in e.failures)
+        else:
+            actual = "; ".join(f"node {i} {f.reason}" for i, f in enumerate(e.failures, 1))
+        reason = (
+            f"no node of chain {bundle.chain_id} could be reached, so the registry could not be "
+            "read; this says nothing against the document: try again later or with another node"
+        )
+        check = Check(
+            "chain", None, f"a node of chain {bundle.chain_id}", actual or "no RPC URL was given",
+            reason,
+        )  # fmt: skip
+        return ChainReading([check])
+    if name_nodes or reading.rpc_url is None:
+        return reading
+    url = reading.rpc_url
+    unnamed = [replace(c, reason=c.reason.replace(url, "the node")) for c in reading.checks]
+    return replace(reading, checks=unnamed, rpc_url=None)
+
+
+def _another_registry(bundle: ProofBundle, trusted: Sequence[TrustedRegistry]) -> Check:
+    where = f"{bundle.registry} on chain {bundle.chain_id}"
+    return Check(
+        "registry", False, ", ".join(str(t) for t in trusted), where,
+        f"the proof was issued in another registry ({where}), not in one this verifier trusts",
+    )  # fmt: skip
+
+
+def _cached(cache: TTLCache[object], key: Hashable, kind: type[V], read: Callable[[], V]) -> V:
+    found = cache.get(key)
+    if isinstance(found, kind):
+        return found
+    value = read()
+    cache.put(key, value)
+    return value
+
+
+def _read(
+    w3: Web3, bundle: ProofBundle, trusted: Sequence[TrustedRegistry], cache: TTLCache[object]
+) -> ChainReading:
+    """The whole reading on one node; transport errors and NodeUnusableError fail over."""
+    url = str(w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    chain_id = bundle.chain_id
+    head = _cached(cache, ("head", url), int, lambda: int(w3.eth.block_number))
     if head < bundle.block_number:
-        raise _UnusableNodeError(
+        head = int(w3.eth.block_number)
+        cache.put(("head", url), head)
+    if head < bundle.block_number:
+        raise NodeUnusableError(
             f"is at block {head}, before the anchoring block {bundle.block_number}"
         )
+    address = trusted[0].address
+    registry = Registry(w3, address)
 
     def reading(checks: list[Check], status: Status | None = None) -> ChainReading:
         name = status.issuer_name if status and status.issuer_name else None
         when = status.anchored_at if status and status.anchored_at else None
-        return ChainReading(checks, name, when, url, passed_over)
+        return ChainReading(checks, name, when, url)
 
-    checks = [Check("chain", True, str(chain_id), str(found), f"{url} serves chain {chain_id}")]
-    where = f"{bundle.registry} on chain {chain_id}"
-    try:
-        code = w3.eth.get_code(Web3.to_checksum_address(bundle.registry))
-    except _TRANSPORT as e:
-        raise _UnusableNodeError(f"failed to return the registry code ({_short(e)})") from e
-    if len(code) == 0:
+    checks = [Check("chain", True, str(chain_id), str(chain_id), f"{url} serves chain {chain_id}")]
+    where = f"{address} on chain {chain_id}"
+    version = _cached(cache, ("version", url, address), str, lambda: _version(w3, registry))
+    if not version:
         checks.append(
             Check("registry", False, "an AnchorRegistry", "no contract", f"no registry at {where}")
         )
         return reading(checks)
-    registry = Registry(w3, bundle.registry)
-    try:
-        version = registry.version()
-        status = registry.status(bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes)
-    except ChainError as e:
-        if isinstance(e.__cause__, ContractLogicError | BadFunctionCallOutput):
-            checks.append(
-                Check("registry", False, "an AnchorRegistry", "another contract",
-                      f"the contract at {where} is not an anchor registry")
-            )  # fmt: skip
-            return reading(checks)
-        raise _UnusableNodeError(f"failed to read the registry ({_short(e.__cause__ or e)})") from e
+    if version == _NOT_A_REGISTRY:
+        checks.append(
+            Check("registry", False, "an AnchorRegistry", "another contract",
+                  f"the contract at {where} is not an anchor registry")
+        )  # fmt: skip
+        return reading(checks)
     major = REGISTRY_VERSION.split(".")[0]
     if version.split(".")[0] != major:
         checks.append(
@@ -124,10 +166,52 @@ def _read(bundle: ProofBundle, url: str, timeout: float, passed_over: list[str])
         )  # fmt: skip
         return reading(checks)
     checks.append(Check("registry", True, f"interface {major}.x", version, f"registry at {where}"))
+    key = ("status", address, bundle.root, bundle.leaf, tuple(bundle.proof))
+    try:
+        status = _cached(
+            cache,
+            key,
+            Status,
+            lambda: registry.status(bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes),
+        )
+    except ChainError as e:
+        if is_transport_failure(e):
+            raise
+        checks[-1] = Check("registry", False, "an AnchorRegistry", "another contract",
+                           f"the contract at {where} is not an anchor registry")  # fmt: skip
+        return reading(checks)
     checks += _status_checks(bundle, status)
     if status.anchored_at:
-        checks.append(_transaction_check(w3, bundle))
+        checks.append(_period_check(trusted, status.anchored_at))
+        tx_key = ("transaction", address, bundle.tx_hash, bundle.root, bundle.issuer,
+                  bundle.block_number)  # fmt: skip
+        transaction = _cached(cache, tx_key, Check, lambda: _transaction_check(w3, bundle, address))
+        checks.append(transaction)
     return reading(checks, status)
+
+
+def _version(w3: Web3, registry: Registry) -> str:
+    """The registry's interface version; "" when there is no code, or _NOT_A_REGISTRY."""
+    if len(w3.eth.get_code(registry.address)) == 0:
+        return ""
+    try:
+        return registry.version()
+    except ChainError as e:
+        if is_transport_failure(e):
+            raise
+        return _NOT_A_REGISTRY
+
+
+def _period_check(trusted: Sequence[TrustedRegistry], anchored_at: int) -> Check:
+    periods = ", ".join(t.period for t in trusted)
+    if any(t.covers(anchored_at) for t in trusted):
+        return Check("trustPeriod", True, periods, str(anchored_at),
+                     "the root was anchored while this verifier trusts the registry")  # fmt: skip
+    return Check(
+        "trustPeriod", False, periods, str(anchored_at),
+        f"the root was anchored on {format_time(anchored_at)}, outside the period this verifier "
+        f"trusts the registry for ({periods})",
+    )  # fmt: skip
 
 
 def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
@@ -180,7 +264,7 @@ def _revocation(name: str, what: str, revoked_at: int, reason: int) -> Check:
     )  # fmt: skip
 
 
-def _transaction_check(w3: Web3, bundle: ProofBundle) -> Check:
+def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str) -> Check:
     """The anchoring transaction is in ``blockNumber`` and emitted RootAnchored for this root."""
     expected = f"RootAnchored in block {bundle.block_number}"
     try:
@@ -189,8 +273,6 @@ def _transaction_check(w3: Web3, bundle: ProofBundle) -> Check:
         return Check("transaction", None, expected, "unknown to the node",
                      "the node does not have the anchoring transaction, so it was not checked",
                      required=False)  # fmt: skip
-    except _TRANSPORT as e:
-        raise _UnusableNodeError(f"failed to return the transaction receipt ({_short(e)})") from e
     block = int(receipt["blockNumber"])
     topics = [
         HexBytes(_ROOT_ANCHORED),
@@ -198,7 +280,7 @@ def _transaction_check(w3: Web3, bundle: ProofBundle) -> Check:
         HexBytes(b"\x00" * 12 + bytes.fromhex(bundle.issuer[2:])),
     ]
     emitted = any(
-        str(log["address"]).lower() == bundle.registry and list(log["topics"][:3]) == topics
+        str(log["address"]).lower() == registry and list(log["topics"][:3]) == topics
         for log in receipt["logs"]
     )
     ok = receipt["status"] == 1 and block == bundle.block_number and emitted
@@ -209,8 +291,3 @@ def _transaction_check(w3: Web3, bundle: ProofBundle) -> Check:
         else "the transaction in the proof did not anchor this root in the stated block"
     )
     return Check("transaction", ok, expected, actual, reason)
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else ""
-    return f"{type(error).__name__}: {text[:120]}" if text else type(error).__name__

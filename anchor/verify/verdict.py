@@ -81,6 +81,9 @@ def outcome_of(checks: Sequence[Check]) -> Outcome:
 
 
 def format_time(timestamp: int) -> str:
-    """``3 March 2026 at 10:41 UTC`` for a Unix time."""
-    t = datetime.fromtimestamp(timestamp, tz=UTC)
+    """``3 March 2026 at 10:41 UTC`` for a Unix time; ``Unix time N`` past the year 9999."""
+    try:
+        t = datetime.fromtimestamp(timestamp, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # "year out of range": no calendar date
+        return f"Unix time {timestamp}"
     return f"{t.day} {t:%B %Y} at {t:%H:%M} UTC"

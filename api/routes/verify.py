@@ -1,4 +1,9 @@
-"""Public verification of a proof bundle or a verification URL."""
+"""Public verification of a proof bundle or a verification URL.
+
+The bundle is checked against the registries of the API's settings (`Settings.trust_list`),
+never against the one it names, through the process's one public chain client, whose registry
+readings are reused for ``ANCHOR_REGISTRY_CACHE_TTL`` seconds.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from fastapi import APIRouter
 from anchor.proof import compact
 from anchor.proof.bundle import parse_bundle
 from anchor.verify import verify_bundle
-from api.deps import SettingsDep
+from api.deps import ChainDep
 from api.errors import error_responses
 from api.schemas import CheckOut, VerdictOut, VerifyRequest
 
@@ -22,7 +27,7 @@ router = APIRouter(prefix="/v1", tags=["verification"])
     responses=error_responses(413),
     summary="Verify a proof bundle or a verification URL (public)",
 )
-def verify(body: VerifyRequest, settings: SettingsDep) -> VerdictOut:
+def verify(body: VerifyRequest, chain: ChainDep) -> VerdictOut:
     """The verifier's verdict and every check it made.
 
     ``valid``, ``invalid``, or ``indeterminate`` when the chain cannot be read now (an outage
@@ -33,7 +38,12 @@ def verify(body: VerifyRequest, settings: SettingsDep) -> VerdictOut:
         assert body.url is not None
         bundle = compact.parse_verification_url(body.url)
     verdict = verify_bundle(
-        bundle, digest=body.digest, rpc_urls=settings.rpc_urls, timeout=settings.rpc_timeout
+        bundle,
+        trusted=chain.trusted(),
+        digest=body.digest,
+        client=chain.client,
+        cache=chain.cache,
+        name_nodes=False,  # the API's node URLs are not the public's business
     )
     return VerdictOut(
         verdict=verdict.outcome,

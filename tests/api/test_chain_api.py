@@ -15,8 +15,10 @@ from anchor.chain.registry import Registry
 from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
-from tests.support.api import Keys, MakeClient
+from tests.support.api import DEAD_RPC, Keys, MakeClient
 from tests.support.chain import Accounts, send
+from tests.support.lookalike import deploy_lookalike, forged_bundle
+from tests.support.rpc_proxy import RecordingProxy
 
 pytestmark = pytest.mark.chain
 
@@ -27,8 +29,12 @@ ORIGIN = {"Origin": "https://elsewhere.example"}
 
 @pytest.fixture
 def chain_client(make_client: MakeClient, anvil: Anvil, registry: Registry) -> TestClient:
+    # No reuse of registry readings here, so that a revocation shows at once.
     return make_client(
-        rpc_urls=[anvil.url], registry_address=registry.address, public_base_url=BASE
+        rpc_urls=[anvil.url],
+        registry_address=registry.address,
+        public_base_url=BASE,
+        registry_cache_ttl=0,
     )
 
 
@@ -155,6 +161,67 @@ def test_chain_outage_is_503_and_indeterminate(
     assert down.headers["access-control-allow-origin"] == "*"
     outage = dead.get(f"/v1/receipts/{ids[0]}", headers=Keys.headers(keys.read))
     assert outage.status_code == 503
-    assert dead.post("/v1/verify", json={"bundle": bundle}).json()["verdict"] == "indeterminate"
+    indeterminate = dead.post("/v1/verify", json={"bundle": bundle})
+    assert indeterminate.json()["verdict"] == "indeterminate"
+    chain = next(c for c in indeterminate.json()["checks"] if c["name"] == "chain")
+    assert chain["actual"].startswith("node 1 did not answer")
+    assert DEAD_RPC not in indeterminate.text  # the API's nodes are not named to the public
     ready = dead.get("/readyz")
     assert ready.status_code == 503 and ready.json()["store"] == "ok"
+
+
+def test_public_verification_uses_its_own_nodes_one_client_and_a_cache(
+    make_client: MakeClient,
+    chain_client: TestClient,
+    keys: Keys,
+    store: Store,
+    w3: Web3,
+    anvil: Anvil,
+    accounts: Accounts,
+    registry: Registry,
+) -> None:
+    ids, root = anchor_all(chain_client, keys, store, w3, accounts, registry)
+    read = Keys.headers(keys.read)
+    bundle = chain_client.get(f"/v1/receipts/{ids[0]}", headers=read).json()["proof"]
+    with RecordingProxy(anvil.url) as proxy:
+        # The worker's nodes are dead: public reads go through ANCHOR_PUBLIC_RPC_URLS only.
+        public = make_client(
+            rpc_urls=[DEAD_RPC], public_rpc_urls=[proxy.url], registry_address=registry.address
+        )
+        per_request = []
+        for _ in range(5):
+            proxy.reset()
+            answer = public.post("/v1/verify", json={"bundle": bundle})
+            assert answer.json()["verdict"] == "valid", answer.text
+            assert proxy.url not in answer.text
+            per_request.append(proxy.count())
+        proxy.reset()
+        roots = public.get(f"/v1/roots/0x{root.hex()}")
+        assert roots.status_code == 200
+        roots_calls = proxy.methods()
+        proxy.reset()
+        assert public.get(f"/v1/roots/0x{root.hex()}").status_code == 200
+        roots_again = proxy.count()
+    print(f"JSON-RPC calls per POST /v1/verify: first {per_request[0]}, then {per_request[1:]}")
+    assert per_request == [6, 0, 0, 0, 0]  # 10 on every request before (issue 11, item 3)
+    # One client per process: the roots route reads through the node the verifier bound (web3
+    # may ask eth_chainId once per thread of the pool), and through the same short cache.
+    assert public.app.state.chain.client.url == proxy.url  # type: ignore[attr-defined]
+    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call"]
+    assert roots_again == 0
+
+
+def test_public_verification_of_a_lookalike_registry_is_invalid_and_never_calls_it(
+    make_client: MakeClient, w3: Web3, anvil: Anvil, accounts: Accounts, registry: Registry
+) -> None:
+    lookalike = deploy_lookalike(w3, accounts.other, accounts.issuer.address)
+    bundle = forged_bundle(w3, lookalike, accounts)
+    with RecordingProxy(anvil.url) as proxy:
+        client = make_client(rpc_urls=[proxy.url], registry_address=registry.address)
+        answer = client.post("/v1/verify", json={"bundle": bundle.to_dict()})
+        assert proxy.touching(lookalike.address) == []
+    body = answer.json()
+    assert answer.status_code == 200 and body["verdict"] == "invalid"
+    (failed,) = [c for c in body["checks"] if c["ok"] is False]
+    assert failed["name"] == "registry" and "issued in another registry" in failed["reason"]
+    assert body["issuerName"] != "Ministère de l'Intérieur"

@@ -90,12 +90,14 @@ def check_client_commands(tmp_path: Path, url: str, key: str, chain_port: int) -
         "qr", row["id"], "--format", "svg", "--output", str(tmp_path / "qr.svg"), env=env
     )
     assert qr.returncode == 0 and (tmp_path / "qr.svg").read_text().lstrip().startswith("<")
-    rpc = f"http://127.0.0.1:{chain_port}"
-    valid = anchor_cli("verify", str(permit), "--proof", str(proof_file), "--rpc", rpc, env={})
+    # The verifier knows the registry out of band: here, from the deployment manifest.
+    registry = json.loads((tmp_path / "data" / "deployment.json").read_text())["address"]
+    trust = ["--rpc", f"http://127.0.0.1:{chain_port}", "--registry", registry]
+    valid = anchor_cli("verify", str(permit), "--proof", str(proof_file), *trust, env={})
     assert valid.returncode == 0 and valid.stdout.startswith("VALID"), valid.stdout
     other = tmp_path / "forged.pdf"
     other.write_bytes(b"%PDF-1.7 permis de construire 2026-0043\n")
-    forged = anchor_cli("verify", str(other), "--proof", str(proof_file), "--rpc", rpc, env={})
+    forged = anchor_cli("verify", str(other), "--proof", str(proof_file), *trust, env={})
     assert forged.returncode == 1, forged.stdout
     no_key = anchor_cli("proof", row["id"], env={"ANCHOR_API_URL": url, "ANCHOR_API_KEY": ""})
     assert no_key.returncode == 1 and "no API key" in no_key.stderr

@@ -14,7 +14,7 @@ from web3 import Web3
 from web3.exceptions import ExtraDataLengthError
 from web3.providers.base import BaseProvider
 
-from anchor.chain.client import check_registry, connect, make_web3
+from anchor.chain.client import ChainClient, check_registry, make_web3
 from anchor.chain.devchain import Anvil, dev_key
 from anchor.chain.keystore import create_keystore, load_keystore
 from anchor.errors import ChainError, ConfigError
@@ -78,11 +78,12 @@ def test_qbft_block_needs_the_poa_middleware() -> None:
 
 def test_connect_names_every_unusable_node(env: Env) -> None:
     with Anvil(chain_id=999) as other, pytest.raises(ChainError) as caught:
-        connect(["http://127.0.0.1:9", other.url], 31337, timeout=2)
+        ChainClient(["http://127.0.0.1:9", other.url], 31337, timeout=2).get()
     message = str(caught.value)
     assert "http://127.0.0.1:9 did not answer" in message
     assert f"{other.url} is on chain 999, not 31337" in message
-    assert connect(["http://127.0.0.1:9", env.node.url], 31337, timeout=2).eth.chain_id == 31337
+    client = ChainClient(["http://127.0.0.1:9", env.node.url], 31337, timeout=2)
+    assert client.get().eth.chain_id == 31337
 
 
 def test_check_registry_refuses_a_wrong_address(env: Env) -> None:

@@ -8,7 +8,16 @@ from sqlalchemy import inspect
 from anchor.store import open_store
 from anchor.store.engine import create_store_engine
 
-TABLES = {"integrators", "api_keys", "receipts", "idempotency_records", "batches", "outbox"}
+TABLES = {
+    "integrators",
+    "api_keys",
+    "receipts",
+    "idempotency_records",
+    "batches",
+    "outbox",
+    "watch_cursors",
+}
+HEAD = "0002"
 
 
 def test_upgrade_from_empty_creates_every_table(url: str) -> None:
@@ -17,10 +26,10 @@ def test_upgrade_from_empty_creates_every_table(url: str) -> None:
         assert store.schema_revision() is None
         assert not TABLES & set(inspect(store.engine).get_table_names())
         store.migrate()
-        assert store.schema_revision() == "0001"
+        assert store.schema_revision() == HEAD
         assert TABLES | {"alembic_version"} <= set(inspect(store.engine).get_table_names())
         store.migrate()  # idempotent
-        assert store.schema_revision() == "0001"
+        assert store.schema_revision() == HEAD
     finally:
         store.close()
 

@@ -10,7 +10,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from anchor.chain.client import FailoverWeb3
+from anchor.chain.client import ChainClient
 from anchor.chain.devchain import Anvil, dev_key
 from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry
 from anchor.service.batcher import close_batches
@@ -46,7 +46,7 @@ class Env:
             "stuck_after": 3600.0,
         }
         values.update(config)
-        chain = FailoverWeb3(rpc_urls or [self.node.url], 31337, timeout=5)
+        chain = ChainClient(rpc_urls or [self.node.url], 31337, timeout=5)
         return Submitter(
             chain,
             self.issuer,

@@ -19,13 +19,18 @@ import typer
 from typer.testing import CliRunner
 from web3 import Web3
 
+from anchor.chain.cache import TTLCache
+from anchor.chain.client import ChainClient
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
 from anchor.cli.verify import verify_command
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import verification_url
+from anchor.trust import TrustedRegistry
 from anchor.verify import Outcome, format_time, verify_bundle
 from tests.support.chain import Accounts, send
+from tests.support.lookalike import deploy_lookalike, forged_bundle
+from tests.support.rpc_proxy import RecordingProxy
 
 pytestmark = pytest.mark.chain
 
@@ -85,6 +90,11 @@ def bundle_for(
     return ProofBundle.model_validate(data)
 
 
+def trust(registry: Registry) -> list[TrustedRegistry]:
+    """The registry, known out of band, on the session's chain."""
+    return [TrustedRegistry(registry.address.lower(), 31337)]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -108,7 +118,9 @@ def test_valid_vectors_are_valid_end_to_end(
 ) -> None:
     for v in VALID:
         bundle = bundle_for(v, anchored, registry, accounts)
-        verdict = verify_bundle(bundle, document=v["document"].encode(), rpc_urls=[anvil.url])
+        verdict = verify_bundle(
+            bundle, trusted=trust(registry), document=v["document"].encode(), rpc_urls=[anvil.url]
+        )
         assert verdict.outcome is Outcome.VALID, (v["desc"], verdict.failed)
         assert verdict.issuer_name == "Commune de Contern"
         assert verdict.anchored_at == anchored[v["batch"]].anchored_at
@@ -121,7 +133,9 @@ def test_mutated_vectors_are_invalid_end_to_end(
 ) -> None:
     for v in MUTATED:
         bundle = bundle_for(v, anchored, registry, accounts)
-        verdict = verify_bundle(bundle, document=v["document"].encode(), rpc_urls=[anvil.url])
+        verdict = verify_bundle(
+            bundle, trusted=trust(registry), document=v["document"].encode(), rpc_urls=[anvil.url]
+        )
         assert verdict.outcome is Outcome.INVALID, v["desc"]
 
 
@@ -143,7 +157,7 @@ def test_forged_chain_fields(
     says: str | None,
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts, **override)
-    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[anvil.url])
     found = verdict.check(check)
     assert found is not None
     if says is None:  # an unknown transaction is not checked, and does not change the verdict
@@ -159,7 +173,7 @@ def test_transaction_of_another_batch_is_invalid(
     other = anchored["b1"]
     bundle = bundle_for(VALID[3], anchored, registry, accounts, txHash=other.tx_hash,
                         blockNumber=other.block_number)  # fmt: skip
-    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INVALID
     assert [c.name for c in verdict.failed] == ["transaction"]
 
@@ -176,7 +190,11 @@ def test_revoked_document_is_invalid_with_date_and_reason(
         b32(v["root"]), [b32(p) for p in v["proof"]], b32(v["leaf"]), 3
     )
     send(w3, accounts.revoker, call)
-    verdict = verify_bundle(bundle_for(v, anchored, registry, accounts), rpc_urls=[anvil.url])
+    verdict = verify_bundle(
+        trusted=trust(registry),
+        bundle=bundle_for(v, anchored, registry, accounts),
+        rpc_urls=[anvil.url],
+    )
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
     assert failed.name == "leafRevocation"
@@ -184,7 +202,9 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     sibling = VALID[4]  # same batch, not revoked
     assert (
         verify_bundle(
-            bundle_for(sibling, anchored, registry, accounts), rpc_urls=[anvil.url]
+            trusted=trust(registry),
+            bundle=bundle_for(sibling, anchored, registry, accounts),
+            rpc_urls=[anvil.url],
         ).outcome
         is Outcome.VALID
     )
@@ -199,7 +219,11 @@ def test_revoked_root_is_invalid_with_reason(
 ) -> None:
     v = VALID[3]
     send(w3, accounts.issuer, registry.contract.functions.revokeRoot(b32(v["root"]), 7))
-    verdict = verify_bundle(bundle_for(v, anchored, registry, accounts), rpc_urls=[anvil.url])
+    verdict = verify_bundle(
+        trusted=trust(registry),
+        bundle=bundle_for(v, anchored, registry, accounts),
+        rpc_urls=[anvil.url],
+    )
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
     assert failed.name == "rootRevocation" and "(reason code 7)" in failed.reason
@@ -210,7 +234,7 @@ def test_root_never_anchored_is_invalid(
 ) -> None:
     never = {"b1": Anchored("0x" + "66" * 32, 0, 1)}
     bundle = bundle_for(VALID[0], never, registry, accounts)
-    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INVALID
     assert [c.name for c in verdict.failed] == ["anchored"]
 
@@ -220,7 +244,7 @@ def test_dead_node_is_indeterminate_never_invalid(
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts)
     dead = f"http://127.0.0.1:{free_port()}"
-    verdict = verify_bundle(bundle, rpc_urls=[dead], timeout=2)
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[dead], timeout=2)
     assert verdict.outcome is Outcome.INDETERMINATE
     assert not verdict.failed
 
@@ -230,7 +254,7 @@ def test_dead_first_url_fails_over_to_the_second(
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts)
     dead = f"http://127.0.0.1:{free_port()}"
-    verdict = verify_bundle(bundle, rpc_urls=[dead, anvil.url], timeout=2)
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[dead, anvil.url], timeout=2)
     assert verdict.outcome is Outcome.VALID
     assert verdict.rpc_url == anvil.url
 
@@ -249,19 +273,20 @@ def test_node_of_another_chain_is_indeterminate_then_fails_over(
     anchored: dict[str, Anchored],
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts)
-    verdict = verify_bundle(bundle, rpc_urls=[other_chain.url])
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[other_chain.url])
     assert verdict.outcome is Outcome.INDETERMINATE
     chain = verdict.check("chain")
     assert chain is not None and "is on chain 999, not 31337" in (chain.actual or "")
-    both = verify_bundle(bundle, rpc_urls=[other_chain.url, anvil.url])
+    both = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[other_chain.url, anvil.url])
     assert both.outcome is Outcome.VALID
 
 
-def test_right_chain_without_a_registry_is_invalid(
+def test_trusted_address_without_code_is_invalid(
     anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts, registry=accounts.other.address)
-    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    trusted = [TrustedRegistry(accounts.other.address.lower(), 31337)]
+    verdict = verify_bundle(bundle, trusted=trusted, rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
     assert failed.name == "registry"
@@ -272,7 +297,7 @@ def test_node_behind_the_anchoring_block_is_passed_over(
     anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
 ) -> None:
     bundle = bundle_for(VALID[3], anchored, registry, accounts, blockNumber=10**9)
-    verdict = verify_bundle(bundle, rpc_urls=[anvil.url])
+    verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INDETERMINATE
 
 
@@ -291,12 +316,111 @@ def test_cli_valid_sentence_and_url_form(
     cli.command("verify")(verify_command)
     cli.command("noop")(lambda: None)
     url = verification_url(bundle, "https://verify.anchor.example.lu/verify")
-    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, "--rpc", anvil.url])
+    args = ["--rpc", anvil.url, "--registry", registry.address]
+    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, *args])
     assert result.exit_code == 0, result.output
     when = format_time(anchored[v["batch"]].anchored_at)
     assert result.output == (
         f"VALID — issued by Commune de Contern on {when}; the document matches; not revoked.\n"
     )
     doc.write_bytes(b"altered")
-    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, "--rpc", anvil.url])
+    result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, *args])
     assert result.exit_code == 1
+
+
+# -- trusted registries: out of band, never the proof's; a look-alike is never called ----------
+
+
+def test_lookalike_registry_is_invalid_and_never_called(
+    tmp_path: Path, w3: Web3, anvil: Anvil, registry: Registry, accounts: Accounts
+) -> None:
+    lookalike = deploy_lookalike(w3, accounts.other, accounts.issuer.address)
+    bundle = forged_bundle(w3, lookalike, accounts)
+    # What fooled the old verifier: the look-alike answers exactly as a registry would.
+    fake = Registry(w3, lookalike.address)
+    assert fake.version() == "1.0.0"
+    answer = fake.status(bundle.root_bytes, [], bundle.leaf_bytes)
+    assert answer.issuer_name == "Ministère de l'Intérieur" and answer.issuer_authorised_at_anchor
+    proof = tmp_path / "forged.json"
+    proof.write_text(bundle.to_json())
+    cli = typer.Typer()
+    cli.command("verify")(verify_command)
+    cli.command("noop")(lambda: None)
+    with RecordingProxy(anvil.url) as proxy:
+        verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[proxy.url])
+        args = ["--digest", bundle.digest, "--proof", str(proof), "--rpc", proxy.url]
+        result = CliRunner().invoke(cli, ["verify", *args, "--registry", registry.address])
+        by_env = CliRunner().invoke(
+            cli, ["verify", *args], env={"ANCHOR_REGISTRY_ADDRESS": registry.address}
+        )
+        assert proxy.touching(lookalike.address) == []
+        assert proxy.count() == 0  # another registry is refused before any node is asked
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "registry" and "issued in another registry" in failed.reason
+    assert failed.actual == f"{lookalike.address.lower()} on chain 31337"
+    for run in (result, by_env):
+        assert run.exit_code == 1, run.output
+        assert run.output.startswith("INVALID — do not rely on this document.\n")
+        assert "The proof was issued in another registry" in run.output
+
+
+def test_trust_periods_cover_a_redeploy(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts)
+    at = anchored[VALID[3]["batch"]].anchored_at
+    address = registry.address.lower()
+    successor = TrustedRegistry("0x" + "77" * 20, 31337, valid_from=at)
+    retired = [TrustedRegistry(address, 31337, valid_until=at), successor]
+    verdict = verify_bundle(bundle, trusted=retired, rpc_urls=[anvil.url])
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "trustPeriod" and failed.expected == f"..{at}"
+    assert "outside the period this verifier trusts the registry for" in failed.reason
+    current = [TrustedRegistry(address, 31337, valid_until=at + 1), successor]
+    assert verify_bundle(bundle, trusted=current, rpc_urls=[anvil.url]).outcome is Outcome.VALID
+
+
+def test_repeated_verifications_are_answered_from_the_cache(
+    anvil: Anvil, registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts)
+    sibling = bundle_for(VALID[4], anchored, registry, accounts)  # same root, another leaf
+    with RecordingProxy(anvil.url) as proxy:
+        client, cache = ChainClient([proxy.url], 31337), TTLCache[object](60)
+        first = verify_bundle(bundle, trusted=trust(registry), client=client, cache=cache)
+        calls_first = proxy.methods()
+        proxy.reset()
+        again = verify_bundle(bundle, trusted=trust(registry), client=client, cache=cache)
+        calls_again = proxy.count()
+        other = verify_bundle(sibling, trusted=trust(registry), client=client, cache=cache)
+        calls_sibling = proxy.methods()
+    assert first.outcome is again.outcome is other.outcome is Outcome.VALID
+    assert sorted(calls_first) == sorted(
+        ["eth_chainId", "eth_blockNumber", "eth_getCode", "eth_call", "eth_call",
+         "eth_getTransactionReceipt"]
+    )  # fmt: skip
+    assert calls_again == 0
+    assert calls_sibling == ["eth_call"]  # only the sibling's status
+
+
+def test_cli_anchored_after_the_year_9999_is_a_verdict_not_a_traceback(
+    tmp_path: Path,
+    anvil: Anvil,
+    registry: Registry,
+    accounts: Accounts,
+    anchored: dict[str, Anchored],
+) -> None:
+    bundle = bundle_for(VALID[3], anchored, registry, accounts, anchoredAt=300_000_000_000)
+    proof = tmp_path / "proof.json"
+    proof.write_text(bundle.to_json())
+    cli = typer.Typer()
+    cli.command("verify")(verify_command)
+    cli.command("noop")(lambda: None)
+    args = ["verify", "--proof", str(proof), "--rpc", anvil.url, "--registry", registry.address]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "as the proof says" in result.output and "Unix time 300000000000" in result.output
+    as_json = CliRunner().invoke(cli, [*args, "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.output)["verdict"] == "invalid"

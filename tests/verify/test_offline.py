@@ -14,12 +14,15 @@ import typer
 from typer.testing import CliRunner, Result
 
 from anchor.cli.verify import load_proof, verify_command
-from anchor.errors import ProofError
+from anchor.errors import ConfigError, ProofError
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import to_text, verification_url
+from anchor.trust import TrustedRegistry
 from anchor.verify import Check, Outcome, format_time, offline_checks, outcome_of, verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+REGISTRY = "0x" + "11" * 20
+TRUSTED = [TrustedRegistry(REGISTRY, 31337)]
 
 
 def load(name: str) -> list[dict[str, Any]]:
@@ -34,7 +37,7 @@ def bundle_of(v: dict[str, Any], **chain: Any) -> ProofBundle:
     """A bundle from a vector's Merkle fields and placeholder (or given) chain fields."""
     fields: dict[str, Any] = {
         "chainId": 31337,
-        "registry": "0x" + "11" * 20,
+        "registry": REGISTRY,
         "txHash": "0x" + "22" * 32,
         "blockNumber": 1,
         "issuer": "0x" + "33" * 20,
@@ -67,7 +70,9 @@ def test_offline_checks_match_the_vectors(v: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("v", load("mutated.json"), ids=lambda v: v["desc"])
 def test_invalid_vectors_are_invalid_without_a_chain(v: dict[str, Any]) -> None:
-    verdict = verify_bundle(bundle_of(v), document=v["document"].encode(), rpc_urls=[])
+    verdict = verify_bundle(
+        bundle_of(v), trusted=TRUSTED, document=v["document"].encode(), rpc_urls=[]
+    )
     assert verdict.outcome is Outcome.INVALID
     assert verdict.failed
     assert verdict.check("chain") is None  # the chain is not consulted for a forged proof
@@ -113,7 +118,9 @@ def free_port() -> int:
 def test_unreachable_node_is_indeterminate_never_invalid() -> None:
     v = load("valid.json")[0]
     dead = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"]
-    verdict = verify_bundle(bundle_of(v), document=v["document"].encode(), rpc_urls=dead, timeout=2)
+    verdict = verify_bundle(
+        bundle_of(v), trusted=TRUSTED, document=v["document"].encode(), rpc_urls=dead, timeout=2
+    )
     assert verdict.outcome is Outcome.INDETERMINATE
     chain = verdict.check("chain")
     assert chain is not None and chain.ok is None
@@ -124,11 +131,48 @@ def test_unreachable_node_is_indeterminate_never_invalid() -> None:
 
 def test_no_rpc_url_is_indeterminate() -> None:
     v = load("valid.json")[0]
-    assert verify_bundle(bundle_of(v), rpc_urls=[]).outcome is Outcome.INDETERMINATE
+    assert verify_bundle(bundle_of(v), trusted=TRUSTED).outcome is Outcome.INDETERMINATE
 
 
 def test_format_time() -> None:
     assert format_time(1_772_534_460) == "3 March 2026 at 10:41 UTC"
+
+
+@pytest.mark.parametrize("timestamp", [300_000_000_000, 2**64 - 1])
+def test_format_time_past_the_year_9999_gives_the_number(timestamp: int) -> None:
+    assert format_time(timestamp) == f"Unix time {timestamp}"
+
+
+def test_another_registry_is_invalid_without_asking_any_node() -> None:
+    v = load("valid.json")[0]
+    other = "0x" + "44" * 20
+    with socket.socket() as hung:  # a node that would hang: it is never asked
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        started = time.monotonic()
+        verdict = verify_bundle(
+            bundle_of(v, registry=other), trusted=TRUSTED, rpc_urls=[url], timeout=5
+        )
+        assert time.monotonic() - started < 1
+    assert verdict.outcome is Outcome.INVALID
+    (failed,) = verdict.failed
+    assert failed.name == "registry"
+    assert failed.expected == f"{REGISTRY}@31337" and failed.actual == f"{other} on chain 31337"
+    assert "issued in another registry" in failed.reason
+    assert verdict.check("chain") is None
+
+
+def test_a_trusted_address_on_another_chain_is_another_registry() -> None:
+    v = load("valid.json")[0]
+    verdict = verify_bundle(bundle_of(v, chainId=5), trusted=TRUSTED, rpc_urls=[dead_url()])
+    assert verdict.outcome is Outcome.INVALID
+    assert "issued in another registry" in verdict.failed[0].reason
+
+
+def test_verifying_without_a_trusted_registry_is_refused() -> None:
+    with pytest.raises(ConfigError, match="a proof cannot name its own registry"):
+        verify_bundle(bundle_of(load("valid.json")[0]), trusted=[], rpc_urls=[dead_url()])
 
 
 def test_hung_node_times_out_as_indeterminate() -> None:
@@ -139,7 +183,7 @@ def test_hung_node_times_out_as_indeterminate() -> None:
         hung.listen(8)
         url = f"http://127.0.0.1:{hung.getsockname()[1]}"
         started = time.monotonic()
-        verdict = verify_bundle(bundle_of(v), rpc_urls=[url], timeout=0.5)
+        verdict = verify_bundle(bundle_of(v), trusted=TRUSTED, rpc_urls=[url], timeout=0.5)
         elapsed = time.monotonic() - started
     assert verdict.outcome is Outcome.INDETERMINATE
     assert elapsed < 5
@@ -155,8 +199,9 @@ cli.command("noop")(lambda: None)  # a second command keeps "verify" a sub-comma
 runner = CliRunner()
 
 
-def run(*args: str) -> Result:
-    return runner.invoke(cli, ["verify", *args], env={"ANCHOR_RPC_URLS": ""})
+def run(*args: str, registry: str = REGISTRY) -> Result:
+    env = {"ANCHOR_RPC_URLS": "", "ANCHOR_REGISTRY_ADDRESS": registry, "ANCHOR_CHAIN_ID": ""}
+    return runner.invoke(cli, ["verify", *args], env=env)
 
 
 def dead_url() -> str:
@@ -207,7 +252,7 @@ def test_cli_outage_is_indeterminate(tmp_path: Path) -> None:
 def test_cli_reads_rpc_urls_from_the_environment(tmp_path: Path) -> None:
     v = load("valid.json")[0]
     _, proof = write_case(tmp_path, v)
-    env = {"ANCHOR_RPC_URLS": f"{dead_url()}, {dead_url()}"}
+    env = {"ANCHOR_RPC_URLS": f"{dead_url()}, {dead_url()}", "ANCHOR_REGISTRY_ADDRESS": REGISTRY}
     result = runner.invoke(cli, ["verify", "--proof", str(proof), "--json"], env=env)
     assert result.exit_code == 2
     assert json.loads(result.output)["verdict"] == "indeterminate"
@@ -226,6 +271,8 @@ def test_cli_reads_rpc_urls_from_the_environment(tmp_path: Path) -> None:
         (["--proof", "{v2}", "--rpc", "http://x"], "version 2 is not supported"),
         (["--proof", "v1.AAAA", "--rpc", "http://x"], "not a compact proof"),
         (["--proof", "https://x/verify", "--rpc", "http://x"], "no #v1"),
+        (["--proof", "{proof}", "--rpc", "http://x", "--registry", "0x12"], "is not written"),
+        (["--proof", "{proof}", "--rpc", "http://x", "--registry", f"{REGISTRY}:1"], "FROM..TO"),
     ],
 )
 def test_cli_unusable_input_exits_64(tmp_path: Path, args: list[str], message: str) -> None:
@@ -250,3 +297,26 @@ def test_load_proof_accepts_every_form(tmp_path: Path) -> None:
     assert load_proof(url) == bundle
     assert load_proof(to_text(bundle)) == bundle
     assert load_proof(str(saved)) == bundle
+
+
+def test_cli_refuses_to_verify_without_a_trusted_registry(tmp_path: Path) -> None:
+    _, proof = write_case(tmp_path, load("valid.json")[0])
+    result = run("--proof", str(proof), "--rpc", dead_url(), registry="")
+    assert result.exit_code == 64, result.output
+    assert result.output == (
+        "error: Give the registry you trust with --registry ADDRESS or set "
+        "ANCHOR_REGISTRY_ADDRESS, since a proof can never vouch for its own registry.\n"
+    )
+
+
+def test_cli_another_registry_is_invalid(tmp_path: Path) -> None:
+    v = load("valid.json")[0]
+    doc, proof = write_case(tmp_path, v)
+    other = "0x" + "44" * 20
+    result = run(str(doc), "--proof", str(proof), "--rpc", dead_url(), "--registry", other)
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        "INVALID — do not rely on this document.",
+        f"  - The proof was issued in another registry ({REGISTRY} on chain 31337), not in one "
+        "this verifier trusts.",
+    ]
