@@ -55,7 +55,10 @@ def test_zero_fee_mode_on_a_chain_with_a_base_fee_stops_the_worker_with_one_sent
         check=False,
     )
     assert result.returncode == 1
-    (line,) = result.stderr.strip().splitlines()
+    # One sentence, the last line (JSON log lines such as "connected to node" may come before).
+    lines = result.stderr.strip().splitlines()
+    (line,) = [row for row in lines if row.startswith("error:")]
+    assert line == lines[-1]
     assert line.startswith("error: ANCHOR_FEE_MODE=zero, but chain 31337 charges a base fee")
     assert line.endswith("set ANCHOR_FEE_MODE=eip1559")
 
