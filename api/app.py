@@ -7,6 +7,7 @@ Run it with ``uvicorn --factory api.app:create_app``: settings come from the env
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from anchor.service.metrics import Metrics
 from anchor.settings import Settings, get_settings
 from anchor.store import Store, open_store
 from api.config import ApiSettings
+from api.depth import RECURSION_LIMIT, JsonDepthLimit
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
@@ -57,6 +59,17 @@ class PublicCors:
             await self.app(scope, receive, send)
 
 
+def bound_recursion() -> None:
+    """Lower the interpreter's recursion limit to `RECURSION_LIMIT` if an import raised it.
+
+    `py_ecc` (imported by `eth_account`, hence by this module) sets 100000, a depth at which
+    C-level recursion overflows the stack before Python notices; at `RECURSION_LIMIT` a runaway
+    recursion is a `RecursionError`, answered 500 by the error handler, and the process lives.
+    """
+    if sys.getrecursionlimit() > RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
@@ -71,6 +84,7 @@ def create_app(
     ``settings`` default to the environment's; ``store`` defaults to the one at
     ``settings.resolved_database_url`` (closed on shutdown; a given store is left open).
     """
+    bound_recursion()
     settings = settings or get_settings()
     api_settings = api_settings or ApiSettings()
     owns_store = store is None
@@ -109,6 +123,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR, check_dir=False), name="static")
+    app.add_middleware(JsonDepthLimit, skip_paths={UPLOAD_PATH})
     app.add_middleware(
         BodyLimit,
         default=api_settings.max_json_bytes,
