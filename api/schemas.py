@@ -19,7 +19,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from anchor.proof.bundle import ProofBundle
+from anchor.errors import ProofError
+from anchor.proof import compact
+from anchor.proof.bundle import ProofBundle, parse_bundle
 from anchor.proof.schemas import PROOF_BUNDLE_V1, load_schema
 from anchor.types import Digest, InvalidDigestError, ReceiptState
 from anchor.verify import Outcome
@@ -30,6 +32,8 @@ EXAMPLE_ROOT = "0x1b4f0e9851971998e732078544c96b36c3d01cedf7caa332359d6f1d835670
 EXAMPLE_ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
 EXAMPLE_REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 EXAMPLE_ID = "Qm9uam91ciBsZSBtb25kZQ"
+MAX_ANCHORED_AT = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: the last second a calendar date can show (no block is later)."""
 
 
 def _digest(value: object) -> str:
@@ -213,6 +217,23 @@ class VerifyRequest(_Request):
         if (self.bundle is None) == (self.url is None):
             raise ValueError("give exactly one of bundle and url")
         return self
+
+    def to_bundle(self) -> ProofBundle:
+        """The bundle given, or the one the URL carries; `ProofError` (422) if malformed.
+
+        A time past year 9999 is refused here: no block has it, and no date can show it.
+        """
+        if self.bundle is not None:
+            bundle = parse_bundle(self.bundle)
+        else:
+            assert self.url is not None
+            bundle = compact.parse_verification_url(self.url)
+        if bundle.anchored_at > MAX_ANCHORED_AT:
+            raise ProofError(
+                "the proof bundle field anchoredAt is malformed: it is past the year 9999 "
+                f"(at most {MAX_ANCHORED_AT})"
+            )
+        return bundle
 
 
 class CheckOut(BaseModel):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import HTTPException, Request, status
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from anchor.types import Digest
 
 FIELD = "file"
+MAX_BOUNDARY = 70
+"""Longest multipart boundary, in characters (RFC 2046, section 5.1.1)."""
 
 OPENAPI_BODY = {
     "requestBody": {
@@ -97,6 +99,8 @@ async def hash_upload(request: Request) -> Digest:
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             detail="send the file as multipart/form-data with a part named 'file'",
         )
+    if len(boundary) > MAX_BOUNDARY:
+        raise _unprocessable(f"the multipart boundary is longer than {MAX_BOUNDARY} characters")
     hasher = _FileHasher()
     callbacks = {
         "on_part_begin": hasher.on_part_begin,
@@ -107,13 +111,13 @@ async def hash_upload(request: Request) -> Digest:
         "on_part_data": hasher.on_part_data,
         "on_part_end": hasher.on_part_end,
     }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
         async for chunk in request.stream():
             if chunk:
                 parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as e:
+    except FormParserError as e:
         raise _unprocessable(f"malformed multipart body: {e}") from e
     if hasher.files == 0:
         raise _unprocessable("no part named 'file' in the upload")

@@ -11,8 +11,6 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 
-from anchor.proof import compact
-from anchor.proof.bundle import parse_bundle
 from anchor.verify import verify_bundle
 from api.deps import ChainDep
 from api.errors import error_responses
@@ -33,10 +31,7 @@ def verify(body: VerifyRequest, chain: ChainDep) -> VerdictOut:
     ``valid``, ``invalid``, or ``indeterminate`` when the chain cannot be read now (an outage
     is never reported as invalid). A malformed bundle or URL is 422, naming the field.
     """
-    bundle = parse_bundle(body.bundle) if body.bundle is not None else None
-    if bundle is None:
-        assert body.url is not None
-        bundle = compact.parse_verification_url(body.url)
+    bundle = body.to_bundle()
     verdict = verify_bundle(
         bundle,
         trusted=chain.trusted(),
