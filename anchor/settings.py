@@ -112,6 +112,18 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL of the public verification page"
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:port/db) where API processes share rate limits",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"Redis URL {value!r} must start with redis://, rediss:// or unix://")
+        return value
+
     @field_validator("rpc_urls", "public_rpc_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:

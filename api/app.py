@@ -27,7 +27,7 @@ from api.depth import RECURSION_LIMIT, JsonDepthLimit
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.ratelimit import TokenBucket
+from api.ratelimit import RateLimits, parse_limit, per_key_item
 from api.routes import health, page, receipts, roots, verify
 
 DESCRIPTION = """\
@@ -68,6 +68,20 @@ def bound_recursion() -> None:
     """
     if sys.getrecursionlimit() > RECURSION_LIMIT:
         sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+def rate_limits(settings: Settings, api_settings: ApiSettings) -> RateLimits:
+    """The limits of `ApiSettings`, counted in Redis when ``settings.redis_url`` is set."""
+    return RateLimits(
+        per_key=per_key_item(api_settings.rate_per_second, api_settings.rate_burst),
+        public={
+            "verify": parse_limit(api_settings.verify_limit),
+            "roots": parse_limit(api_settings.roots_limit),
+        },
+        failed_auth=parse_limit(api_settings.failed_auth_limit),
+        redis_url=settings.redis_url,
+        key_prefix=api_settings.limit_key_prefix,
+    )
 
 
 def create_app(
@@ -113,7 +127,7 @@ def create_app(
     app.state.api_settings = api_settings
     app.state.store = store
     app.state.chain = ChainReader(settings)
-    app.state.limiter = TokenBucket(api_settings.rate_per_second, api_settings.rate_burst)
+    app.state.limits = rate_limits(settings, api_settings)
     app.state.metrics = ApiMetrics(metrics)
 
     install_error_handlers(app)

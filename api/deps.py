@@ -2,7 +2,9 @@
 
 Authentication reads ``Authorization: Bearer <key>``; a missing, unknown or revoked key is 401
 with ``WWW-Authenticate: Bearer``, a key without the route's scope is 403, and a key past its
-rate is 429 with ``Retry-After``. The ``admin`` scope includes the others.
+rate is 429 with ``Retry-After``. The ``admin`` scope includes the others. A client address past
+its limit of failed authentications is 429 for any key not already verified in memory, before
+the database is asked. The public routes take `public_limit` (429 per client address).
 
 A live key is verified against the database once, then trusted from memory for up to
 `anchor.store.keys.AUTH_CACHE_SECONDS` (5 s): a revocation through the application's own store
@@ -21,8 +23,8 @@ from starlette.concurrency import run_in_threadpool
 
 from anchor.chain.reader import ChainReader
 from anchor.settings import Settings
-from anchor.store import ApiKey, Store
-from api.ratelimit import TokenBucket
+from anchor.store import Store
+from api.ratelimit import RateLimits
 
 SCOPES = ("submit", "read", "admin")
 ADMIN = "admin"
@@ -53,6 +55,17 @@ def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_limits(request: Request) -> RateLimits:
+    """The application's rate limits."""
+    limits: RateLimits = request.app.state.limits
+    return limits
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (set uvicorn's proxy headers behind a proxy)."""
+    return request.client.host if request.client else "unknown"
 
 
 def get_chain(request: Request) -> ChainReader:
@@ -86,18 +99,15 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
-def authenticate(
-    request: Request,
-    store: StoreDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The caller of a live API key, within its rate; else 401 or 429.
+def _too_many(detail: str, wait: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"{detail}; retry in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
-    The key is checked with `Store.authenticate_cached` (see the module's note on revocation).
-    """
-    if credentials is None:
-        raise _unauthorized("an API key is required: send Authorization: Bearer <key>")
-    return _admit(request, store.authenticate_cached(credentials.credentials))
+
+_FAILED_AUTH = "failed-auth"
 
 
 async def _authenticate(
@@ -105,28 +115,42 @@ async def _authenticate(
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """`authenticate` on the event loop when the key is cached; else in the thread pool."""
+    """The caller of a live API key within its rate; else 401 or 429.
+
+    A key verified in the last few seconds is answered from memory on the event loop; any other
+    is read from the database in the thread pool, unless the client address has spent its
+    failed authentications (429, no query). See the module's note on revocation.
+    """
     if credentials is None:
         raise _unauthorized("an API key is required: send Authorization: Bearer <key>")
     key = store.cached_api_key(credentials.credentials)
     if key is None:
+        limits = get_limits(request)
+        client = client_address(request)
+        wait = await limits.check(limits.failed_auth, _FAILED_AUTH, client)
+        if wait is not None:
+            raise _too_many("too many failed authentications from this address", wait)
         key = await run_in_threadpool(store.authenticate_cached, credentials.credentials)
-    return _admit(request, key)
-
-
-def _admit(request: Request, key: ApiKey | None) -> Principal:
-    """The principal of a live ``key`` within its rate; else 401 or 429."""
-    if key is None:
-        raise _unauthorized("the API key is unknown or revoked")
-    limiter: TokenBucket = request.app.state.limiter
-    wait = limiter.take(key.id)
+        if key is None:
+            await limits.hit(limits.failed_auth, _FAILED_AUTH, client)
+            raise _unauthorized("the API key is unknown or revoked")
+    limits = get_limits(request)
+    wait = await limits.hit(limits.per_key, "key", str(key.id))
     if wait is not None:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"too many requests with this key; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _too_many("too many requests with this key", wait)
     return Principal(key.integrator_id, key.id, key.scopes)
+
+
+def public_limit(route: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency counting a public route's requests per client address; 429 past them."""
+
+    async def check(request: Request) -> None:
+        limits = get_limits(request)
+        wait = await limits.hit(limits.public[route], "public", route, client_address(request))
+        if wait is not None:
+            raise _too_many("too many requests from this address", wait)
+
+    return check
 
 
 IntegratorDep = Annotated[Principal, Depends(_authenticate)]

@@ -39,7 +39,7 @@ _DESCRIPTIONS = {
     410: "Erased on request",
     413: "Request body too large",
     415: "Unsupported media type",
-    429: "Too many requests with this API key",
+    429: "Too many requests (per API key, per client address, or failed authentications)",
     503: "The store or the chain cannot be reached now",
 }
 _EXAMPLES = {

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from anchor.chain.registry import Revocation
 from anchor.store import NotFoundError
-from api.deps import ChainDep, SettingsDep
+from api.deps import ChainDep, SettingsDep, public_limit
 from api.errors import error_responses
 from api.schemas import EXAMPLE_ROOT, RevocationOut, RootOut
 
-router = APIRouter(prefix="/v1/roots", tags=["verification"])
+router = APIRouter(
+    prefix="/v1/roots", tags=["verification"], dependencies=[Depends(public_limit("roots"))]
+)
 
 _HEX32 = r"^0x[0-9a-fA-F]{64}$"
 
@@ -26,7 +28,7 @@ def _revocation(r: Revocation | None) -> RevocationOut | None:
 @router.get(
     "/{root}",
     response_model=RootOut,
-    responses=error_responses(404, 503),
+    responses=error_responses(404, 429, 503),
     summary="What the registry says of a root (public)",
 )
 def read_root(

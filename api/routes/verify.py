@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from anchor.verify import verify_bundle
-from api.deps import ChainDep
+from api.deps import ChainDep, public_limit
 from api.errors import error_responses
 from api.schemas import CheckOut, VerdictOut, VerifyRequest
 
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["verification"])
 @router.post(
     "/verify",
     response_model=VerdictOut,
-    responses=error_responses(413),
+    responses=error_responses(413, 429),
+    dependencies=[Depends(public_limit("verify"))],
     summary="Verify a proof bundle or a verification URL (public)",
 )
 def verify(body: VerifyRequest, chain: ChainDep) -> VerdictOut:

@@ -37,7 +37,14 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     settings_ = load_settings(
         rpc_urls=[DEAD_RPC], registry_address=REGISTRY, data_dir=directory, rpc_timeout=1
     )
-    app = create_app(settings_, store, ApiSettings(rate_per_second=1e6, rate_burst=10**6))
+    unlimited = ApiSettings(
+        rate_per_second=1e6,
+        rate_burst=10**6,
+        verify_limit="1000000/minute",
+        roots_limit="1000000/minute",
+        failed_auth_limit="1000000/minute",
+    )
+    app = create_app(settings_, store, unlimited)
     app.state.fuzz_key = key
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     store.close()
