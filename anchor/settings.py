@@ -112,17 +112,23 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL of the public verification page"
     )
 
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: refuse settings only fit for development (an http:// page)",
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis URL (redis://host:port/db) where API processes share rate limits",
     )
-
-    @field_validator("redis_url")
-    @classmethod
-    def _check_redis_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError(f"Redis URL {value!r} must start with redis://, rediss:// or unix://")
-        return value
+    internal_host: str = Field(
+        default="127.0.0.1", min_length=1, description="Address of the internal HTTP port"
+    )
+    internal_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of /metrics and the detailed /readyz (unset: not served)",
+    )
 
     @field_validator("rpc_urls", "public_rpc_urls", mode="before")
     @classmethod
@@ -163,6 +169,22 @@ class Settings(BaseSettings):
         if not is_address(value):
             raise ValueError(f"{value!r} is not an Ethereum address")
         return str(to_checksum_address(value))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"Redis URL {value!r} must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env == "production" and not self.public_base_url.startswith("https://"):
+            raise ValueError(
+                f"ANCHOR_PUBLIC_BASE_URL {self.public_base_url!r} must start with https:// in "
+                "production (ANCHOR_ENV=production): citizens open it from the QR codes"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:
@@ -225,8 +247,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as e:
         first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first['msg']}") from e
+        message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings says itself what is wrong
+            raise ConfigError(message) from e
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {message}") from e
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,7 @@ from anchor.store import Store, open_store
 from api.config import ApiSettings
 from api.depth import RECURSION_LIMIT, JsonDepthLimit
 from api.errors import install_error_handlers
+from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
@@ -93,7 +94,8 @@ def create_app(
     """Build the application.
 
     ``metrics``: the service metrics to expose at /metrics with the HTTP ones (the worker's,
-    when both run in one process); fresh ones by default.
+    when both run in one process); fresh ones by default. /metrics and the detailed /readyz
+    are served on ``settings.internal_port`` (see `api.internal`) while the app runs.
 
     ``settings`` default to the environment's; ``store`` defaults to the one at
     ``settings.resolved_database_url`` (closed on shutdown; a given store is left open).
@@ -112,10 +114,20 @@ def create_app(
         )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_store:
-            store.close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        internal = None
+        if settings.internal_port is not None:
+            internal = InternalServer(
+                create_internal_app(app), settings.internal_host, settings.internal_port
+            )
+            internal.start()
+        try:
+            yield
+        finally:
+            if internal is not None:
+                internal.stop()
+            if owns_store:
+                store.close()
 
     app = FastAPI(
         title="anchor",

@@ -4,6 +4,9 @@
 an Idempotency-Key reused for other digests 409, an unknown record 404, the chain or the store
 unreachable (or unconfigured) 503. Validation errors keep FastAPI's shape,
 ``{"detail": [{"loc", "msg", "type"}]}``, without echoing the input back.
+
+A 503 or a 500 tells the client one generic sentence; the error itself (a driver's message
+names hosts and ports) goes to the log only.
 """
 
 from __future__ import annotations
@@ -84,6 +87,18 @@ def receipt_state_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+_UNAVAILABLE: tuple[tuple[type[AnchorError], str], ...] = (
+    (ChainError, "the chain cannot be reached now; retry later"),
+    (StoreError, "the store cannot be reached now; retry later"),
+    (ConfigError, "the service is not configured for this request; retry later"),
+)
+
+
+def public_detail(error: AnchorError) -> str:
+    """The sentence a client may read about an unavailable dependency (no host, no port)."""
+    return next(text for kind, text in _UNAVAILABLE if isinstance(error, kind))
+
+
 def status_of(error: AnchorError) -> int:
     """The HTTP status code of an anchor error."""
     if isinstance(error, InvalidInputError | ProofError):
@@ -95,6 +110,12 @@ def status_of(error: AnchorError) -> int:
     if isinstance(error, ChainError | StoreError | ConfigError):
         return 503
     return 500
+
+
+def _route(request: Request) -> str:
+    """The route template of the request (never the raw path, which may carry a leaf)."""
+    route = getattr(request.scope.get("route"), "path", None)
+    return f"{request.method} {route or 'unmatched'}"
 
 
 def _validation_detail(
@@ -117,10 +138,11 @@ async def _anchor_error(request: Request, exc: Exception) -> JSONResponse:
         where: list[str | int] = list(exc.loc) or ["body"]
         return JSONResponse(_validation_detail(where, str(exc), "value_error"), status_code=422)
     if code == 500:
-        log.error("unexpected anchor error on %s", request.url.path, exc_info=exc)
+        log.error("unexpected anchor error on %s", _route(request), exc_info=exc)
         return JSONResponse({"detail": "internal error"}, status_code=500)
     if code == 503:
-        log.warning("%s unavailable: %s", request.url.path, exc)
+        log.warning("%s unavailable: %s", _route(request), exc)
+        return JSONResponse({"detail": public_detail(exc)}, status_code=503)
     return JSONResponse({"detail": str(exc)}, status_code=code)
 
 
@@ -164,7 +186,7 @@ async def _receipt_state(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected error on %s", request.url.path, exc_info=exc)
+    log.error("unexpected error on %s", _route(request), exc_info=exc)
     return JSONResponse({"detail": "internal error"}, status_code=500)
 
 

@@ -21,9 +21,12 @@ def serve_command(
     """Serve the HTTP API (uvicorn) with the settings of the ANCHOR_* environment variables.
 
     The store must exist (`anchor migrate`); the worker runs apart (`anchor worker`). Several
-    processes need the store on PostgreSQL. Example:
+    processes need the store on PostgreSQL, and ANCHOR_REDIS_URL to share their rate limits.
+    /metrics and the detailed /readyz are served on ANCHOR_INTERNAL_HOST:ANCHOR_INTERNAL_PORT
+    (127.0.0.1) when the port is set. Example:
 
-        ANCHOR_DATABASE_URL=postgresql+psycopg://anchor@db/anchor anchor serve --workers 4
+        ANCHOR_DATABASE_URL=postgresql+psycopg://anchor@db/anchor ANCHOR_INTERNAL_PORT=9464 \
+          anchor serve --workers 4
     """
     import uvicorn
 

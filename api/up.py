@@ -82,6 +82,10 @@ def up_command(
     chain_port: Annotated[int, typer.Option(help="Port of the local anvil chain")] = 8545,
     block_time: Annotated[float, typer.Option(help="Seconds between blocks")] = 2.0,
     max_batch_age: Annotated[float, typer.Option(help="Close a batch after this long (s)")] = 5.0,
+    internal_port: Annotated[
+        int | None,
+        typer.Option(help="Port of /metrics and the detailed /readyz on 127.0.0.1 [--port + 1]"),
+    ] = None,
 ) -> None:
     """Run the whole stack locally: SQLite, anvil, the registry, the worker and the API.
 
@@ -122,6 +126,8 @@ def up_command(
             confirmations=1,
             max_batch_age=max_batch_age,
             public_base_url=f"http://{host}:{port}",
+            internal_host="127.0.0.1",
+            internal_port=internal_port or port + 1,
         )
         worker = Worker.from_settings(settings, account=Account.from_key(dev_key(1)))
         thread = threading.Thread(target=worker.run, name="worker", daemon=True)
@@ -132,7 +138,7 @@ def up_command(
             f"  registry  {address}\n"
             f"  API       http://{host}:{port}/docs\n"
             f"  page      http://{host}:{port}/verify\n"
-            f"  metrics   http://{host}:{port}/metrics\n\n"
+            f"  metrics   http://127.0.0.1:{settings.internal_port}/metrics (internal)\n\n"
             f"  make a key: ANCHOR_DATA_DIR={data_dir} anchor keys create"
             f" --new-integrator 'Commune de Contern' -s submit -s read\n"
         )

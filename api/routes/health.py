@@ -1,28 +1,52 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness and a minimal readiness, public: ``ok`` or ``unavailable``, never why.
+
+The reasons go to the log, and to the internal port's `/readyz` (`api.routes.internal`).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+import logging
+from typing import Any
 
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from anchor.chain.reader import ChainReader
 from anchor.errors import AnchorError
+from anchor.store import Store
 from api.deps import ChainDep, StoreDep
-from api.errors import error_responses
-from api.metrics import ApiMetrics
 from api.schemas import HealthOut, ReadyOut
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 
-METRICS_EXAMPLE = (
-    "# HELP anchor_pending_digests Digests taken but not yet in a batch\n"
-    "# TYPE anchor_pending_digests gauge\nanchor_pending_digests 3.0\n"
-)
+UNAVAILABLE = "unavailable"
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ReadyOut, "description": "The store or the chain is unreachable"}
+}
 
 
-class PrometheusResponse(PlainTextResponse):
-    """The Prometheus text exposition format."""
+def readiness(store: Store, chain: ChainReader) -> ReadyOut:
+    """Query the store and read the chain; each says ``ok`` or why not (also logged)."""
+    states: dict[str, str] = {}
+    for name, probe in (("store", store.pending_count), ("chain", chain.block_number)):
+        try:
+            probe()
+            states[name] = "ok"
+        except AnchorError as e:
+            log.warning("not ready: the %s failed: %s", name, e)
+            states[name] = str(e)
+    ready = all(state == "ok" for state in states.values())
+    return ReadyOut(
+        status="ready" if ready else "unavailable", store=states["store"], chain=states["chain"]
+    )
 
-    media_type = "text/plain; version=0.0.4"
+
+def answer(out: ReadyOut) -> ReadyOut | JSONResponse:
+    if out.status == "ready":
+        return out
+    return JSONResponse(out.model_dump(), status_code=503)
 
 
 @router.get("/healthz", response_model=HealthOut, summary="The process is alive")
@@ -34,39 +58,18 @@ def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=ReadyOut,
-    responses={503: {"model": ReadyOut, "description": "The store or the chain is unreachable"}},
+    responses=NOT_READY,
     summary="The store and the chain can be reached",
 )
 def readyz(store: StoreDep, chain: ChainDep) -> ReadyOut | JSONResponse:
-    """``ready`` when a store query and a chain read both succeed; else 503 saying which."""
-    try:
-        store.pending_count()
-        store_state = "ok"
-    except AnchorError as e:
-        store_state = str(e)
-    try:
-        chain.block_number()
-        chain_state = "ok"
-    except AnchorError as e:
-        chain_state = str(e)
-    ready = store_state == chain_state == "ok"
-    out = ReadyOut(status="ready" if ready else "unavailable", store=store_state, chain=chain_state)
-    if ready:
-        return out
-    return JSONResponse(out.model_dump(), status_code=503)
+    """``ready`` when a store query and a chain read both succeed; else 503 saying which.
+
+    Each of ``store`` and ``chain`` is ``ok`` or ``unavailable``; the reason is in the log and
+    on the internal port's `/readyz`.
+    """
+    out = readiness(store, chain)
+    return answer(ReadyOut(status=out.status, store=_plain(out.store), chain=_plain(out.chain)))
 
 
-@router.get(
-    "/metrics",
-    response_class=PrometheusResponse,
-    response_model=str,
-    responses={
-        200: {"content": {"text/plain": {"example": METRICS_EXAMPLE}}},
-        **error_responses(503),
-    },
-    summary="Prometheus metrics",
-)
-def metrics(request: Request, store: StoreDep) -> PrometheusResponse:
-    """Request counts and latency by route, the backlog of unanchored digests and its age."""
-    api_metrics: ApiMetrics = request.app.state.metrics
-    return PrometheusResponse(api_metrics.scrape(store))
+def _plain(state: str) -> str:
+    return state if state == "ok" else UNAVAILABLE

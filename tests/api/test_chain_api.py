@@ -15,6 +15,7 @@ from anchor.chain.registry import Registry
 from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
+from api.internal import create_internal_app
 from tests.support.api import DEAD_RPC, Keys, MakeClient
 from tests.support.chain import Accounts, send
 from tests.support.lookalike import deploy_lookalike, forged_bundle
@@ -135,7 +136,9 @@ def test_proof_qr_roots_and_verify(
 
     assert chain_client.get(f"/v1/roots/0x{'00' * 31}01").status_code == 404
     assert chain_client.get("/readyz").json() == {"status": "ready", "store": "ok", "chain": "ok"}
-    metrics = chain_client.get("/metrics").text
+    assert chain_client.get("/metrics").status_code == 404  # internal port only
+    internal = TestClient(create_internal_app(chain_client.app))  # type: ignore[arg-type]
+    metrics = internal.get("/metrics").text
     assert 'anchor_http_requests_total{method="GET",route="/v1/roots/{root}",status="200"}' in (
         metrics
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.internal import create_internal_app
 from tests.support.api import Keys
 
 ROOT = "0x" + "ab" * 32
@@ -16,9 +17,14 @@ def test_health_ready_metrics(client: TestClient, keys: Keys) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json()["status"] == "unavailable" and ready.json()["store"] == "ok"
+    assert ready.json() == {"status": "unavailable", "store": "ok", "chain": "unavailable"}
     client.post("/v1/receipts", json={"digests": ["ab" * 32]}, headers=Keys.headers(keys.submit))
-    metrics = client.get("/metrics")
+    assert client.get("/metrics").status_code == 404  # on the internal port only
+    internal = TestClient(create_internal_app(client.app))  # type: ignore[arg-type]
+    assert internal.get("/healthz").json() == {"status": "ok"}
+    detailed = internal.get("/readyz")
+    assert detailed.status_code == 503 and "ANCHOR_REGISTRY_ADDRESS" in detailed.json()["chain"]
+    metrics = internal.get("/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     assert "anchor_pending_digests 1.0" in metrics.text
     assert 'route="/v1/receipts",status="202"' in metrics.text
@@ -37,7 +43,10 @@ def test_roots_validation_and_unconfigured(client: TestClient) -> None:
     assert client.get("/v1/roots/0x1234").status_code == 422
     assert client.get(f"/v1/roots/{ROOT}", params={"leaf": "nope"}).status_code == 422
     unconfigured = client.get(f"/v1/roots/{ROOT}")
-    assert unconfigured.status_code == 503 and "REGISTRY" in unconfigured.json()["detail"]
+    assert unconfigured.status_code == 503
+    assert unconfigured.json()["detail"] == (
+        "the service is not configured for this request; retry later"
+    )
     preflight = client.options(
         f"/v1/roots/{ROOT}",
         headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"},

@@ -25,12 +25,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(data: Path, port: int, chain_port: int, log: Path) -> subprocess.Popen[bytes]:
+def start(
+    data: Path, port: int, chain_port: int, log: Path, internal_port: int | None = None
+) -> subprocess.Popen[bytes]:
+    internal = [] if internal_port is None else ["--internal-port", str(internal_port)]
     with log.open("ab") as out:
         return subprocess.Popen(
             [
                 str(BIN / "anchor"), "up", "--data-dir", str(data), "--port", str(port),
                 "--chain-port", str(chain_port), "--block-time", "1", "--max-batch-age", "1",
+                *internal,
             ],
             stdout=out,
             stderr=out,
@@ -105,9 +109,9 @@ def check_client_commands(tmp_path: Path, url: str, key: str, chain_port: int) -
 
 def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     data, log = tmp_path / "data", tmp_path / "up.log"
-    port, chain_port = free_port(), free_port()
+    port, chain_port, internal_port = free_port(), free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
-    process = start(data, port, chain_port, log)
+    process = start(data, port, chain_port, log, internal_port)
     try:
         wait_ready(url, process, log)
         assert "registry  0x" in log.read_text()
@@ -128,7 +132,8 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, body
             time.sleep(0.5)
         assert body["proof"]["digest"] == "0x" + digest
-        metrics = httpx.get(f"{url}/metrics").text
+        assert httpx.get(f"{url}/metrics").status_code == 404  # internal port only
+        metrics = httpx.get(f"http://127.0.0.1:{internal_port}/metrics").text
         assert "anchor_anchored_batches_total 1.0" in metrics
         check_client_commands(tmp_path, url, key, chain_port)
     finally:
@@ -138,7 +143,7 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     assert (data / "anvil-state.json").exists()
 
     # Restart: the chain state and the store come back; the registry is not deployed again.
-    process = start(data, port, chain_port, log)
+    process = start(data, port, chain_port, log, internal_port)
     try:
         wait_ready(url, process, log)
         again = api.get(f"/v1/receipts/{receipt_id}").json()
