@@ -25,11 +25,12 @@ from anchor.store import Store, open_store
 from api.config import ApiSettings
 from api.depth import RECURSION_LIMIT, JsonDepthLimit
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import health, page, receipts, roots, verify
+from api.routes import docs, health, page, receipts, roots, verify
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
@@ -134,6 +135,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.docs from vendored files, not from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.api_settings = api_settings
@@ -148,6 +151,7 @@ def create_app(
     app.include_router(roots.router)
     app.include_router(health.router)
     app.include_router(page.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR, check_dir=False), name="static")
     app.add_middleware(JsonDepthLimit, skip_paths={UPLOAD_PATH})
     app.add_middleware(
@@ -157,4 +161,5 @@ def create_app(
     )
     app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIX)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     return app
