@@ -9,6 +9,7 @@ data accepted" check is left out.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,13 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     )
     app = create_app(settings_, store, unlimited)
     app.state.fuzz_key = key
+    app.state.fuzz_dir = directory
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     store.close()
 
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 30
+STATEFUL_SCENARIOS = 40
 
 
 def test_api_conforms_to_its_schema(api_schema: Any) -> None:
@@ -81,3 +84,62 @@ def test_api_conforms_to_its_schema(api_schema: Any) -> None:
             )
 
         run()
+
+
+def test_api_stateful_scenarios(api_schema: Any) -> None:
+    """Sequences of linked calls: submit, then read, erase and fetch QR codes of what was made.
+
+    The links come from schemathesis' dependency analysis of the schema (response fields such as
+    ``receipts[].id`` feeding path parameters such as ``receipt_id``); its stateful checks run
+    (use after free, resource availability, ...), besides the response conformance checks.
+    """
+    app = api_schema.app
+    machine = api_schema.as_state_machine()
+    seen: set[tuple[str, str, int]] = set()
+    count = itertools.count()
+
+    class Scenarios(machine):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            """Each scenario starts on an empty store (responses, hence steps, repeat)."""
+            self.saved = app.state.store
+            self.store = open_store(
+                f"sqlite:///{app.state.fuzz_dir}/s{next(count)}.db", migrate=True
+            )
+            _, self.key = self.store.create_api_key(self.store.create_integrator("s").id, ["admin"])
+            app.state.store = self.store
+
+        def teardown(self) -> None:
+            app.state.store = self.saved
+            self.store.close()
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"Authorization": f"Bearer {self.key}"}}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            seen.add((case.method, case.path, response.status_code))
+            assert response.status_code < 500 or response.status_code == 503, (
+                case.method,
+                case.path,
+                response.text,
+            )
+            case.validate_response(
+                response,
+                excluded_checks=[positive_data_acceptance, not_a_server_error],
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    Scenarios.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+    )
+    # the scenarios went past submission: they erased, then read an erased receipt (410)
+    assert ("POST", "/v1/receipts", 202) in seen
+    assert ("DELETE", "/v1/receipts/{receipt_id}", 200) in seen
+    assert any(path.startswith("/v1/receipts/{") and code == 410 for _, path, code in seen)
