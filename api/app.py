@@ -51,7 +51,9 @@ class PublicCors:
         """Wrap ``app``; only paths under ``prefix`` get the CORS headers."""
         self.app = app
         self.prefix = prefix
-        self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET"])
+        self.cors = CORSMiddleware(
+            app, allow_origins=["*"], allow_methods=["GET"], expose_headers=["Retry-After"]
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route the request through the CORS middleware when its path matches."""

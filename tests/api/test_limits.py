@@ -35,8 +35,11 @@ def test_default_public_limits_per_client_address(client: TestClient) -> None:
     passed, headers = first_429(lambda: client.post("/v1/verify", json=URL))
     assert passed == 30
     assert 1 <= int(headers["retry-after"]) <= 60
-    passed, _ = first_429(lambda: client.get(f"/v1/roots/{ROOT}"))
+    origin = {"Origin": "https://page.example"}
+    passed, headers = first_429(lambda: client.get(f"/v1/roots/{ROOT}", headers=origin))
     assert passed == 120
+    assert headers["access-control-allow-origin"] == "*"  # the page on another origin
+    assert headers["access-control-expose-headers"] == "Retry-After"  # can read the wait
     r = client.post("/v1/verify", json=URL)
     assert r.status_code == 429 and "from this address" in r.json()["detail"]
     assert client.get("/healthz").status_code == 200  # unlimited
