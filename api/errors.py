@@ -161,6 +161,11 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's answer to a body its JSON decoder raised on with something other than a
+        # JSONDecodeError (not UTF-8, an integer of more than 4300 digits): 422 like the rest.
+        msg = "the body is not valid JSON (UTF-8, -16 or -32; integers of at most 4300 digits)"
+        return JSONResponse(_validation_detail(["body"], msg, "json_invalid"), status_code=422)
     detail = exc.detail
     if exc.status_code == 413:
         detail = "the request body is too large"

@@ -55,3 +55,12 @@ def test_multipart_boundary_of_3000_characters_is_422(client: TestClient, keys: 
         | {"Content-Type": f"multipart/form-data; boundary={at_limit}"},
     )
     assert ok.status_code == 202, ok.text
+
+
+def test_undecodable_json_bodies_are_422_not_400(client: TestClient, keys: Keys) -> None:
+    headers = Keys.headers(keys.submit) | {"Content-Type": "application/json"}
+    for body in (b"\xff", b'{"digests": [1' + b"0" * 5000 + b"]}"):
+        for path in ("/v1/receipts", "/v1/verify"):
+            r = client.post(path, content=body, headers=headers)
+            assert r.status_code == 422, (path, r.text)
+            assert r.json()["detail"][0]["type"] == "json_invalid"
