@@ -10,16 +10,14 @@ never create one.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
+from anchor.cli._store import open_existing_store
 from anchor.cli.output import EXIT_USAGE, fail
 from anchor.errors import AnchorError
-from anchor.settings import load_settings
-from anchor.store import Batch, Store, open_store
+from anchor.store import Batch
 from anchor.types import BatchState
 
 app = typer.Typer(
@@ -32,25 +30,6 @@ DatabaseUrl = Annotated[
     typer.Option(help="SQLAlchemy URL of the store (default: from ANCHOR_* settings)"),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
-
-
-def _store(database_url: str | None) -> Store:
-    """Open the existing store, or fail saying where it looked and how to create it."""
-    try:
-        url = database_url or load_settings().resolved_database_url
-        parsed = make_url(url)
-        path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-        if path not in (None, "", ":memory:") and not Path(str(path)).exists():
-            raise fail(f"there is no store at {path}: set ANCHOR_DATABASE_URL")
-        store = open_store(url)
-        if store.schema_revision() is None:
-            store.close()
-            raise fail(
-                f"the store at {parsed.render_as_string()} has no schema: run anchor migrate"
-            )
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    return store
 
 
 def _batch_dict(batch: Batch) -> dict[str, object]:
@@ -103,7 +82,7 @@ def list_batches(
 
         anchor batches list --limit 500 --json | jq '.[] | select(.reason == "paused")'
     """
-    store = _store(database_url)
+    store = open_existing_store(database_url)
     try:
         batches = store.list_batches(tuple(state or ()), limit)
     except AnchorError as e:
@@ -139,7 +118,7 @@ def retry(
     """
     if (batch_id is None) == (not all_failed):
         raise fail("give either a batch id or --all-failed", EXIT_USAGE)
-    store = _store(database_url)
+    store = open_existing_store(database_url)
     try:
         batches = store.retry_failed_batches(batch_id)
     except AnchorError as e:

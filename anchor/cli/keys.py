@@ -1,6 +1,7 @@
 """`anchor keys create|list|revoke`: API keys of integrators, straight in the store.
 
-A key is shown once, at creation; only its SHA-256 is stored.
+A key is shown once, at creation; only its SHA-256 is stored. Every command opens an existing,
+migrated store and never creates one (`anchor.cli._store`).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from typing import Annotated
 
 import typer
 
+from anchor.cli._store import open_existing_store
 from anchor.cli.output import fail
 from anchor.errors import AnchorError
-from anchor.settings import load_settings
-from anchor.store import ApiKey, Store, open_store
+from anchor.store import ApiKey
 
 SCOPES = ("submit", "read", "admin")
 
@@ -24,11 +25,6 @@ DatabaseUrl = Annotated[
     typer.Option(help="SQLAlchemy URL of the store (default: from ANCHOR_* settings)"),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
-
-
-def _store(database_url: str | None) -> Store:
-    url = database_url or load_settings().resolved_database_url
-    return open_store(url)
 
 
 def _key_dict(key: ApiKey) -> dict[str, object]:
@@ -69,7 +65,7 @@ def create(
         raise fail(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
     if (integrator_id is None) == (new_integrator is None):
         raise fail("give exactly one of --integrator-id and --new-integrator")
-    store = _store(database_url)
+    store = open_existing_store(database_url)
     try:
         if new_integrator is not None:
             integrator_id = store.create_integrator(new_integrator).id
@@ -99,7 +95,7 @@ def list_keys(
 
         anchor keys list --integrator-id 3 --json
     """
-    store = _store(database_url)
+    store = open_existing_store(database_url)
     try:
         keys = store.list_api_keys(integrator_id)
     except AnchorError as e:
@@ -128,7 +124,7 @@ def revoke(
 
         anchor keys revoke 7
     """
-    store = _store(database_url)
+    store = open_existing_store(database_url)
     try:
         key = store.revoke_api_key(key_id)
     except AnchorError as e:

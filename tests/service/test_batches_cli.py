@@ -87,7 +87,10 @@ def test_no_store_is_created_where_none_is(tmp_path: Path) -> None:
     where = tmp_path / "nowhere" / "anchor.db"
     result = runner.invoke(app, ["batches", "list", "--database-url", f"sqlite:///{where}"])
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"error: there is no store at {where}: set ANCHOR_DATABASE_URL"
+    assert result.stderr.strip() == (
+        f"error: there is no store at {where}: set ANCHOR_DATABASE_URL (or ANCHOR_DATA_DIR) to "
+        "the service's store, or create this one with `anchor migrate`"
+    )
     assert not where.exists()
 
 
