@@ -17,12 +17,14 @@ from anchor.errors import InvalidInputError
 __all__ = [
     "IN_FLIGHT_OUTBOX_STATES",
     "LIVE_OUTBOX_STATES",
+    "REVOCATION_REASONS",
     "BatchState",
     "Digest",
     "FailureCause",
     "InvalidDigestError",
     "OutboxState",
     "ReceiptState",
+    "reason_name",
 ]
 
 DIGEST_SIZE = 32
@@ -203,3 +205,19 @@ class FailureCause(StrEnum):
     def permanent(self) -> bool:
         """True for a cause that cannot go away, the only ones that end a batch ``failed``."""
         return self in (FailureCause.INVALID_BATCH, FailureCause.ANCHORED_BY_ANOTHER_ISSUER)
+
+
+#: Revocation reason codes (the registry's ``uint16``); docs/operations.md holds the same table,
+#: the operator scripts print it, and the verification page names each code in three languages.
+REVOCATION_REASONS: dict[int, str] = {
+    0: "unspecified",
+    1: "superseded",
+    2: "issued in error",
+    3: "fraud",
+    4: "withdrawn by the issuer",
+}
+
+
+def reason_name(code: int) -> str:
+    """The name of a revocation reason code; codes 5 to 65535 are "site-specific"."""
+    return REVOCATION_REASONS.get(code, "site-specific")

@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from anchor.errors import AnchorError  # noqa: E402
+from anchor.types import REVOCATION_REASONS, reason_name  # noqa: E402
 
 ARTIFACT = ROOT / "anchor" / "chain" / "AnchorRegistry.json"
 _ZERO32 = "0x" + "00" * 32
@@ -40,14 +41,8 @@ _ZERO32 = "0x" + "00" * 32
 ROLE_NAMES = ("admin", "issuer", "revoker")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-#: Revocation reason codes; docs/operations.md holds the same table.
-REASONS = {
-    0: "unspecified",
-    1: "superseded",
-    2: "issued in error",
-    3: "fraud",
-    4: "withdrawn by the issuer",
-}
+#: Revocation reason codes: the one table of `anchor.types` (docs/operations.md shows it).
+REASONS = REVOCATION_REASONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -284,7 +279,7 @@ def require_role(contract: Any, role: str, account: Any) -> None:
 
 def reason_text(code: int) -> str:
     """Return the name of a reason code."""
-    return REASONS.get(code, "site-specific")
+    return reason_name(code)
 
 
 # --- entry points ----------------------------------------------------------------------------

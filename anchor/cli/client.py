@@ -147,7 +147,9 @@ def proof_command(
     api_key_stdin: ApiKeyStdin = False,
     output: Annotated[Path | None, typer.Option(help="Save the proof bundle here")] = None,
 ) -> None:
-    """Print the proof bundle of an anchored receipt (exit 3 while it is not anchored yet).
+    """Print the proof bundle of an anchored receipt.
+
+    Exit 3 while it is not anchored yet (ask again later), 1 when it failed (it never will).
 
     Example:
 
@@ -156,8 +158,15 @@ def proof_command(
     """
     with _client(api_url, api_key_stdin) as client:
         answer = _check(_request(client, "GET", f"/v1/receipts/{receipt_id}"))
+    status = answer.get("status")
+    if status == "failed":
+        raise fail(
+            f"receipt {receipt_id} failed: it will never get a proof (its batch failed for good); "
+            "the operator can see why with `anchor batches list --state failed` and send it "
+            "again with `anchor batches retry`"
+        )
     if answer.get("proof") is None:
-        typer.echo(f"receipt {receipt_id} is {answer.get('status')}: no proof yet", err=True)
+        typer.echo(f"receipt {receipt_id} is {status}: no proof yet, ask again later", err=True)
         raise typer.Exit(EXIT_NOT_YET)
     text = json.dumps(answer["proof"], indent=2) + "\n"
     if output is not None:

@@ -34,6 +34,7 @@ from anchor.chain.registry import REGISTRY_VERSION, Registry, Status
 from anchor.errors import ChainError, ConfigError
 from anchor.proof.bundle import ProofBundle
 from anchor.trust import TrustedRegistry
+from anchor.types import reason_name
 from anchor.verify.verdict import Check, format_time
 
 V = TypeVar("V")
@@ -257,10 +258,10 @@ def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
 def _revocation(name: str, what: str, revoked_at: int, reason: int) -> Check:
     if not revoked_at:
         return Check(name, True, "not revoked", "not revoked", f"{what} is not revoked")
-    when = format_time(revoked_at)
+    when, label = format_time(revoked_at), reason_name(reason)
     return Check(
-        name, False, "not revoked", f"revoked at {revoked_at}, reason code {reason}",
-        f"{what} was revoked on {when} (reason code {reason})",
+        name, False, "not revoked", f"revoked at {revoked_at}, reason {reason} ({label})",
+        f"{what} was revoked on {when} (reason {reason}: {label})",
     )  # fmt: skip
 
 

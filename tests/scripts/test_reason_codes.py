@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
+
+from anchor.types import REVOCATION_REASONS, reason_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,15 +20,10 @@ PAGE_WORDING = {
 
 
 def scripts_table() -> dict[int, str]:
-    tree = ast.parse((ROOT / "scripts" / "_common.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "REASONS" for t in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            assert isinstance(value, dict)
-            return value
-    raise AssertionError("scripts/_common.py has no REASONS table")
+    from scripts import _common
+
+    assert _common.REASONS is REVOCATION_REASONS  # the scripts print the one table
+    return dict(_common.REASONS)
 
 
 def docs_table() -> dict[int, str]:
@@ -51,3 +47,8 @@ def test_page_names_every_code_in_three_languages() -> None:
     assert page_table("en") == {code: PAGE_WORDING[name] for code, name in docs.items()}
     for lang in ("fr", "de"):
         assert sorted(page_table(lang)) == sorted(docs)
+
+
+def test_reason_names() -> None:
+    assert reason_name(1) == "superseded"
+    assert reason_name(7) == "site-specific"

@@ -198,7 +198,7 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
     assert failed.name == "leafRevocation"
-    assert "the document was revoked on" in failed.reason and "(reason code 3)" in failed.reason
+    assert "the document was revoked on" in failed.reason and "(reason 3: fraud)" in failed.reason
     sibling = VALID[4]  # same batch, not revoked
     assert (
         verify_bundle(
@@ -226,7 +226,7 @@ def test_revoked_root_is_invalid_with_reason(
     )
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
-    assert failed.name == "rootRevocation" and "(reason code 7)" in failed.reason
+    assert failed.name == "rootRevocation" and "(reason 7: site-specific)" in failed.reason
 
 
 def test_root_never_anchored_is_invalid(
