@@ -24,15 +24,17 @@ node_modules/.installed: package.json package-lock.json
 build/bin/solc: tools/solc.in tools/toolchain.py brownie-config.yaml $(VENV)/.installed node_modules/.installed
 	$(PY) -m tools.toolchain install
 
-# tools/brownie_paths.py lets `brownie run` import scripts from a checkout whose path has a
-# dot in a folder name (brownie derives a module name from the absolute path).
-$(BVENV)/.installed: tools/brownie_paths.py
+# tools/brownie_paths.py, run at the start of every Python of brownie's venv, keeps brownie's
+# data folder (.brownie-home/.brownie, or $ANCHOR_BROWNIE_HOME/.brownie) and py-solc-x's folder
+# (build/solcx) inside this checkout, and lets `brownie run` import scripts from a checkout whose
+# path has a dot in a folder name (brownie derives a module name from the absolute path).
+$(BVENV)/.installed: tools/brownie_paths.py Makefile
 	test -x $(BVENV)/bin/python || $(PYTHON) -m venv $(BVENV)
 	$(BVENV)/bin/pip install --quiet --upgrade pip
 	$(BVENV)/bin/pip install --quiet 'eth-brownie==1.22.2' 'safe-pysha3>=1.0.4'
 	site=$$($(BVENV)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
 	  cp tools/brownie_paths.py "$$site/anchor_brownie_paths.py" && \
-	  echo 'import anchor_brownie_paths; anchor_brownie_paths.install()' > "$$site/anchor_brownie_paths.pth"
+	  echo "import anchor_brownie_paths; anchor_brownie_paths.install('$(CURDIR)')" > "$$site/anchor_brownie_paths.pth"
 	touch $@
 
 brownie-setup: setup $(BVENV)/.installed

@@ -189,6 +189,7 @@ def operator_account() -> Any:
     from brownie import accounts, network
 
     if account_id := os.environ.get("ANCHOR_BROWNIE_ACCOUNT"):
+        _check_account_file(account_id)
         password = _account_password()
         try:
             return (
@@ -217,6 +218,27 @@ def operator_account() -> Any:
     )
 
 
+def _check_account_file(account_id: str) -> None:
+    """Refuse a brownie account file that its group or others can read.
+
+    `brownie accounts new` writes the keystore with mode 0644; `chmod 600` it once.
+    """
+    from brownie._config import _get_data_folder
+
+    from anchor.private_files import check_private
+
+    path = Path(_get_data_folder()) / "accounts" / f"{account_id}.json"
+    if not path.exists():
+        raise OperatorError(
+            f"there is no brownie account {account_id!r} at {path}: create it with "
+            f"`brownie accounts new {account_id}`, then `chmod 600 {path}`."
+        )
+    try:
+        check_private(path, "brownie account file")
+    except AnchorError as e:
+        raise OperatorError(f"{str(e).rstrip('.')}.") from e
+
+
 def _account_password() -> str | None:
     """The brownie account's password: from a private file, the environment, or None (prompt)."""
     from anchor.private_files import read_private_text
@@ -235,33 +257,28 @@ def _is_development() -> bool:
     return CONFIG.network_type == "development"
 
 
-def _configured_gas_price(network_id: str) -> int | None:
-    """Return ``networks.<id>.gas_price`` of brownie-config.yaml when it is a number.
-
-    brownie itself applies only the `development` and `live` sections, so the per-network
-    value is read here.
-    """
-    import yaml
-
-    with (ROOT / "brownie-config.yaml").open() as f:
-        config = yaml.safe_load(f) or {}
-    section = (config.get("networks") or {}).get(network_id) or {}
-    price = section.get("gas_price") if isinstance(section, dict) else None
-    return int(price) if isinstance(price, int) else None
-
-
 def fee_params() -> dict[str, int]:
-    """Return explicit fee fields: the configured gas price, 0 on free-gas chains, else 1559."""
+    """Return explicit fee fields for brownie from the latest block's base fee.
+
+    The one fee policy, `anchor.chain.fees.fee_fields_for`: a legacy transaction with gas price 0
+    on a free-gas chain (base fee 0), else EIP-1559 with a 1 gwei tip and a max fee of twice the
+    base fee plus the tip. Never the node's suggestion.
+    """
     from brownie import web3
 
-    configured = _configured_gas_price(active_network())
-    base_fee = int(web3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-    if configured is not None and (configured > 0 or base_fee == 0):
-        return {"gas_price": configured}
-    if base_fee == 0:
-        return {"gas_price": 0}
-    priority = 10**9
-    return {"max_fee": 2 * base_fee + priority, "priority_fee": priority}
+    return brownie_fees(int(web3.eth.get_block("latest").get("baseFeePerGas", 0) or 0))
+
+
+def brownie_fees(base_fee: int) -> dict[str, int]:
+    """The fields of `anchor.chain.fees.fee_fields_for` under brownie's names."""
+    from anchor.chain.fees import fee_fields_for
+
+    names = {
+        "gasPrice": "gas_price",
+        "maxFeePerGas": "max_fee",
+        "maxPriorityFeePerGas": "priority_fee",
+    }
+    return {names[k]: v for k, v in fee_fields_for(base_fee).items()}
 
 
 def tx(account: Any) -> dict[str, Any]:

@@ -9,9 +9,9 @@ be the admin. The deployer is accounts[0] on a development network; on a live ne
 brownie account ANCHOR_BROWNIE_ACCOUNT or the private key ANCHOR_DEPLOYER_KEY.
 
 The manifest records chainId, address, deploymentBlock, deployer, admin, artifactSha256 (sha256
-of anchor/chain/AnchorRegistry.json), compiler and deployedAt. The deployed runtime bytecode
-must equal the committed artifact's `deployedBytecode` (brownie compiles with the settings pinned
-in brownie-config.yaml); a mismatch is reported and the manifest is not written. An existing
+of anchor/chain/AnchorRegistry.json), compiler and deployedAt. What is deployed is the committed
+artifact's `bytecode`, the contract the service loads; the runtime bytecode on chain must then
+equal its `deployedBytecode`, or the manifest is not written. An existing
 manifest whose registry is still on the chain is never overwritten on a live network.
 """
 
@@ -62,10 +62,29 @@ def _refuse_overwrite(network_id: str) -> None:
         )
 
 
+def _create(deployer: Any, bytecode: str, admin: str) -> Any:
+    """Send the contract creation of the committed bytecode and return its receipt.
+
+    Not `AnchorRegistry.deploy`: on a live network brownie 1.22.2 then records the deployment in
+    its own database from a background thread, which fails in its compiled build ("TypeError:
+    dict object expected; got brownie.project.sources.Sources") and prints a traceback after a
+    good deployment. The manifest is the record; the bytecode is the artifact the service loads.
+    """
+    from eth_abi import encode
+
+    arguments = encode(["address"], [admin]).hex()
+    fees = {k: v for k, v in _common.tx(deployer).items() if k != "from"}
+    receipt = deployer.transfer(data=bytecode + arguments, **fees)
+    if receipt.status != 1 or not receipt.contract_address:
+        raise OperatorError(f"the deployment transaction {receipt.txid} failed.")
+    print(f"AnchorRegistry deployed at {receipt.contract_address}")
+    return receipt
+
+
 @command
 def main(admin: str | None = None, *grants: str) -> dict[str, Any]:
     """Deploy the registry; return the manifest."""
-    from brownie import AnchorRegistry, chain, web3
+    from brownie import chain, web3
 
     if admin is not None and "=" in str(admin):
         grants, admin = (str(admin), *grants), None
@@ -81,15 +100,15 @@ def main(admin: str | None = None, *grants: str) -> dict[str, Any]:
         )
     committed, artifact_sha = _common.artifact()
 
-    contract = AnchorRegistry.deploy(admin_address, _common.tx(deployer))
-    receipt = contract.tx
-    code = "0x" + bytes(web3.eth.get_code(contract.address)).hex()
+    receipt = _create(deployer, committed["bytecode"], admin_address)
+    address = receipt.contract_address
+    code = "0x" + bytes(web3.eth.get_code(address)).hex()
     if code.lower() != committed["deployedBytecode"].lower():
         raise OperatorError(
-            f"the runtime bytecode deployed at {contract.address} differs from the committed "
-            "artifact's deployedBytecode: brownie compiled other sources or settings; run "
-            "`make check-artifact` and do not use this deployment."
+            f"the runtime bytecode deployed at {address} differs from the committed "
+            "artifact's deployedBytecode; do not use this deployment."
         )
+    contract = _common.registry({"address": address})
     for role, address in planned:
         contract.grantRole(_common.role_id(role), address, _common.tx(deployer))
         print(f"granted {role} to {address}")

@@ -6,6 +6,10 @@
 
 The compiler version, EVM version, optimizer settings and remappings are read from
 `brownie-config.yaml`, the one place where they are pinned; brownie reads the same file.
+
+Nothing is written outside the checkout: py-solc-x's folder is `build/solcx` (not `~/.solcx`,
+which every checkout of the machine would share, each set-up re-pointing the others' compiler
+at itself), and brownie's venv reads the same folder (`tools/brownie_paths.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,8 @@ SOURCE = Path("contracts") / f"{CONTRACT}.sol"
 ARTIFACT = ROOT / "anchor" / "chain" / f"{CONTRACT}.json"
 WRAPPER = ROOT / "build" / "bin" / "solc"
 SOLCJS = ROOT / "node_modules" / "solc" / "solc.js"
+#: py-solc-x's folder of registered compilers, for this checkout alone.
+SOLCX_DIR = ROOT / "build" / "solcx"
 
 
 class ToolchainError(Exception):
@@ -64,19 +72,35 @@ def install_wrapper() -> Path:
         raise ToolchainError(
             f"solc-js in node_modules is {found}, brownie-config.yaml pins {version}"
         )
-    # Replace any earlier registration, so that a moved checkout is picked up.
-    stale = solcx.get_solcx_install_folder() / f"solc-v{version}"
-    if stale.exists():
-        stale.unlink()
-    env_path = os.environ.get("PATH", "")
-    os.environ["PATH"] = f"{WRAPPER.parent}{os.pathsep}{env_path}"
+    with _solcx_folder() as folder:
+        # Replace any earlier registration, so that a moved checkout is picked up.
+        stale = folder / f"solc-v{version}"
+        if stale.exists():
+            stale.unlink()
+        env_path = os.environ.get("PATH", "")
+        os.environ["PATH"] = f"{WRAPPER.parent}{os.pathsep}{env_path}"
+        try:
+            imported = solcx.import_installed_solc(solcx_binary_path=folder)
+        finally:
+            os.environ["PATH"] = env_path
+        if not imported or str(imported[0]) != version:
+            raise ToolchainError("py-solc-x did not register the solc-js wrapper")
+        return Path(solcx.install.get_executable(version, solcx_binary_path=folder))
+
+
+@contextmanager
+def _solcx_folder() -> Iterator[Path]:
+    """py-solc-x's folder is `SOLCX_DIR` meanwhile, whatever SOLCX_BINARY_PATH said."""
+    SOLCX_DIR.mkdir(parents=True, exist_ok=True)
+    before = os.environ.get("SOLCX_BINARY_PATH")
+    os.environ["SOLCX_BINARY_PATH"] = str(SOLCX_DIR)
     try:
-        imported = solcx.import_installed_solc()
+        yield SOLCX_DIR
     finally:
-        os.environ["PATH"] = env_path
-    if not imported or str(imported[0]) != version:
-        raise ToolchainError("py-solc-x did not register the solc-js wrapper")
-    return Path(solcx.install.get_executable(version))
+        if before is None:
+            del os.environ["SOLCX_BINARY_PATH"]
+        else:
+            os.environ["SOLCX_BINARY_PATH"] = before
 
 
 def standard_input() -> dict[str, Any]:
@@ -105,12 +129,11 @@ def standard_input() -> dict[str, Any]:
 
 def compile_registry() -> dict[str, Any]:
     """Compile the registry with the registered wrapper and return the artifact."""
-    version = pinned_version()
-    if version not in {str(v) for v in solcx.get_installed_solc_versions()}:
+    if not WRAPPER.exists():
         install_wrapper()
     request = standard_input()
     try:
-        output = solcx.compile_standard(request, solc_version=version, allow_paths=str(ROOT))
+        output = solcx.compile_standard(request, solc_binary=WRAPPER, allow_paths=str(ROOT))
     except solcx.exceptions.SolcError as e:
         raise ToolchainError(f"solc failed: {e}") from e
     errors = [m for m in output.get("errors", []) if m.get("severity") == "error"]
