@@ -184,9 +184,13 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
                     **worker_env)  # fmt: skip
         port = free_port()
         url = f"http://127.0.0.1:{port}"
+        api_env = {
+            "ANCHOR_ENV": "production",
+            "ANCHOR_PUBLIC_BASE_URL": "https://verify.example",
+            "ANCHOR_INTERNAL_PORT": str(free_port()),
+        }
         api_log = tmp_path / "api.log"
-        api = shell.start(api_log, "serve", "--port", str(port),
-                          ANCHOR_PUBLIC_BASE_URL="https://verify.example")  # fmt: skip
+        api = shell.start(api_log, "serve", "--port", str(port), **api_env)
         wait_ready(url, api, api_log)
         made = json.loads(
             shell.anchor(
@@ -256,8 +260,7 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
         shell.anchor("migrate")
         assert shell.anchor("keys", "list", "--json") == keys_before
         assert shell.anchor("batches", "list", "--json") == batches_before
-        api = shell.start(api_log, "serve", "--port", str(port),
-                          ANCHOR_PUBLIC_BASE_URL="https://verify.example")  # fmt: skip
+        api = shell.start(api_log, "serve", "--port", str(port), **api_env)
         wait_ready(url, api, api_log)
         again = tmp_path / "restored.proof.json"
         shell.anchor("proof", row["id"], "--output", str(again), **client)
