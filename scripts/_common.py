@@ -8,6 +8,7 @@ into that sentence on stderr and exit status 1, instead of brownie's traceback.
 
 Environment:
     ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
+                             its file must be mode 0600 (brownie writes 0644: chmod 600 it);
                              its password from ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE (a file of
                              mode 0600), ANCHOR_BROWNIE_ACCOUNT_PASSWORD, or a prompt
     ANCHOR_DEPLOYER_KEY      or a 0x private key that signs, with a warning (development:

@@ -1,4 +1,8 @@
-"""Register the project's networks in brownie's network-config.yaml (`~/.brownie`).
+"""Register the project's networks in brownie's network-config.yaml (its data folder).
+
+brownie's data folder is ``~/.brownie``, and in `.venv-brownie` HOME is this checkout's
+``.brownie-home`` (or ANCHOR_BROWNIE_HOME; see tools/brownie_paths.py), so the file edited is
+``.brownie-home/.brownie/network-config.yaml``: never another checkout's.
 
     .venv-brownie/bin/python scripts/setup_networks.py [--live-id ID] [--rpc-url URL]
                                                         [--chain-id N] [--anvil PATH]
@@ -36,7 +40,7 @@ DEV_IDS = ("development", "anvil")
 
 
 def data_folder() -> Path:
-    """Return brownie's data folder (brownie fixes it to ~/.brownie)."""
+    """Return brownie's data folder (brownie fixes it to ~/.brownie; HOME is the checkout's)."""
     return Path.home() / ".brownie"
 
 
