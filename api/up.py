@@ -115,6 +115,7 @@ def up_command(
         chain.start()
     except AnchorError as e:
         raise fail(f"cannot start the local chain on port {chain_port}: {e}") from e
+    worker: Worker | None = None
     try:
         w3 = Web3(Web3.HTTPProvider(chain.url))
         address = ensure_registry(w3, data_dir / "deployment.json")
@@ -142,10 +143,13 @@ def up_command(
             f"  make a key: ANCHOR_DATA_DIR={data_dir} anchor keys create"
             f" --new-integrator 'Commune de Contern' -s submit -s read\n"
         )
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; the handler above then
+        # exits through `finally`, which stops the worker before the chain it talks to.
         uvicorn.run(app, host=host, port=port, log_level="warning")
-        worker.stop()
-        thread.join(timeout=10)
     except AnchorError as e:
         raise fail(str(e)) from e
     finally:
+        if worker is not None:
+            worker.stop()
+            thread.join(timeout=10)
         chain.stop()
