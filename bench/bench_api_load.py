@@ -292,6 +292,11 @@ def bench_backend(backend: str, args: argparse.Namespace, tmp: Path, rows: list[
             c.execute(f'CREATE SCHEMA "{schema}"')
         db_url = f"{PG_URL}?options=-csearch_path%3D{schema}"
         env["ANCHOR_DATABASE_URL"] = db_url
+        # a PostgreSQL store keeps Idempotency-Keys as keyed hashes: every process needs a pepper
+        pepper = tmp / f"pepper-{backend}"
+        pepper.write_bytes(secrets.token_bytes(32))
+        pepper.chmod(0o600)
+        env["ANCHOR_IDEMPOTENCY_PEPPER_FILE"] = str(pepper)
     else:
         data_dir.mkdir(parents=True)
         db_url = f"sqlite:///{(data_dir / 'anchor.db').resolve()}"
