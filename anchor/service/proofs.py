@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
-from anchor.chain.reader import AnchorFacts
+import threading
+from collections import OrderedDict
+
+from anchor.chain.reader import AnchorFacts, ChainReader
 from anchor.errors import StoreError
 from anchor.proof.bundle import BUNDLE_VERSION, ProofBundle
 from anchor.store import Batch, Receipt
+
+_LOCKS_KEPT = 4096
+_locks: OrderedDict[tuple[bytes, bytes | None], threading.Lock] = OrderedDict()
+_locks_guard = threading.Lock()
+
+
+def anchor_facts_once(chain: ChainReader, batch: Batch) -> AnchorFacts | None:
+    """`ChainReader.anchor_facts` of ``batch``, read from the chain once under concurrent calls.
+
+    The reader caches the facts of a root (they never change once final), but 50 concurrent
+    GETs of a freshly anchored batch all missed that cache together and each read the chain.
+    Callers for one (root, block hash) now queue on one lock: the first reads the chain, the
+    others find the reader's cache filled.
+    """
+    key = (batch.root, batch.block_hash)
+    with _locks_guard:
+        lock = _locks.get(key)
+        if lock is None:
+            lock = _locks[key] = threading.Lock()
+            while len(_locks) > _LOCKS_KEPT:
+                _locks.popitem(last=False)
+    with lock:
+        return chain.anchor_facts(batch.root, batch.block_hash)
 
 
 def _hex(data: bytes) -> str:

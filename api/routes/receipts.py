@@ -12,7 +12,7 @@ from anchor.errors import ChainError, StoreError
 from anchor.proof import compact, qr
 from anchor.proof.bundle import ProofBundle
 from anchor.service import intake
-from anchor.service.proofs import build_bundle
+from anchor.service.proofs import anchor_facts_once, build_bundle
 from anchor.settings import Settings
 from anchor.store import Batch, NotFoundError, Receipt, Store
 from anchor.types import Digest, ReceiptState
@@ -112,11 +112,15 @@ async def submit_file(
     return _out(receipts)
 
 
-def _receipt(store: Store, receipt_id: str, principal: Principal) -> Receipt:
-    """The caller's receipt; 404 if unknown or another integrator's, 410 if erased."""
-    receipt = store.get_receipt(receipt_id, principal.integrator_id)
-    if receipt is None:
+def _receipt(store: Store, receipt_id: str, principal: Principal) -> tuple[Receipt, Batch | None]:
+    """The caller's receipt and its batch; 404 if unknown or another integrator's, 410 if erased.
+
+    One read transaction of Core selects (`Store.receipt_and_batch`), no ORM objects.
+    """
+    found = store.receipt_and_batch(receipt_id, principal.integrator_id)
+    if found is None:
         raise NotFoundError(f"no receipt {receipt_id!r}")
+    receipt, batch = found
     if receipt.is_erased:
         raise ReceiptStateHTTPError(
             status.HTTP_410_GONE,
@@ -128,16 +132,9 @@ def _receipt(store: Store, receipt_id: str, principal: Principal) -> Receipt:
                 erased_at=receipt.erased_at,
             ),
         )
-    return receipt
-
-
-def _batch(store: Store, receipt: Receipt) -> Batch | None:
-    if receipt.batch_id is None:
-        return None
-    batch = store.get_batch(receipt.batch_id)
-    if batch is None:
+    if receipt.batch_id is not None and batch is None:
         raise StoreError(f"receipt {receipt.id} names batch {receipt.batch_id}, which is missing")
-    return batch
+    return receipt, batch
 
 
 def _bundle(
@@ -146,7 +143,7 @@ def _bundle(
     """The proof bundle of an anchored receipt; None before."""
     if receipt.state is not ReceiptState.ANCHORED or batch is None:
         return None
-    facts = chain.anchor_facts(batch.root, batch.block_hash)
+    facts = anchor_facts_once(chain, batch)
     if facts is None:
         raise ChainError("the registry does not show this batch's root yet; retry shortly")
     return build_bundle(
@@ -172,8 +169,7 @@ def read_receipt(
     principal: ReaderDep,
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
-    receipt = _receipt(store, receipt_id, principal)
-    batch = _batch(store, receipt)
+    receipt, batch = _receipt(store, receipt_id, principal)
     bundle = _bundle(receipt, batch, chain, settings)
     if receipt.digest is None:
         raise StoreError(f"receipt {receipt.id} has no digest but is not erased")
@@ -207,8 +203,8 @@ def erase_receipt(receipt_id: ReceiptId, store: StoreDep, principal: SubmitterDe
 def _qr_data(
     receipt_id: str, store: Store, chain: ChainReader, settings: Settings, principal: Principal
 ) -> str:
-    receipt = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, _batch(store, receipt), chain, settings)
+    receipt, batch = _receipt(store, receipt_id, principal)
+    bundle = _bundle(receipt, batch, chain, settings)
     if bundle is None:
         raise ReceiptStateHTTPError(
             status.HTTP_409_CONFLICT,
