@@ -9,12 +9,15 @@ raises `IdempotencyConflict`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +43,31 @@ def new_receipt_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_sqlite_writers_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_sqlite_writer(engine: Engine) -> Iterator[None]:
+    """On SQLite, let one intake transaction of this process at a time ask for the write lock.
+
+    SQLite queues writers with its busy handler, which sleeps with a growing backoff (up to
+    100 ms a try): 40 threads of the API contending for ``BEGIN IMMEDIATE`` gave p99 near 1 s
+    for one-digest submits. A Python lock hands the turn over at once, in arrival order of the
+    wake-up; the worker and other processes still meet on SQLite's own lock. Nothing else
+    changes: each request still commits its own transaction before it is answered.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _sqlite_writers_guard:
+        lock = _sqlite_writers.get(engine)
+        if lock is None:
+            lock = _sqlite_writers[engine] = threading.Lock()
+    with lock:
+        yield
+
+
 class IntakeMixin(StoreBase):
     """Durable intake of pending receipts; see `anchor.store.Store`."""
 
@@ -56,7 +84,7 @@ class IntakeMixin(StoreBase):
         token = None if key is None else self.key_hasher.token(integrator_id, key)
         for _attempt in range(_KEY_ATTEMPTS):
             try:
-                with self._connection() as conn:
+                with _one_sqlite_writer(self.engine), self._connection() as conn:
                     return _add_in(conn, digests, integrator_id, token, fingerprint, key)
             except _KeyRaceError:
                 continue
