@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -42,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,28 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of ``pid`` (all its threads, not its children), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's worker processes under `anchor serve`)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def tree_cpu_seconds(roots: list[int]) -> float:
+    """CPU seconds of every process in the trees at ``roots`` (exited ones are not counted)."""
+    total = 0.0
+    for root in roots:
+        for p in tree_pids(root):
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(p)
+    return total
 
 
 class Proc:
@@ -274,7 +298,9 @@ def fmt_status(c: Counter[int], ok: int) -> str:
     return "none" if not bad else ", ".join(f"{v}x{k or 'conn'}" for k, v in bad.items())
 
 
-def bench_backend(backend: str, args: argparse.Namespace, tmp: Path, rows: list[dict[str, Any]]):
+def bench_backend(
+    backend: str, args: argparse.Namespace, tmp: Path, rows: list[dict[str, Any]]
+) -> None:
     data_dir = tmp / f"data-{backend}"
     env = dict(os.environ)
     env.pop("ANCHOR_DATABASE_URL", None)
@@ -333,72 +359,42 @@ def bench_backend(backend: str, args: argparse.Namespace, tmp: Path, rows: list[
         )
         key = json.loads(keys.stdout)["key"]
         print(f"\n== {backend}: anchor up on :{port} (pid {api.p.pid}), empty on :{empty_port}")
+        up_cpu = functools.partial(cpu_seconds, api.p.pid)  # not its child anvil
+        run_modes(backend, "up", base, up_cpu, api, empty_base, empty, key, db_url, args, rows)
+        if backend != "postgres" or not args.workers:
+            return
+        # `anchor serve --workers N` on the same PostgreSQL schema; the worker of `anchor up`
+        # (in the same process as its own, idle, API) batches and anchors. Rate limits in Redis.
+        deployment = json.loads((data_dir / "deployment.json").read_text())
+        serve_env = env | {
+            "ANCHOR_RPC_URLS": f"http://127.0.0.1:{chain_port}",
+            "ANCHOR_CHAIN_ID": "31337",
+            "ANCHOR_REGISTRY_ADDRESS": deployment["address"],
+            "ANCHOR_CONFIRMATIONS": "1",
+            "ANCHOR_REDIS_URL": args.redis_url,
+            "ANCHOR_API_LIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
+        }
+        for n in args.workers:
+            serve_port = free_port()
+            serve_env["ANCHOR_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{serve_port}"
+            serve_cmd = [ANCHOR, "serve", "--port", str(serve_port), "--workers", str(n)]
+            serve = Proc(f"anchor serve x{n}", serve_cmd, serve_env, tmp / f"serve-{n}.log")
+            try:
+                serve_base = f"http://127.0.0.1:{serve_port}"
+                serve.wait_ready(serve_base + "/healthz")
+                time.sleep(2)  # every uvicorn worker up, not only the first
+                print(f"   anchor serve --workers {n} on :{serve_port} (pid {serve.p.pid})")
 
-        for mode, n, per in (
-            ("100/request", args.digests, args.batch),
-            ("1/request", args.single_digests, 1),
-        ):
-            bodies = digest_bodies(n, per)
-            warm = digest_bodies(args.clients, 1)
-            warm_paths = ["/v1/receipts"] * len(warm)
-            run_load(empty_base, None, "POST", ["/empty"] * len(warm), warm, args.clients, 200)
-            run_load(base, key, "POST", warm_paths, warm, args.clients, 202)
-            c0 = cpu_seconds(empty.p.pid)
-            e = run_load(
-                empty_base, None, "POST", ["/empty"] * len(bodies), bodies, args.clients, 200
-            )
-            e_cpu = cpu_seconds(empty.p.pid) - c0
-            paths = ["/v1/receipts"] * len(bodies)
-            c0 = cpu_seconds(api.p.pid)
-            s = run_load(base, key, "POST", paths, bodies, args.clients, 202, True)
-            s_cpu = cpu_seconds(api.p.pid) - c0
-            ids = receipt_ids(s)
-            print(
-                f"   {mode}: {len(ids):,} digests accepted in {s.wall:.1f} s "
-                f"({len(ids) / s.wall:,.0f}/s), {len(bodies):,} requests; non-202: "
-                f"{fmt_status(s.statuses, 202)}; empty route non-200: "
-                f"{fmt_status(e.statuses, 200)}",
-                flush=True,
-            )
-            for err in s.errors:
-                print(f"      error: {err}")
-            anchored_after, counts = wait_anchored(db_url, s.first_submit, args.anchor_timeout)
-            print(f"      all anchored {anchored_after:.1f} s after the first submit: {counts}")
-            sample = random.sample(ids, min(args.proof_sample, len(ids)))
-            c0 = cpu_seconds(api.p.pid)
-            p = run_load(
-                base, key, "GET", [f"/v1/receipts/{i}" for i in sample], None, args.clients, 200
-            )
-            p_cpu = cpu_seconds(api.p.pid) - c0
-            if p.errors:
-                print(f"      proof fetch errors: {p.errors}")
-            rows.append(
-                {
-                    "backend": backend,
-                    "mode": mode,
-                    "requests": len(bodies),
-                    "digests": len(ids),
-                    "dps": len(ids) / s.wall,
-                    "rps": s.rps,
-                    "p50": s.pct(0.5),
-                    "p99": s.pct(0.99),
-                    "e_rps": e.rps,
-                    "e_p50": e.pct(0.5),
-                    "e_p99": e.pct(0.99),
-                    "cpu": s_cpu * 1000 / len(bodies),
-                    "e_cpu": e_cpu * 1000 / len(bodies),
-                    "bad": fmt_status(s.statuses, 202),
-                    "anchored": anchored_after,
-                    "failed": counts.get("failed", 0),
-                    "proofs": len(sample),
-                    "proof_p50": p.pct(0.5),
-                    "proof_p99": p.pct(0.99),
-                    "proof_cpu": p_cpu * 1000 / max(1, len(sample)),
-                    "proof_bad": fmt_status(p.statuses, 200),
-                    "rss": peak_rss_mib(api.p.pid),
-                    "e_rss": peak_rss_mib(empty.p.pid),
-                }
-            )
+                def serve_cpu(serve: Proc = serve) -> float:
+                    return tree_cpu_seconds([serve.p.pid]) + cpu_seconds(api.p.pid)
+
+                server = f"serve x{n}"
+                run_modes(
+                    backend, server, serve_base, serve_cpu, serve, empty_base, empty, key,
+                    db_url, args, rows,
+                )  # fmt: skip
+            finally:
+                serve.stop()
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -409,10 +405,93 @@ def bench_backend(backend: str, args: argparse.Namespace, tmp: Path, rows: list[
                 c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def run_modes(
+    backend: str,
+    server: str,
+    base: str,
+    server_cpu: Callable[[], float],
+    server_proc: Proc,
+    empty_base: str,
+    empty: Proc,
+    key: str,
+    db_url: str,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The 100-digest and 1-digest submit loads on ``base``, then proof GETs; one row each.
+
+    ``server_cpu``: CPU seconds so far of the API processes and the worker (anvil excluded).
+    """
+    for mode, n, per in (
+        ("100/request", args.digests, args.batch),
+        ("1/request", args.single_digests, 1),
+    ):
+        bodies = digest_bodies(n, per)
+        warm = digest_bodies(args.clients, 1)
+        warm_paths = ["/v1/receipts"] * len(warm)
+        run_load(empty_base, None, "POST", ["/empty"] * len(warm), warm, args.clients, 200)
+        run_load(base, key, "POST", warm_paths, warm, args.clients, 202)
+        c0 = cpu_seconds(empty.p.pid)
+        e = run_load(empty_base, None, "POST", ["/empty"] * len(bodies), bodies, args.clients, 200)
+        e_cpu = cpu_seconds(empty.p.pid) - c0
+        paths = ["/v1/receipts"] * len(bodies)
+        c0 = server_cpu()
+        s = run_load(base, key, "POST", paths, bodies, args.clients, 202, True)
+        s_cpu = server_cpu() - c0
+        ids = receipt_ids(s)
+        print(
+            f"   {mode}: {len(ids):,} digests accepted in {s.wall:.1f} s "
+            f"({len(ids) / s.wall:,.0f}/s), {len(bodies):,} requests; non-202: "
+            f"{fmt_status(s.statuses, 202)}; empty route non-200: "
+            f"{fmt_status(e.statuses, 200)}",
+            flush=True,
+        )
+        for err in s.errors:
+            print(f"      error: {err}")
+        anchored_after, counts = wait_anchored(db_url, s.first_submit, args.anchor_timeout)
+        print(f"      all anchored {anchored_after:.1f} s after the first submit: {counts}")
+        sample = random.sample(ids, min(args.proof_sample, len(ids)))
+        c0 = server_cpu()
+        p = run_load(
+            base, key, "GET", [f"/v1/receipts/{i}" for i in sample], None, args.clients, 200
+        )
+        p_cpu = server_cpu() - c0
+        if p.errors:
+            print(f"      proof fetch errors: {p.errors}")
+        rows.append(
+            {
+                "backend": backend,
+                "server": server,
+                "mode": mode,
+                "requests": len(bodies),
+                "digests": len(ids),
+                "dps": len(ids) / s.wall,
+                "rps": s.rps,
+                "p50": s.pct(0.5),
+                "p99": s.pct(0.99),
+                "e_rps": e.rps,
+                "e_p50": e.pct(0.5),
+                "e_p99": e.pct(0.99),
+                "cpu": s_cpu * 1000 / len(bodies),
+                "e_cpu": e_cpu * 1000 / len(bodies),
+                "bad": fmt_status(s.statuses, 202),
+                "anchored": anchored_after,
+                "failed": counts.get("failed", 0),
+                "proofs": len(sample),
+                "proof_p50": p.pct(0.5),
+                "proof_p99": p.pct(0.99),
+                "proof_cpu": p_cpu * 1000 / max(1, len(sample)),
+                "proof_bad": fmt_status(p.statuses, 200),
+                "rss": peak_rss_mib(server_proc.p.pid),
+                "e_rss": peak_rss_mib(empty.p.pid),
+            }
+        )
+
+
 def print_table(rows: list[dict[str, Any]], clients: int) -> None:
     print(f"\nPOST /v1/receipts vs empty POST route, {clients} clients, same bodies and uvicorn")
     head = (
-        f"{'backend':9} {'mode':12} {'requests':>8} {'digests/s':>10} {'req/s':>8} "
+        f"{'backend':9} {'server':9} {'mode':12} {'requests':>8} {'digests/s':>10} {'req/s':>8} "
         f"{'empty r/s':>9} {'ratio':>6} {'p50 ms':>7} {'empty':>6} {'ratio':>6} "
         f"{'p99 ms':>7} {'empty':>6} {'ratio':>6} {'CPU ms/req':>10} {'empty':>6} {'non-2xx':>8}"
     )
@@ -420,7 +499,8 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
     print("-" * len(head))
     for r in rows:
         print(
-            f"{r['backend']:9} {r['mode']:12} {r['requests']:>8,} {r['dps']:>10,.0f} "
+            f"{r['backend']:9} {r['server']:9} {r['mode']:12} {r['requests']:>8,} "
+            f"{r['dps']:>10,.0f} "
             f"{r['rps']:>8,.0f} {r['e_rps']:>9,.0f} {r['rps'] / r['e_rps']:>6.2f} "
             f"{r['p50']:>7.1f} {r['e_p50']:>6.1f} {r['p50'] / r['e_p50']:>6.1f} "
             f"{r['p99']:>7.1f} {r['e_p99']:>6.1f} {r['p99'] / r['e_p99']:>6.1f} "
@@ -428,10 +508,13 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
         )
     print(
         "\n(ratio: ours / empty; req/s ratio < 1 and latency ratio > 1 are the API's overhead;"
-        "\n CPU ms/req: server process CPU time during the run / requests, worker thread included)"
+        "\n CPU ms/req: server CPU time during the run / requests, worker thread included;"
+        "\n server 'up': anchor up's own API; 'serve xN': anchor serve --workers N beside the"
+        "\n worker of anchor up, against the one-process empty route)"
     )
     head = (
-        f"{'backend':9} {'mode':12} {'digests':>8} {'anchored after s':>16} {'failed':>6} "
+        f"{'backend':9} {'server':9} {'mode':12} {'digests':>8} {'anchored after s':>16} "
+        f"{'failed':>6} "
         f"{'proof GETs':>10} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/GET':>10} {'non-200':>8} "
         f"{'peak RSS MiB':>12} {'empty RSS':>9}"
     )
@@ -441,7 +524,8 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
         rss = f"{r['rss']:.0f}" if r["rss"] else "?"
         e_rss = f"{r['e_rss']:.0f}" if r["e_rss"] else "?"
         print(
-            f"{r['backend']:9} {r['mode']:12} {r['digests']:>8,} {r['anchored']:>16.1f} "
+            f"{r['backend']:9} {r['server']:9} {r['mode']:12} {r['digests']:>8,} "
+            f"{r['anchored']:>16.1f} "
             f"{r['failed']:>6} {r['proofs']:>10,} {r['proof_p50']:>7.1f} {r['proof_p99']:>7.1f} "
             f"{r['proof_cpu']:>10.2f} {r['proof_bad']:>8} {rss:>12} {e_rss:>9}"
         )
@@ -462,6 +546,13 @@ def main() -> None:
     parser.add_argument("--proof-sample", type=int, default=1000, help="proofs fetched per mode")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--anchor-timeout", type=float, default=900.0, help="seconds")
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=None,
+        help="PostgreSQL only: also load `anchor serve --workers N` for each N, e.g. 1,2,4",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="for --workers")
     parser.add_argument("--serve-empty", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_empty:
