@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Table, func, select, update
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
-from anchor.store.records import Batch, Receipt, unpack_proof
-from anchor.types import BatchState, Digest, ReceiptState
+from anchor.store.records import Batch, Receipt
+from anchor.types import ReceiptState
 
 log = logging.getLogger(__name__)
+
+_RECEIPTS = m.RECEIPTS
+_BATCHES = cast(Table, m.Batch.__table__)
 
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
 ERASED_FINGERPRINT = bytes(32)
@@ -48,12 +51,12 @@ class ReceiptsMixin(StoreBase):
             row = conn.execute(select(_RECEIPTS).where(_RECEIPTS.c.id == receipt_id)).first()
             if row is None or row.integrator_id != integrator_id:
                 return None
-            receipt = _receipt_of(row)
+            receipt = Receipt.of(row)
             if receipt.batch_id is None:
                 return receipt, None
             found = conn.execute(select(_BATCHES).where(_BATCHES.c.id == receipt.batch_id))
             batch_row = found.first()
-        return receipt, None if batch_row is None else _batch_of(batch_row)
+        return receipt, None if batch_row is None else Batch.of(batch_row)
 
     def get_batch(self, batch_id: int) -> Batch | None:
         """Return the batch, or None."""
@@ -135,44 +138,3 @@ class ReceiptsMixin(StoreBase):
                 "a reader kept the WAL checkpoint after an erasure from finishing; the log is "
                 "truncated at the next erasure or by SQLite's own checkpoints"
             )
-
-
-_RECEIPTS = m.RECEIPTS
-_BATCHES = cast(Table, m.Batch.__table__)
-
-
-def _receipt_of(row: Row[Any]) -> Receipt:
-    """A receipt from a Core row of the receipts table (the same copy as `Receipt.of`)."""
-    return Receipt(
-        id=row.id,
-        integrator_id=row.integrator_id,
-        digest=None if row.digest is None else Digest(bytes(row.digest)),
-        state=ReceiptState(row.state),
-        batch_id=row.batch_id,
-        value_index=row.value_index,
-        salt=None if row.salt is None else bytes(row.salt),
-        leaf=None if row.leaf is None else bytes(row.leaf),
-        proof=unpack_proof(row.proof),
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        erased_at=row.erased_at,
-    )
-
-
-def _batch_of(row: Row[Any]) -> Batch:
-    """A batch from a Core row of the batches table (the same copy as `Batch.of`)."""
-    return Batch(
-        id=row.id,
-        root=bytes(row.root),
-        leaf_count=row.leaf_count,
-        state=BatchState(row.state),
-        created_at=row.created_at,
-        frozen_at=row.frozen_at,
-        submitted_at=row.submitted_at,
-        anchored_at=row.anchored_at,
-        tx_hash=None if row.tx_hash is None else bytes(row.tx_hash),
-        block_number=row.block_number,
-        block_hash=None if row.block_hash is None else bytes(row.block_hash),
-        failure_reason=row.failure_reason,
-    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from anchor.merkle.hashing import HASH_SIZE
 from anchor.store import models as m
@@ -80,8 +83,8 @@ class Receipt:
         return self.state is ReceiptState.ERASED
 
     @classmethod
-    def of(cls, row: m.Receipt) -> Receipt:
-        """Copy an ORM row."""
+    def of(cls, row: m.Receipt | Row[Any]) -> Receipt:
+        """Copy an ORM row, or a Core row of the receipts table (same column names)."""
         return cls(
             id=row.id,
             integrator_id=row.integrator_id,
@@ -117,8 +120,8 @@ class Batch:
     failure_reason: str | None
 
     @classmethod
-    def of(cls, row: m.Batch) -> Batch:
-        """Copy an ORM row."""
+    def of(cls, row: m.Batch | Row[Any]) -> Batch:
+        """Copy an ORM row, or a Core row of the batches table (same column names)."""
         return cls(
             id=row.id,
             root=bytes(row.root),
