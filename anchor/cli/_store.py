@@ -8,6 +8,8 @@ without creating a file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -39,3 +41,16 @@ def open_existing_store(database_url: str | None) -> Store:
     except AnchorError as e:
         raise fail(str(e)) from e
     return store
+
+
+@contextmanager
+def existing_store(database_url: str | None) -> Iterator[Store]:
+    """`open_existing_store` for one block: a store error ends the command with its sentence,
+    and the store is closed whatever happens."""
+    store = open_existing_store(database_url)
+    try:
+        yield store
+    except AnchorError as e:
+        raise fail(str(e)) from e
+    finally:
+        store.close()

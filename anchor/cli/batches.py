@@ -14,9 +14,8 @@ from typing import Annotated
 
 import typer
 
-from anchor.cli._store import open_existing_store
+from anchor.cli._store import existing_store
 from anchor.cli.output import EXIT_USAGE, fail
-from anchor.errors import AnchorError
 from anchor.store import Batch
 from anchor.types import BatchState
 
@@ -82,13 +81,8 @@ def list_batches(
 
         anchor batches list --limit 500 --json | jq '.[] | select(.reason == "paused")'
     """
-    store = open_existing_store(database_url)
-    try:
+    with existing_store(database_url) as store:
         batches = store.list_batches(tuple(state or ()), limit)
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps([_batch_dict(b) for b in batches]))
         return
@@ -118,13 +112,8 @@ def retry(
     """
     if (batch_id is None) == (not all_failed):
         raise fail("give either a batch id or --all-failed", EXIT_USAGE)
-    store = open_existing_store(database_url)
-    try:
+    with existing_store(database_url) as store:
         batches = store.retry_failed_batches(batch_id)
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps([_batch_dict(b) for b in batches]))
         return

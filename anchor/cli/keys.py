@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 
-from anchor.cli._store import open_existing_store
+from anchor.cli._store import existing_store
 from anchor.cli.output import fail
-from anchor.errors import AnchorError
 from anchor.store import ApiKey
 
 SCOPES = ("submit", "read", "admin")
@@ -65,16 +64,11 @@ def create(
         raise fail(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
     if (integrator_id is None) == (new_integrator is None):
         raise fail("give exactly one of --integrator-id and --new-integrator")
-    store = open_existing_store(database_url)
-    try:
+    with existing_store(database_url) as store:
         if new_integrator is not None:
             integrator_id = store.create_integrator(new_integrator).id
         assert integrator_id is not None
         key_id, secret = store.create_api_key(integrator_id, scope)
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    finally:
-        store.close()
     if as_json:
         out = {"id": key_id, "integratorId": integrator_id, "scopes": sorted(set(scope))}
         typer.echo(json.dumps(out | {"key": secret}))
@@ -95,13 +89,8 @@ def list_keys(
 
         anchor keys list --integrator-id 3 --json
     """
-    store = open_existing_store(database_url)
-    try:
+    with existing_store(database_url) as store:
         keys = store.list_api_keys(integrator_id)
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps([_key_dict(k) for k in keys]))
         return
@@ -124,13 +113,8 @@ def revoke(
 
         anchor keys revoke 7
     """
-    store = open_existing_store(database_url)
-    try:
+    with existing_store(database_url) as store:
         key = store.revoke_api_key(key_id)
-    except AnchorError as e:
-        raise fail(str(e)) from e
-    finally:
-        store.close()
     if as_json:
         typer.echo(json.dumps(_key_dict(key)))
     else:
