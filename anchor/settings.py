@@ -27,6 +27,10 @@ from anchor.trust import TrustedRegistry, parse_trusted_registries
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "password", "secret", "xxx", "todo"}
 
+#: The password of the bodies' keystores on a development machine where none is set (``anchor
+#: up``, the quick start); refused in production, where ANCHOR_KEYSTORE_PASSWORD(_FILE) must be.
+DEV_KEYSTORE_PASSWORD = "anchor-development-only"  # noqa: S105 - public on purpose
+
 
 class Settings(BaseSettings):
     """Every setting of the service; see docs/operations.md for each one."""
@@ -90,8 +94,23 @@ class Settings(BaseSettings):
     stall_blocks: int = Field(
         default=30, ge=1, description="Blocks without an anchored batch, work pending: stalled"
     )
+    submit_mode: Literal["relay", "direct"] = Field(
+        default="relay",
+        description="relay: one relayer transaction carries the bodies' signed anchors; "
+        "direct: each body's anchoring key sends its own",
+    )
+    relay_max_anchors: int = Field(
+        default=50, ge=1, le=500, description="Signed anchors in one relayed transaction at most"
+    )
+    relay_gas_cap: int = Field(
+        default=8_000_000,
+        gt=21_000,
+        description="Gas limit of a relayed transaction at most (its estimate plus 25%, capped)",
+    )
 
-    keystore_path: Path | None = Field(default=None, description="eth-account encrypted keystore")
+    keystore_path: Path | None = Field(
+        default=None, description="eth-account encrypted keystore of the relayer"
+    )
     keystore_password: SecretStr | None = Field(default=None, description="Keystore password")
     keystore_password_file: Path | None = Field(
         default=None, description="File holding the password"
@@ -239,6 +258,18 @@ class Settings(BaseSettings):
                 raise ConfigError("the keystore password file holds a placeholder, not a password")
             return secret
         raise ConfigError("set ANCHOR_KEYSTORE_PASSWORD or ANCHOR_KEYSTORE_PASSWORD_FILE")
+
+    def body_keystore_secret(self) -> str:
+        """The password of the bodies' keystores: the keystore password when one is set; on a
+        development machine without one, `DEV_KEYSTORE_PASSWORD`."""
+        if self.keystore_password is None and self.keystore_password_file is None:
+            if self.env == "development":
+                return DEV_KEYSTORE_PASSWORD
+            raise ConfigError(
+                "set ANCHOR_KEYSTORE_PASSWORD_FILE (or ANCHOR_KEYSTORE_PASSWORD): it encrypts "
+                "the keystores of the bodies' keys"
+            )
+        return self.keystore_secret()
 
 
 def load_settings(**overrides: object) -> Settings:

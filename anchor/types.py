@@ -22,6 +22,8 @@ __all__ = [
     "Digest",
     "FailureCause",
     "InvalidDigestError",
+    "IssuerKind",
+    "KeyPurpose",
     "OutboxState",
     "ReceiptState",
     "reason_name",
@@ -159,6 +161,34 @@ class OutboxState(StrEnum):
     """Dropped by the pool or reorganised away; its batch went back to submission."""
 
 
+class IssuerKind(StrEnum):
+    """The kind of an issuing body; the order is the registry's ``Kind`` enum (0..5)."""
+
+    COMMUNE = "commune"
+    SYNDICATE = "syndicate"
+    SOCIAL_OFFICE = "social_office"
+    CHILDCARE = "childcare"
+    STATE_BODY = "state_body"
+    OTHER = "other"
+
+    @property
+    def chain_value(self) -> int:
+        """The registry's ``Kind`` number of this kind."""
+        return list(IssuerKind).index(self)
+
+
+class KeyPurpose(StrEnum):
+    """What a body's key signs: anchors, or status changes (never both)."""
+
+    ANCHORING = "anchoring"
+    STATUS = "status"
+
+    @property
+    def chain_value(self) -> int:
+        """The registry's ``Purpose`` number (0 is ``None`` there)."""
+        return list(KeyPurpose).index(self) + 1
+
+
 #: Outbox states of a transaction not known to be mined: what the submitter follows.
 IN_FLIGHT_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST)
 
@@ -190,6 +220,14 @@ class FailureCause(StrEnum):
     """An anchor needs more gas than ANCHOR_GAS_LIMIT; held until the setting is raised."""
     REVERTED = "reverted"
     """The registry refuses the anchor for an unrecognised reason; held, and logged."""
+    NOT_ONBOARDED = "not_onboarded"
+    """The body's anchoring key is not registered on chain yet; its digests wait."""
+    KEY_NOT_VALID = "key_not_valid"
+    """The body's anchoring key is not valid now (retired, compromised, not yet valid, or the
+    body suspended or retired); that body waits, the others go on."""
+    BAD_SIGNATURE = "bad_signature"
+    """The registry does not accept the body's signature (an unknown signer, a key registered
+    for another purpose, a malformed signature); that body waits, the others go on."""
     INVALID_BATCH = "invalid_batch"
     """The registry refuses the root or the leaf count themselves: permanent."""
     ANCHORED_BY_ANOTHER_ISSUER = "anchored_by_another_issuer"

@@ -2,9 +2,11 @@
 
 Authentication reads ``Authorization: Bearer <key>``; a missing, unknown or revoked key is 401
 with ``WWW-Authenticate: Bearer``, a key without the route's scope is 403, and a key past its
-rate is 429 with ``Retry-After``. The ``admin`` scope includes the others. A client address past
-its limit of failed authentications is 429 for any key not already verified in memory, before
-the database is asked. The public routes take `public_limit` (429 per client address).
+rate is 429 with ``Retry-After``. The ``admin`` scope includes the others. A key whose
+integrator belongs to no issuing body may read but not submit (403, saying how to make a bound
+key). A client address past its limit of failed authentications is 429 for any key not
+already verified in memory, before the database is asked. The public routes take
+`public_limit` (429 per client address).
 
 A live key is verified against the database once, then trusted from memory for up to
 `anchor.store.keys.AUTH_CACHE_SECONDS` (5 s): a revocation through the application's own store
@@ -23,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from anchor.chain.reader import ChainReader
 from anchor.settings import Settings
-from anchor.store import Store
+from anchor.store import NoIssuerError, Store
 from api.ratelimit import RateLimits
 
 SCOPES = ("submit", "read", "admin")
@@ -43,6 +45,8 @@ class Principal:
     integrator_id: int
     key_id: int
     scopes: tuple[str, ...]
+    issuer_id: int | None = None
+    """The integrator's issuing body; None for one made before bodies (it cannot submit)."""
 
 
 def get_store(request: Request) -> Store:
@@ -138,7 +142,7 @@ async def _authenticate(
     wait = await limits.hit(limits.per_key, "key", str(key.id))
     if wait is not None:
         raise _too_many("too many requests with this key", wait)
-    return Principal(key.integrator_id, key.id, key.scopes)
+    return Principal(key.integrator_id, key.id, key.scopes, key.issuer_id)
 
 
 def public_limit(route: str) -> Callable[[Request], Awaitable[None]]:
@@ -181,5 +185,16 @@ def _require_async(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     return acheck
 
 
-SubmitterDep = Annotated[Principal, Depends(_require_async("submit"))]
+_SubmitScope = Annotated[Principal, Depends(_require_async("submit"))]
+
+
+async def _submitter(principal: _SubmitScope) -> Principal:
+    """A key with the ``submit`` scope whose integrator belongs to a body; else 403."""
+    if principal.issuer_id is None:
+        detail = str(NoIssuerError(principal.integrator_id))
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+    return principal
+
+
+SubmitterDep = Annotated[Principal, Depends(_submitter)]
 ReaderDep = Annotated[Principal, Depends(_require_async("read"))]

@@ -28,7 +28,7 @@ from anchor.errors import (
     StoreError,
 )
 from anchor.proof.qr import QrCapacityError
-from anchor.store import IdempotencyConflict, InvalidTransitionError, NotFoundError
+from anchor.store import IdempotencyConflict, InvalidTransitionError, NoIssuerError, NotFoundError
 from anchor.types import InvalidDigestError
 from api.schemas import ErrorOut, ReceiptStateError
 
@@ -107,6 +107,8 @@ def status_of(error: AnchorError) -> int:
         return 409
     if isinstance(error, NotFoundError):
         return 404
+    if isinstance(error, NoIssuerError):
+        return 403
     if isinstance(error, ChainError | StoreError | ConfigError):
         return 503
     return 500

@@ -119,6 +119,7 @@ class ReceiptDetail(_Response):
             "digest": EXAMPLE_DIGEST,
             "status": "batched",
             "createdAt": "2026-03-03T10:41:00Z",
+            "issuerId": 1,
             "root": EXAMPLE_ROOT,
             "proof": None,
             "verificationUrl": None,
@@ -129,6 +130,11 @@ class ReceiptDetail(_Response):
     digest: str
     status: ReceiptState
     created_at: datetime
+    issuer_id: int | None = Field(
+        default=None,
+        description="The service's id of the issuing body the receipt is anchored for "
+        "(`anchor issuers list`); null for a receipt taken before bodies existed",
+    )
     root: str | None = Field(default=None, description="Merkle root, once batched")
     proof: ProofBundle | None = Field(default=None, description="Proof bundle v1, once anchored")
     verification_url: str | None = Field(

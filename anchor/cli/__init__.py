@@ -14,7 +14,7 @@ import typer
 # typer >= 0.25 vendors click; its usage exceptions are not re-exported publicly.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from anchor.cli import batches, client, keys, service, tree, verify
+from anchor.cli import batches, client, issuers, keys, service, tree, verify
 from anchor.cli.output import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -22,7 +22,8 @@ def build_app() -> typer.Typer:
     """The `anchor` application with every command of this package."""
     app = typer.Typer(
         help="anchor: anchor document digests on a proof-of-authority chain, and verify them.\n\n"
-        "Start with `anchor up` (the whole stack locally), then `anchor keys create`, "
+        "Start with `anchor up` (the whole stack locally), then `anchor issuers add`, "
+        "`anchor keys create --issuer`, "
         "`anchor submit`, `anchor proof`, `anchor qr` and `anchor verify`.",
         no_args_is_help=True,
         pretty_exceptions_enable=False,
@@ -34,6 +35,7 @@ def build_app() -> typer.Typer:
     app.command("proof")(client.proof_command)
     app.command("qr")(client.qr_command)
     app.command("verify")(verify.verify_command)
+    app.add_typer(issuers.app, name="issuers")
     app.add_typer(keys.app, name="keys")
     app.add_typer(batches.app, name="batches")
     app.add_typer(tree.app, name="tree")

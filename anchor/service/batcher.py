@@ -1,7 +1,9 @@
-"""The batcher: seal pending receipts into frozen Merkle batches.
+"""The batcher: seal pending receipts into frozen Merkle batches, one body at a time.
 
-A batch is closed when ``max_batch_size`` receipts are pending or the oldest pending one is
-``max_batch_age`` seconds old. The store (`anchor.store.batches`) locks the receipts and writes
+Batches are per body: a batch of a body is closed when ``max_batch_size`` of its receipts are
+pending or its oldest pending one is ``max_batch_age`` seconds old. Only onboarded bodies are
+batched; the receipts of a body not on chain yet stay pending (`Store.backlogs`). The store
+(`anchor.store.batches`) locks the receipts and writes
 the batch in one transaction; this module draws a fresh 32-byte salt per digest from `secrets`
 and builds the tree with `anchor.merkle.build_tree`.
 """
@@ -37,15 +39,28 @@ def seal(digests: Sequence[bytes]) -> SealedBatch:
 
 
 def close_batches(
-    store: Store, max_batch_size: int, max_batch_age: float, now: datetime | None = None
+    store: Store,
+    max_batch_size: int,
+    max_batch_age: float,
+    now: datetime | None = None,
+    *,
+    back_pressure: bool = False,
 ) -> list[int]:
-    """Close every batch that is due; return the new batch ids in creation order.
+    """Close every batch that is due, body by body; return the new batch ids in creation order.
 
-    ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
+    With ``back_pressure``, a body whose frozen batch still waits for submission gets only full
+    batches: its digests accumulate into the next batch instead of queueing up as many small
+    ones. ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
     """
     if max_batch_size < 1 or max_batch_age <= 0:
         raise ValueError("max_batch_size must be >= 1 and max_batch_age > 0")
     closed: list[int] = []
-    while (batch_id := store.close_due_batch(max_batch_size, max_batch_age, seal, now)) is not None:
-        closed.append(batch_id)
+    for backlog in store.backlogs():
+        age = float("inf") if back_pressure and backlog.frozen_waiting else max_batch_age
+        while (
+            batch_id := store.close_due_batch(
+                max_batch_size, age, seal, now, issuer_id=backlog.issuer_id
+            )
+        ) is not None:
+            closed.append(batch_id)
     return closed

@@ -43,8 +43,13 @@ def submit(
     digests: Sequence[str | Digest],
     integrator_id: int,
     idempotency_key: str | None = None,
+    *,
+    issuer_id: int | None = None,
 ) -> list[Receipt]:
     """Durably take ``digests`` for the integrator; return one pending receipt per digest.
+
+    The receipts belong to the integrator's body (``issuer_id`` when the caller already knows
+    it, as the API does from the key); an integrator without one gets `NoIssuerError`.
 
     Raise InvalidInputError (nothing stored) for a malformed digest or Idempotency-Key,
     IdempotencyConflict when the key was used for different digests, StoreError when the
@@ -56,4 +61,4 @@ def submit(
             f"an Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
             ("header", "idempotency-key"),
         )
-    return store.add_receipts(parsed, integrator_id, idempotency_key)
+    return store.add_receipts(parsed, integrator_id, idempotency_key, issuer_id=issuer_id)

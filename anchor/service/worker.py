@@ -85,15 +85,14 @@ class Worker:
 
     def run_once(self) -> None:
         """One iteration: close due batches, one submitter step, metrics, one watcher step."""
-        # Back-pressure: while a batch waits for submission, digests accumulate into the next
-        # one (up to max_batch_size) instead of queueing up as many small batches.
-        closed: list[int] = []
-        if self.store.next_batch_for_submission() is None:
-            closed = close_batches(
-                self.store, self.settings.max_batch_size, self.settings.max_batch_age
-            )
-        elif self.store.pending_count() >= self.settings.max_batch_size:
-            closed = close_batches(self.store, self.settings.max_batch_size, float("inf"))
+        # Back-pressure, per body: while a body's batch waits for submission, its digests
+        # accumulate into the next one (up to max_batch_size) instead of many small batches.
+        closed = close_batches(
+            self.store,
+            self.settings.max_batch_size,
+            self.settings.max_batch_age,
+            back_pressure=True,
+        )
         for batch_id in closed:
             batch = self.store.get_batch(batch_id)
             if batch is not None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from anchor.store.errors import (
     IdempotencyConflict,
     InvalidTransitionError,
+    NoIssuerError,
     NotFoundError,
     StoreError,
 )
-from anchor.store.records import ApiKey, Batch, Integrator, OutboxEntry, Receipt
+from anchor.store.issuers import NewKey
+from anchor.store.records import ApiKey, Batch, Integrator, Issuer, IssuerKey, OutboxEntry, Receipt
 from anchor.store.store import Store, open_store
 
 __all__ = [
@@ -20,6 +22,10 @@ __all__ = [
     "IdempotencyConflict",
     "Integrator",
     "InvalidTransitionError",
+    "Issuer",
+    "IssuerKey",
+    "NewKey",
+    "NoIssuerError",
     "NotFoundError",
     "OutboxEntry",
     "Receipt",

@@ -1,6 +1,10 @@
-"""Closing batches: lock the oldest pending receipts and freeze them, in ONE transaction.
+"""Closing batches: lock the oldest pending receipts of one body and freeze them, in ONE
+transaction.
 
-`BatchesMixin.close_due_batch` picks up to ``max_batch_size`` pending receipts (oldest first),
+Batches are per body: `BatchesMixin.backlogs` says, for every onboarded body with pending
+receipts, how many wait, since when, and whether a frozen batch of it already waits for
+submission; `BatchesMixin.close_due_batch` picks up to ``max_batch_size`` pending receipts of
+one body (oldest first),
 and when the batch is due (full, or its oldest receipt ``max_batch_age`` seconds old) calls the
 caller's ``seal`` with their digests — the service draws the salts and builds the tree there —
 then inserts the batch (frozen) and writes each receipt's salt, leaf, value index and packed
@@ -16,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from anchor.store import models as m
@@ -25,7 +29,17 @@ from anchor.store._sql import bound_timestamp, driver_sql
 from anchor.store.errors import StoreError
 from anchor.types import BatchState, ReceiptState
 
-__all__ = ["BatchesMixin", "SealedBatch", "SealedLeaf", "pending_query"]
+__all__ = ["Backlog", "BatchesMixin", "SealedBatch", "SealedLeaf", "pending_query"]
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The pending receipts of one onboarded body, and whether a frozen batch of it waits."""
+
+    issuer_id: int
+    pending: int
+    oldest: datetime
+    frozen_waiting: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +65,12 @@ Seal = Callable[[Sequence[bytes]], SealedBatch]
 """Builds the tree of the given digests: the salts are drawn and the tree built by the caller."""
 
 
-def pending_query(limit: int) -> Select[str, bytes | None, datetime]:
-    """The oldest pending receipts, ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite ignores it)."""
+def pending_query(limit: int, issuer_id: int) -> Select[str, bytes | None, datetime]:
+    """The oldest pending receipts of a body, ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite
+    ignores it)."""
     return (
         select(m.Receipt.id, m.Receipt.digest, m.Receipt.created_at)
-        .where(m.Receipt.state == ReceiptState.PENDING.value)
+        .where(m.Receipt.state == ReceiptState.PENDING.value, m.Receipt.issuer_id == issuer_id)
         .order_by(m.Receipt.created_at, m.Receipt.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -65,25 +80,67 @@ def pending_query(limit: int) -> Select[str, bytes | None, datetime]:
 class BatchesMixin(StoreBase):
     """Freezing pending receipts into batches; see `anchor.store.Store`."""
 
+    def backlogs(self) -> list[Backlog]:
+        """The pending receipts of every onboarded body that has some, oldest first.
+
+        A body not onboarded yet (no ``chain_body_id``) is left out: its receipts stay pending
+        until it is. Receipts without a body (taken before bodies existed) are left out too.
+        """
+        pending = (
+            select(m.Receipt.issuer_id, func.count(), func.min(m.Receipt.created_at))
+            .join(m.Issuer, m.Issuer.id == m.Receipt.issuer_id)
+            .where(
+                m.Receipt.state == ReceiptState.PENDING.value, m.Issuer.chain_body_id.is_not(None)
+            )
+            .group_by(m.Receipt.issuer_id)
+        )
+        frozen = (
+            select(m.Batch.issuer_id)
+            .where(m.Batch.state == BatchState.FROZEN.value, m.Batch.issuer_id.is_not(None))
+            .distinct()
+        )
+        with self._reading() as session:
+            rows = session.execute(pending).all()
+            waiting = set(session.scalars(frozen))
+        found = [Backlog(int(i or 0), int(n), oldest, i in waiting) for i, n, oldest in rows]
+        return sorted(found, key=lambda b: (b.oldest, b.issuer_id))
+
+    def pending_count_of(self, issuer_id: int) -> int:
+        """The number of receipts of a body waiting for a batch."""
+        query = select(func.count()).where(
+            m.Receipt.state == ReceiptState.PENDING.value, m.Receipt.issuer_id == issuer_id
+        )
+        with self._reading() as session:
+            return int(session.scalar(query) or 0)
+
     def close_due_batch(
-        self, max_batch_size: int, max_batch_age: float, seal: Seal, now: datetime | None = None
+        self,
+        max_batch_size: int,
+        max_batch_age: float,
+        seal: Seal,
+        now: datetime | None = None,
+        *,
+        issuer_id: int,
     ) -> int | None:
-        """Close one batch if one is due and return its id; None when none is due.
+        """Close one batch of the body ``issuer_id`` if one is due and return its id; None when
+        none is due.
 
         ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
         """
         with self._transaction() as session:
-            rows = session.execute(pending_query(max_batch_size)).all()
+            rows = session.execute(pending_query(max_batch_size, issuer_id)).all()
             if not rows:
                 return None
             age = ((now or m.utcnow()) - rows[0].created_at).total_seconds()
             if len(rows) < max_batch_size and age < max_batch_age:
                 return None
             sealed = seal([bytes(r.digest) for r in rows])
-            return _insert_frozen(session, sealed, [r.id for r in rows])
+            return _insert_frozen(session, sealed, [r.id for r in rows], issuer_id)
 
 
-def _insert_frozen(session: Session, sealed: SealedBatch, receipt_ids: Sequence[str]) -> int:
+def _insert_frozen(
+    session: Session, sealed: SealedBatch, receipt_ids: Sequence[str], issuer_id: int
+) -> int:
     now = m.utcnow()
     batch_id = session.execute(
         insert(m.Batch)
@@ -93,6 +150,7 @@ def _insert_frozen(session: Session, sealed: SealedBatch, receipt_ids: Sequence[
             state=BatchState.FROZEN.value,
             created_at=now,
             frozen_at=now,
+            issuer_id=issuer_id,
         )
         .returning(m.Batch.id)
     ).scalar_one()

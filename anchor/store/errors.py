@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from anchor.errors import StoreError
 
-__all__ = ["IdempotencyConflict", "InvalidTransitionError", "NotFoundError", "StoreError"]
+__all__ = [
+    "IdempotencyConflict",
+    "InvalidTransitionError",
+    "NoIssuerError",
+    "NotFoundError",
+    "StoreError",
+]
 
 
 class IdempotencyConflict(StoreError):  # noqa: N818 (the name the API contract uses)
@@ -29,3 +35,15 @@ class InvalidTransitionError(StoreError):
         self.current = current
         self.wanted = wanted
         super().__init__(f"{what} is {current}; it cannot become {wanted}")
+
+
+class NoIssuerError(StoreError):
+    """The integrator belongs to no issuing body (made before bodies): it cannot submit."""
+
+    def __init__(self, integrator_id: int) -> None:
+        self.integrator_id = integrator_id
+        super().__init__(
+            f"integrator {integrator_id} belongs to no issuing body, so it cannot submit: "
+            f"create a key with `anchor keys create --issuer ID --integrator-id {integrator_id}` "
+            "(or `--issuer ID --new-integrator NAME`; the ids: `anchor issuers list`)"
+        )

@@ -16,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +26,7 @@ from anchor.errors import AnchorError
 from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store._sql import bound_timestamp, driver_sql
-from anchor.store.errors import IdempotencyConflict, StoreError
+from anchor.store.errors import IdempotencyConflict, NoIssuerError, StoreError
 from anchor.store.records import Receipt
 from anchor.types import Digest, ReceiptState
 
@@ -72,12 +73,19 @@ class IntakeMixin(StoreBase):
     """Durable intake of pending receipts; see `anchor.store.Store`."""
 
     def add_receipts(
-        self, digests: Sequence[Digest], integrator_id: int, idempotency_key: str | None = None
+        self,
+        digests: Sequence[Digest],
+        integrator_id: int,
+        idempotency_key: str | None = None,
+        *,
+        issuer_id: int | None = None,
     ) -> list[Receipt]:
         """Commit one pending receipt per digest (in order) and return them after the commit.
 
-        Raise IdempotencyConflict when the key was used for other digests, StoreError when the
-        database fails or the key stays contended.
+        Each receipt belongs to the integrator's body: ``issuer_id`` as the API read it with the
+        caller's key, else read here in the same transaction. Raise IdempotencyConflict when
+        the key was used for other digests, StoreError when the database fails or the key stays
+        contended.
         """
         fingerprint = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
         key = idempotency_key
@@ -85,21 +93,33 @@ class IntakeMixin(StoreBase):
         for _attempt in range(_KEY_ATTEMPTS):
             try:
                 with _one_sqlite_writer(self.engine), self._connection() as conn:
-                    return _add_in(conn, digests, integrator_id, token, fingerprint, key)
+                    body = issuer_id if issuer_id is not None else _body_of(conn, integrator_id)
+                    if body is None:
+                        raise NoIssuerError(integrator_id)
+                    return _add_in(conn, digests, (integrator_id, body), token, fingerprint, key)
             except _KeyRaceError:
                 continue
         raise StoreError("the Idempotency-Key is contended; retry the request")
 
 
+def _body_of(conn: Connection, integrator_id: int) -> int | None:
+    found = conn.execute(
+        select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)
+    ).first()
+    return None if found is None else cast(int | None, found.issuer_id)
+
+
 def _add_in(
     conn: Connection,
     digests: Sequence[Digest],
-    integrator_id: int,
+    owner: tuple[int, int],
     key: str | None,
     fingerprint: bytes,
     given_key: str | None,
 ) -> list[Receipt]:
-    """Insert under the stored token ``key``; ``given_key`` only names a conflict to the caller."""
+    """Insert under the stored token ``key`` for ``owner`` (integrator, body); ``given_key``
+    only names a conflict to the caller."""
+    integrator_id, issuer_id = owner
     now = m.utcnow()
     ids = [new_receipt_id() for _ in digests]
     if key is not None:
@@ -121,7 +141,7 @@ def _add_in(
             )
         except IntegrityError as e:
             raise _KeyRaceError() from e
-    _insert_receipts(conn, ids, digests, integrator_id, key, now)
+    _insert_receipts(conn, ids, digests, owner, key, now)
     return [
         Receipt(
             id=rid,
@@ -137,14 +157,15 @@ def _add_in(
             created_at=now,
             updated_at=now,
             erased_at=None,
+            issuer_id=issuer_id,
         )
         for rid, d in zip(ids, digests, strict=True)
     ]
 
 
 _INSERT = driver_sql(
-    "INSERT INTO receipts (id, integrator_id, digest, idempotency_key, state, created_at, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO receipts (id, integrator_id, issuer_id, digest, idempotency_key, state, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -152,7 +173,7 @@ def _insert_receipts(
     conn: Connection,
     ids: list[str],
     digests: Sequence[Digest],
-    integrator_id: int,
+    owner: tuple[int, int],
     key: str | None,
     now: datetime,
 ) -> None:
@@ -163,8 +184,9 @@ def _insert_receipts(
     """
     stamp = bound_timestamp(conn, m.RECEIPTS.c.created_at, now)
     pending = ReceiptState.PENDING.value
+    integrator_id, issuer_id = owner
     rows = [
-        (rid, integrator_id, d.bytes, key, pending, stamp, stamp)
+        (rid, integrator_id, issuer_id, d.bytes, key, pending, stamp, stamp)
         for rid, d in zip(ids, digests, strict=True)
     ]
     # One row: a plain execute (psycopg's executemany adds a pipeline round trip).

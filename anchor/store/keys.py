@@ -62,23 +62,55 @@ class KeysMixin(StoreBase):
         self._auth_lock = threading.Lock()
         self._auth_generation = 0  # bumped by every revocation through this store
 
-    def create_integrator(self, name: str) -> Integrator:
-        """Create an integrator with a unique, non-empty ``name``."""
+    def create_integrator(self, name: str, issuer_id: int | None = None) -> Integrator:
+        """Create an integrator with a unique, non-empty ``name``, for the body ``issuer_id``.
+
+        Without a body it can read but not submit (the API answers 403); NotFoundError for an
+        unknown body.
+        """
         if not name.strip():
             raise InvalidInputError("an integrator needs a non-empty name")
         with self._transaction() as session:
+            if issuer_id is not None and session.get(m.Issuer, issuer_id) is None:
+                raise NotFoundError(
+                    f"no issuing body {issuer_id}: see `anchor issuers list`, or add one with "
+                    "`anchor issuers add`"
+                )
             if session.scalar(select(m.Integrator.id).where(m.Integrator.name == name)):
                 raise InvalidInputError(f"an integrator named {name!r} already exists")
-            row = m.Integrator(name=name, created_at=m.utcnow())
+            row = m.Integrator(name=name, created_at=m.utcnow(), issuer_id=issuer_id)
             session.add(row)
             session.flush()
-            return Integrator(row.id, row.name, row.created_at)
+            return Integrator(row.id, row.name, row.created_at, row.issuer_id)
+
+    def bind_integrator(self, integrator_id: int, issuer_id: int) -> Integrator:
+        """Give an integrator made before bodies its body (idempotent for the same body).
+
+        InvalidInputError when it belongs to another body already: an integrator belongs to
+        exactly one, forever. NotFoundError for an unknown integrator or body.
+        """
+        with self._transaction() as session:
+            row = session.get(m.Integrator, integrator_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"no integrator {integrator_id}")
+            if session.get(m.Issuer, issuer_id) is None:
+                raise NotFoundError(f"no issuing body {issuer_id}: see `anchor issuers list`")
+            if row.issuer_id not in (None, issuer_id):
+                raise InvalidInputError(
+                    f"integrator {integrator_id} belongs to issuing body {row.issuer_id}, not "
+                    f"{issuer_id}: an integrator submits for one body only; make a new one "
+                    "with --new-integrator"
+                )
+            row.issuer_id = issuer_id
+            return Integrator(row.id, row.name, row.created_at, row.issuer_id)
 
     def get_integrator(self, integrator_id: int) -> Integrator | None:
         """Return the integrator, or None."""
         with self._reading() as session:
             row = session.get(m.Integrator, integrator_id)
-            return None if row is None else Integrator(row.id, row.name, row.created_at)
+            if row is None:
+                return None
+            return Integrator(row.id, row.name, row.created_at, row.issuer_id)
 
     def create_api_key(self, integrator_id: int, scopes: Iterable[str]) -> tuple[int, str]:
         """Create a key for the integrator; return ``(key_id, secret)``.
@@ -109,13 +141,21 @@ class KeysMixin(StoreBase):
         prefix = _split_key(secret)
         if prefix is None:
             return None
+        query = (
+            select(m.ApiKey, m.Integrator.issuer_id)
+            .join(m.Integrator, m.Integrator.id == m.ApiKey.integrator_id)
+            .where(m.ApiKey.prefix == prefix)
+        )
         with self._reading() as session:
-            row = session.scalar(select(m.ApiKey).where(m.ApiKey.prefix == prefix))
-            if row is None or row.revoked_at is not None:
+            found = session.execute(query).first()
+            if found is None:
+                return None
+            row, issuer_id = found
+            if row.revoked_at is not None:
                 return None
             if not hmac.compare_digest(bytes(row.secret_hash), hash_secret(secret)):
                 return None
-            return ApiKey.of(row)
+            return ApiKey.of(row, issuer_id)
 
     def authenticate_cached(
         self, secret: str, max_age: float = AUTH_CACHE_SECONDS
@@ -164,11 +204,15 @@ class KeysMixin(StoreBase):
 
     def list_api_keys(self, integrator_id: int | None = None) -> list[ApiKey]:
         """Return every key (revoked ones included), oldest first, optionally of one integrator."""
-        query = select(m.ApiKey).order_by(m.ApiKey.id)
+        query = (
+            select(m.ApiKey, m.Integrator.issuer_id)
+            .join(m.Integrator, m.Integrator.id == m.ApiKey.integrator_id)
+            .order_by(m.ApiKey.id)
+        )
         if integrator_id is not None:
             query = query.where(m.ApiKey.integrator_id == integrator_id)
         with self._reading() as session:
-            return [ApiKey.of(row) for row in session.scalars(query)]
+            return [ApiKey.of(row, issuer) for row, issuer in session.execute(query)]
 
     def revoke_api_key(self, key_id: int) -> ApiKey:
         """Revoke a key (idempotent: keeps the first revocation time); NotFoundError if unknown."""
@@ -178,7 +222,8 @@ class KeysMixin(StoreBase):
                 raise NotFoundError(f"no API key {key_id}")
             if row.revoked_at is None:
                 row.revoked_at = m.utcnow()
-            key = ApiKey.of(row)
+            integrator = session.get(m.Integrator, row.integrator_id)
+            key = ApiKey.of(row, None if integrator is None else integrator.issuer_id)
         self._forget_key(key_id)
         return key
 

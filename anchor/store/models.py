@@ -31,7 +31,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from anchor.types import LIVE_OUTBOX_STATES, BatchState, OutboxState, ReceiptState
+from anchor.types import (
+    LIVE_OUTBOX_STATES,
+    BatchState,
+    IssuerKind,
+    KeyPurpose,
+    OutboxState,
+    ReceiptState,
+)
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -84,13 +91,50 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class Issuer(Base):
+    """An issuing body hosted by the service (a commune, a syndicate, a social office...)."""
+
+    __tablename__ = "issuers"
+    __table_args__ = (CheckConstraint(state_check("kind", IssuerKind), name="kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    name_fr: Mapped[str] = mapped_column(String(200))
+    name_de: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name_lb: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    chain_body_id: Mapped[int | None] = mapped_column(BigInteger, unique=True, nullable=True)
+
+
+class IssuerKey(Base):
+    """A key the service holds for a body: its address and its keystore file."""
+
+    __tablename__ = "issuer_keys"
+    __table_args__ = (CheckConstraint(state_check("purpose", KeyPurpose), name="purpose"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    keystore: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class Integrator(Base):
-    """A software client (a municipality's or agency's system) that submits digests."""
+    """A software client (a municipality's or agency's system) that submits digests.
+
+    It belongs to one body (``issuer_id``); rows made before migration 0003 have none and
+    cannot submit.
+    """
 
     __tablename__ = "integrators"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issuer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issuers.id"), nullable=True, index=True
+    )
 
 
 class ApiKey(Base):
@@ -126,6 +170,9 @@ class Batch(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    issuer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issuers.id"), nullable=True, index=True
+    )
 
 
 class Receipt(Base):
@@ -135,6 +182,7 @@ class Receipt(Base):
     __table_args__ = (
         CheckConstraint(state_check("state", ReceiptState), name="state"),
         Index(None, "state", "created_at"),
+        Index(None, "issuer_id", "state", "created_at"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"), index=True)
@@ -151,6 +199,7 @@ class Receipt(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), nullable=True)
 
 
 class IdempotencyRecord(Base):
@@ -165,7 +214,12 @@ class IdempotencyRecord(Base):
 
 
 class Outbox(Base):
-    """A signed anchoring transaction, persisted before it is broadcast."""
+    """A signed anchoring transaction, persisted before it is broadcast.
+
+    It carries the anchors of one batch (a body's key sending ``anchor``) or of many (the
+    relayer's ``anchorSigned``): every batch is in `OutboxBatch`; ``batch_id`` is the lowest
+    of them (the only one before migration 0003).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -191,6 +245,14 @@ class Outbox(Base):
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     broadcast_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OutboxBatch(Base):
+    """A batch whose anchor an outbox transaction carries."""
+
+    __tablename__ = "outbox_batches"
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), primary_key=True, index=True)
 
 
 class WatchCursor(Base):

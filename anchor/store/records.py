@@ -10,9 +10,19 @@ from sqlalchemy import Row
 
 from anchor.merkle.hashing import HASH_SIZE
 from anchor.store import models as m
-from anchor.types import BatchState, Digest, OutboxState, ReceiptState
+from anchor.types import BatchState, Digest, IssuerKind, KeyPurpose, OutboxState, ReceiptState
 
-__all__ = ["ApiKey", "Batch", "Integrator", "OutboxEntry", "Receipt", "pack_proof", "unpack_proof"]
+__all__ = [
+    "ApiKey",
+    "Batch",
+    "Integrator",
+    "Issuer",
+    "IssuerKey",
+    "OutboxEntry",
+    "Receipt",
+    "pack_proof",
+    "unpack_proof",
+]
 
 
 def pack_proof(siblings: list[bytes] | tuple[bytes, ...]) -> bytes:
@@ -28,12 +38,76 @@ def unpack_proof(packed: bytes | None) -> tuple[bytes, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class IssuerKey:
+    """A key the service holds for a body; ``keystore`` is relative to the data directory."""
+
+    id: int
+    issuer_id: int
+    purpose: KeyPurpose
+    address: str
+    keystore: str
+    created_at: datetime
+    retired_at: datetime | None
+
+    @classmethod
+    def of(cls, row: m.IssuerKey) -> IssuerKey:
+        """Copy an ORM row."""
+        return cls(
+            row.id,
+            row.issuer_id,
+            KeyPurpose(row.purpose),
+            row.address,
+            row.keystore,
+            row.created_at,
+            row.retired_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    """An issuing body, its names, its keys, and its id on chain once onboarded."""
+
+    id: int
+    kind: IssuerKind
+    code: str | None
+    name_fr: str
+    name_de: str | None
+    name_en: str | None
+    name_lb: str | None
+    created_at: datetime
+    chain_body_id: int | None
+    keys: tuple[IssuerKey, ...]
+
+    def key_for(self, purpose: KeyPurpose) -> IssuerKey | None:
+        """The newest key for ``purpose`` that is not retired, or None."""
+        live = [k for k in self.keys if k.purpose is purpose and k.retired_at is None]
+        return live[-1] if live else None
+
+    @classmethod
+    def of(cls, row: m.Issuer, keys: list[m.IssuerKey]) -> Issuer:
+        """Copy an ORM row and its keys (oldest first)."""
+        return cls(
+            id=row.id,
+            kind=IssuerKind(row.kind),
+            code=row.code,
+            name_fr=row.name_fr,
+            name_de=row.name_de,
+            name_en=row.name_en,
+            name_lb=row.name_lb,
+            created_at=row.created_at,
+            chain_body_id=row.chain_body_id,
+            keys=tuple(IssuerKey.of(k) for k in sorted(keys, key=lambda k: k.id)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Integrator:
-    """A client system that submits digests."""
+    """A client system that submits digests, for one body (None: made before bodies)."""
 
     id: int
     name: str
     created_at: datetime
+    issuer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +120,20 @@ class ApiKey:
     scopes: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+    issuer_id: int | None = None
+    """The body of the key's integrator (None: an integrator without a body cannot submit)."""
 
     @classmethod
-    def of(cls, row: m.ApiKey) -> ApiKey:
-        """Copy an ORM row."""
+    def of(cls, row: m.ApiKey, issuer_id: int | None = None) -> ApiKey:
+        """Copy an ORM row, with the body of its integrator."""
         return cls(
-            row.id, row.integrator_id, row.prefix, tuple(row.scopes), row.created_at, row.revoked_at
+            row.id,
+            row.integrator_id,
+            row.prefix,
+            tuple(row.scopes),
+            row.created_at,
+            row.revoked_at,
+            issuer_id,
         )
 
 
@@ -76,6 +158,7 @@ class Receipt:
     created_at: datetime
     updated_at: datetime
     erased_at: datetime | None
+    issuer_id: int | None = None
 
     @property
     def is_erased(self) -> bool:
@@ -99,6 +182,7 @@ class Receipt:
             created_at=row.created_at,
             updated_at=row.updated_at,
             erased_at=row.erased_at,
+            issuer_id=row.issuer_id,
         )
 
 
@@ -118,6 +202,7 @@ class Batch:
     block_number: int | None
     block_hash: bytes | None
     failure_reason: str | None
+    issuer_id: int | None = None
 
     @classmethod
     def of(cls, row: m.Batch | Row[Any]) -> Batch:
@@ -135,15 +220,17 @@ class Batch:
             block_number=row.block_number,
             block_hash=None if row.block_hash is None else bytes(row.block_hash),
             failure_reason=row.failure_reason,
+            issuer_id=row.issuer_id,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxEntry:
-    """A signed transaction persisted before broadcast."""
+    """A signed transaction persisted before broadcast, and the batches whose anchors it carries
+    (one for a body's own ``anchor``, many for the relayer's ``anchorSigned``), lowest id first."""
 
     id: int
-    batch_id: int
+    batch_ids: tuple[int, ...]
     nonce: int
     signer: str
     raw_tx: bytes
@@ -156,11 +243,11 @@ class OutboxEntry:
     broadcast_at: datetime | None
 
     @classmethod
-    def of(cls, row: m.Outbox) -> OutboxEntry:
-        """Copy an ORM row."""
+    def of(cls, row: m.Outbox, batch_ids: list[int]) -> OutboxEntry:
+        """Copy an ORM row and the ids of its batches."""
         return cls(
             id=row.id,
-            batch_id=row.batch_id,
+            batch_ids=tuple(sorted(batch_ids)),
             nonce=row.nonce,
             signer=row.signer,
             raw_tx=bytes(row.raw_tx),

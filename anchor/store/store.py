@@ -8,6 +8,7 @@ from pathlib import Path
 from anchor.store.batches import BatchesMixin
 from anchor.store.engine import create_store_engine
 from anchor.store.intake import IntakeMixin
+from anchor.store.issuers import IssuersMixin
 from anchor.store.keys import KeysMixin
 from anchor.store.locks import LocksMixin
 from anchor.store.pepper import KeyHasher, pepper_beside
@@ -19,13 +20,14 @@ from anchor.store.watch import WatchMixin
 class Store(
     IntakeMixin,
     BatchesMixin,
+    IssuersMixin,
     KeysMixin,
     LocksMixin,
     ReceiptsMixin,
     SubmissionMixin,
     WatchMixin,
 ):
-    """The durable state of the service: keys, receipts, batches, the outbox, the watch cursor.
+    """The durable state of the service: bodies, keys, receipts, batches, the outbox, the cursor.
 
     Every SQL statement of the service is written in this package.
 

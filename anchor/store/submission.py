@@ -17,13 +17,21 @@ failed), except erased ones, which stay erased. Outbox rows: signed -> broadcast
 signed/broadcast -> replaced (a fee bump recorded with ``replaces=``); signed/broadcast/mined ->
 dropped or replaced when the batch goes back to submission. At most one row per (signer, nonce)
 is signed, broadcast or mined.
+
+An outbox row carries the anchors of one batch (a body's key sending ``anchor``) or of many (the
+relayer's ``anchorSigned``): `record_signed_tx` takes their ids, kept in ``outbox_batches``. A
+row becomes ``mined`` once every batch it carries is anchored.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
@@ -51,6 +59,22 @@ def _batch(session: Session, batch_id: int, allowed: tuple[BatchState, ...], to:
     return row
 
 
+def _entries(session: Session, rows: Sequence[m.Outbox]) -> list[OutboxEntry]:
+    """The records of outbox rows with the ids of their batches (one query for all)."""
+    ids = [r.id for r in rows]
+    batches: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        links = select(m.OutboxBatch).where(m.OutboxBatch.outbox_id.in_(ids))
+        for link in session.scalars(links):
+            batches[link.outbox_id].append(link.batch_id)
+    return [OutboxEntry.of(row, batches[row.id] or [row.batch_id]) for row in rows]
+
+
+def _rows_of_batch(batch_id: int) -> Select[int]:
+    """The ids of the outbox rows that carry ``batch_id``."""
+    return select(m.OutboxBatch.outbox_id).where(m.OutboxBatch.batch_id == batch_id)
+
+
 def _move_receipts(session: Session, batch_id: int, state: ReceiptState) -> None:
     session.execute(
         update(m.Receipt)
@@ -62,17 +86,21 @@ def _move_receipts(session: Session, batch_id: int, state: ReceiptState) -> None
 class SubmissionMixin(StoreBase):
     """Batches and outbox for the submitter; see `anchor.store.Store`."""
 
-    def next_batch_for_submission(self) -> Batch | None:
-        """Return the oldest frozen batch, or None when nothing waits for submission."""
-        query = (
-            select(m.Batch)
-            .where(m.Batch.state == BatchState.FROZEN.value)
-            .order_by(m.Batch.id)
-            .limit(1)
-        )
+    def next_batch_for_submission(self, issuer_id: int | None = None) -> Batch | None:
+        """Return the oldest frozen batch (of the body ``issuer_id`` when given), or None when
+        nothing waits for submission."""
+        found = self.frozen_batches(None if issuer_id is None else [issuer_id], limit=1)
+        return found[0] if found else None
+
+    def frozen_batches(self, issuer_ids: Sequence[int] | None, limit: int) -> list[Batch]:
+        """Up to ``limit`` frozen batches, oldest first, of the bodies ``issuer_ids`` (of any
+        body, and of none, when None)."""
+        query = select(m.Batch).where(m.Batch.state == BatchState.FROZEN.value)
+        if issuer_ids is not None:
+            query = query.where(m.Batch.issuer_id.in_(list(issuer_ids)))
         with self._reading() as session:
-            row = session.scalar(query)
-            return None if row is None else Batch.of(row)
+            rows = session.scalars(query.order_by(m.Batch.id).limit(limit))
+            return [Batch.of(row) for row in rows]
 
     def batches_in_state(self, state: BatchState) -> list[Batch]:
         """Return every batch in ``state``, oldest first (e.g. the submitted ones to confirm)."""
@@ -82,7 +110,7 @@ class SubmissionMixin(StoreBase):
 
     def record_signed_tx(
         self,
-        batch_id: int,
+        batch_ids: int | Sequence[int],
         nonce: int,
         signer: str,
         raw_tx: bytes,
@@ -95,13 +123,18 @@ class SubmissionMixin(StoreBase):
     ) -> OutboxEntry:
         """Persist a signed transaction BEFORE broadcasting it; return its outbox row (signed).
 
-        ``replaces`` names the outbox row this one supersedes with the same nonce (a fee bump):
-        that row becomes ``replaced`` in the same transaction. StoreError if the signer already
-        has a live row with this nonce, or the batch is not frozen or submitted. ``signer`` is
-        compared exactly: always pass the same (checksum) form of the address.
+        ``batch_ids`` are the batches whose anchors it carries (one, or many for a relayed
+        transaction). ``replaces`` names the outbox row this one supersedes with the same nonce
+        (a fee bump): that row becomes ``replaced`` in the same transaction. StoreError if the
+        signer already has a live row with this nonce, or a batch is not frozen or submitted.
+        ``signer`` is compared exactly: always pass the same (checksum) form of the address.
         """
+        ids = sorted({batch_ids} if isinstance(batch_ids, int) else set(batch_ids))
+        if not ids:
+            raise StoreError("a transaction carries the anchor of at least one batch")
         with self._transaction() as session:
-            _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")
+            for batch_id in ids:
+                _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")
             if replaces is not None:
                 old = session.get(m.Outbox, replaces, with_for_update=True)
                 if old is None:
@@ -111,7 +144,7 @@ class SubmissionMixin(StoreBase):
                 old.state = OutboxState.REPLACED.value
                 session.flush()
             row = m.Outbox(
-                batch_id=batch_id,
+                batch_id=ids[0],
                 nonce=nonce,
                 signer=signer,
                 raw_tx=bytes(raw_tx),
@@ -129,7 +162,11 @@ class SubmissionMixin(StoreBase):
                 raise StoreError(
                     f"signer {signer} already has a live transaction with nonce {nonce}"
                 ) from e
-            return OutboxEntry.of(row)
+            session.add_all(m.OutboxBatch(outbox_id=row.id, batch_id=b) for b in ids)
+            return OutboxEntry(
+                row.id, tuple(ids), nonce, signer, row.raw_tx, row.tx_hash, max_fee_per_gas,
+                max_priority_fee_per_gas, gas_price, OutboxState.SIGNED, row.created_at, None,
+            )  # fmt: skip
 
     def mark_broadcast(self, outbox_id: int) -> OutboxEntry:
         """Mark an outbox row broadcast (idempotent for a rebroadcast of the same bytes)."""
@@ -142,7 +179,7 @@ class SubmissionMixin(StoreBase):
             if row.state == OutboxState.SIGNED.value:
                 row.state = OutboxState.BROADCAST.value
                 row.broadcast_at = m.utcnow()
-            return OutboxEntry.of(row)
+            return _entries(session, [row])[0]
 
     def live_outbox(self, signer: str) -> list[OutboxEntry]:
         """Return the signer's signed or broadcast rows, lowest nonce first.
@@ -157,13 +194,13 @@ class SubmissionMixin(StoreBase):
             .order_by(m.Outbox.nonce, m.Outbox.id)
         )
         with self._reading() as session:
-            return [OutboxEntry.of(row) for row in session.scalars(query)]
+            return _entries(session, list(session.scalars(query)))
 
     def outbox_of_batch(self, batch_id: int) -> list[OutboxEntry]:
-        """Return every outbox row of a batch, oldest first, whatever its state."""
-        query = select(m.Outbox).where(m.Outbox.batch_id == batch_id).order_by(m.Outbox.id)
+        """Return every outbox row that carries a batch, oldest first, whatever its state."""
+        query = select(m.Outbox).where(m.Outbox.id.in_(_rows_of_batch(batch_id)))
         with self._reading() as session:
-            return [OutboxEntry.of(row) for row in session.scalars(query)]
+            return _entries(session, list(session.scalars(query.order_by(m.Outbox.id))))
 
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
         """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
@@ -178,7 +215,8 @@ class SubmissionMixin(StoreBase):
     def mark_batch_anchored(
         self, batch_id: int, tx_hash: bytes, block_number: int, block_hash: bytes
     ) -> Batch:
-        """frozen/submitted -> anchored (final); receipts -> anchored; that tx's row -> mined."""
+        """frozen/submitted -> anchored (final); receipts -> anchored; that tx's row -> mined
+        once every batch it carries is anchored."""
         with self._transaction() as session:
             row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "anchored")
             now = m.utcnow()
@@ -189,15 +227,28 @@ class SubmissionMixin(StoreBase):
             row.anchored_at = now
             row.submitted_at = row.submitted_at or now
             row.failure_reason = None
-            session.execute(
-                update(m.Outbox)
-                .where(
-                    m.Outbox.batch_id == batch_id,
-                    m.Outbox.tx_hash == bytes(tx_hash),
-                    m.Outbox.state.in_(_IN_FLIGHT),
-                )
-                .values(state=OutboxState.MINED.value)
+            session.flush()
+            carried = select(m.Outbox.id).where(
+                m.Outbox.id.in_(_rows_of_batch(batch_id)),
+                m.Outbox.tx_hash == bytes(tx_hash),
+                m.Outbox.state.in_(_IN_FLIGHT),
             )
+            for outbox_id in list(session.scalars(carried)):
+                others = (
+                    select(func.count())
+                    .select_from(m.OutboxBatch)
+                    .join(m.Batch, m.Batch.id == m.OutboxBatch.batch_id)
+                    .where(
+                        m.OutboxBatch.outbox_id == outbox_id,
+                        m.Batch.state != BatchState.ANCHORED.value,
+                    )
+                )
+                if not session.scalar(others):
+                    session.execute(
+                        update(m.Outbox)
+                        .where(m.Outbox.id == outbox_id)
+                        .values(state=OutboxState.MINED.value)
+                    )
             _move_receipts(session, batch_id, ReceiptState.ANCHORED)
             return Batch.of(row)
 
@@ -224,7 +275,7 @@ class SubmissionMixin(StoreBase):
             row.failure_reason = reason
             session.execute(
                 update(m.Outbox)
-                .where(m.Outbox.batch_id == batch_id, m.Outbox.state.in_(_LIVE))
+                .where(m.Outbox.id.in_(_rows_of_batch(batch_id)), m.Outbox.state.in_(_LIVE))
                 .values(state=outbox_state.value)
             )
             _move_receipts(session, batch_id, ReceiptState.BATCHED)
@@ -285,7 +336,7 @@ class SubmissionMixin(StoreBase):
                 row.state = BatchState.FROZEN.value
                 session.execute(
                     update(m.Outbox)
-                    .where(m.Outbox.batch_id == row.id, m.Outbox.state.in_(_IN_FLIGHT))
+                    .where(m.Outbox.id.in_(_rows_of_batch(row.id)), m.Outbox.state.in_(_IN_FLIGHT))
                     .values(state=OutboxState.DROPPED.value)
                 )
                 session.execute(

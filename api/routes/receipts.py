@@ -84,7 +84,10 @@ def submit_digests(
     Each receipt is ``pending`` until the batcher puts it in a Merkle tree.
     """
     digests = [Digest.from_hex(d) for d in body.digests]
-    return _out(intake.submit(store, digests, principal.integrator_id, idempotency_key))
+    receipts = intake.submit(
+        store, digests, principal.integrator_id, idempotency_key, issuer_id=principal.issuer_id
+    )
+    return _out(receipts)
 
 
 @router.post(
@@ -107,7 +110,9 @@ async def submit_file(
     """
     digest = await hash_upload(request)
     receipts = await run_in_threadpool(
-        intake.submit, store, [digest], principal.integrator_id, idempotency_key
+        lambda: intake.submit(
+            store, [digest], principal.integrator_id, idempotency_key, issuer_id=principal.issuer_id
+        )
     )
     return _out(receipts)
 
@@ -178,6 +183,7 @@ def read_receipt(
         digest=receipt.digest.hex,
         status=receipt.state,
         created_at=receipt.created_at,
+        issuer_id=receipt.issuer_id,
         root="0x" + batch.root.hex() if batch else None,
         proof=bundle,
         verification_url=compact.verification_url(bundle, _page_url(settings)) if bundle else None,

@@ -14,7 +14,7 @@ import pytest
 
 from anchor.store import Store, open_store
 from tests.support.pg import fresh_schema
-from tests.support.store import TEST_PEPPER
+from tests.support.store import TEST_PEPPER, make_issuer
 
 
 @pytest.fixture
@@ -24,7 +24,10 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-TABLES = "outbox, receipts, idempotency_records, batches, api_keys, integrators"
+TABLES = (
+    "outbox_batches, outbox, receipts, idempotency_records, batches, api_keys, integrators, "
+    "issuer_keys, issuers"
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,5 +72,5 @@ def store(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Store]:
 
 @pytest.fixture
 def integrator_id(store: Store) -> int:
-    """The id of a fresh integrator."""
-    return store.create_integrator("Commune de Test").id
+    """The id of a fresh integrator of a fresh, onboarded body."""
+    return store.create_integrator("Commune de Test", make_issuer(store)).id

@@ -14,7 +14,7 @@ from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, NotFoundError, Store, open_store
 from anchor.types import ReceiptState
-from tests.support.store import digest_hex
+from tests.support.store import digest_hex, make_issuer
 
 
 def test_erase_keeps_every_other_proof_valid(store: Store, integrator_id: int) -> None:
@@ -85,7 +85,7 @@ def test_nothing_of_an_erased_receipt_is_left_in_the_data_directory(tmp_path: Pa
     data = tmp_path / "data"
     store = open_store(f"sqlite:///{data / 'anchor.db'}", migrate=True)
     try:
-        integrator = store.create_integrator("Commune de Contern").id
+        integrator = store.create_integrator("Commune de Contern", make_issuer(store)).id
         key = "permis-jean-dupont-2026-0042"
         digests = [digest_hex(i) for i in range(50)]
         receipts = submit(store, digests, integrator, idempotency_key=key)

@@ -20,7 +20,7 @@ def test_missing_postgres_skips_locally_and_fails_in_ci(monkeypatch: pytest.Monk
 
 
 def test_batcher_locks_with_skip_locked_on_postgres() -> None:
-    query = pending_query(5)
+    query = pending_query(5, issuer_id=1)
     pg = postgresql.dialect()  # type: ignore[no-untyped-call]
     assert "FOR UPDATE SKIP LOCKED" in str(query.compile(dialect=pg))
     assert "FOR UPDATE" not in str(query.compile(dialect=sqlite.dialect()))

@@ -9,7 +9,7 @@ from anchor.service.intake import submit
 from anchor.store import IdempotencyConflict, Store, StoreError
 from anchor.store.engine import create_store_engine
 from anchor.types import InvalidDigestError, ReceiptState
-from tests.support.store import TEST_PEPPER, digest_hex, url_of
+from tests.support.store import TEST_PEPPER, digest_hex, make_issuer, url_of
 
 
 def _count_rows(url: str, table: str) -> int:
@@ -57,7 +57,7 @@ def test_same_key_other_digests_conflicts(store: Store, integrator_id: int) -> N
 
 
 def test_keys_are_per_integrator(store: Store, integrator_id: int) -> None:
-    other = store.create_integrator("Other").id
+    other = store.create_integrator("Other", make_issuer(store, "Other", body_id=2)).id
     a = submit(store, [digest_hex(1)], integrator_id, idempotency_key="k")
     b = submit(store, [digest_hex(2)], other, idempotency_key="k")
     assert a[0].id != b[0].id

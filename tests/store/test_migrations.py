@@ -16,8 +16,11 @@ TABLES = {
     "batches",
     "outbox",
     "watch_cursors",
+    "issuers",
+    "issuer_keys",
+    "outbox_batches",
 }
-HEAD = "0002"
+HEAD = "0003"
 
 
 def test_upgrade_from_empty_creates_every_table(url: str) -> None:

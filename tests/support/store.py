@@ -18,3 +18,20 @@ def url_of(store: Store) -> str:
 def digest_hex(n: int) -> str:
     """A deterministic, distinct SHA-256 hex digest."""
     return hashlib.sha256(f"document {n}".encode()).hexdigest()
+
+
+def make_issuer(store: Store, name: str = "Commune de Test", *, body_id: int | None = 1) -> int:
+    """A body with two made-up key addresses, onboarded as ``body_id`` (None: not onboarded)."""
+    import secrets
+
+    from anchor.store import NewKey
+    from anchor.types import IssuerKind, KeyPurpose
+
+    keys = [
+        NewKey(purpose, "0x" + secrets.token_hex(20), f"keys/{purpose.value}-{name}.json")
+        for purpose in KeyPurpose
+    ]
+    issuer = store.create_issuer(IssuerKind.COMMUNE, name, keys)
+    if body_id is not None:
+        store.set_chain_body_id(issuer.id, body_id)
+    return issuer.id
