@@ -26,8 +26,9 @@ from pathlib import Path
 import psycopg
 
 from anchor.service.intake import submit
-from anchor.store import Store, open_store
+from anchor.store import NewKey, Store, open_store
 from anchor.store.engine import BUSY_TIMEOUT_MS
+from anchor.types import IssuerKind, KeyPurpose
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -113,7 +114,9 @@ def run(
     name: str, store: Store, raw: Callable[[list[str]], None], args: argparse.Namespace
 ) -> None:
     """Time both paths for each request shape and print a line per shape."""
-    integrator_id = store.create_integrator(f"bench-{name}").id
+    keys = [NewKey(p, "0x" + secrets.token_hex(20), f"keys/{p.value}.json") for p in KeyPurpose]
+    body = store.create_issuer(IssuerKind.OTHER, f"Bench {name}", keys).id
+    integrator_id = store.create_integrator(f"bench-{name}", body).id
     shapes = [
         (f"{args.requests} x {args.batch}", args.requests, args.batch),
         (f"{args.singles} x 1", args.singles, 1),

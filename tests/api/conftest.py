@@ -14,6 +14,7 @@ from anchor.store import Store, open_store
 from api.app import create_app
 from api.config import ApiSettings
 from tests.support.api import DEAD_RPC, Keys, MakeClient
+from tests.support.store import make_issuer
 
 
 @pytest.fixture
@@ -27,8 +28,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def keys(store: Store) -> Keys:
     """Keys of scope submit, read, submit+read, admin, and one of another integrator."""
-    a = store.create_integrator("Commune de Contern").id
-    b = store.create_integrator("SIGI").id
+    a = store.create_integrator("Commune de Contern", make_issuer(store, "Contern")).id
+    b = store.create_integrator("SIGI", make_issuer(store, "SIGI", body_id=2)).id
     return Keys(
         integrator=a,
         submit=store.create_api_key(a, ["submit"])[1],

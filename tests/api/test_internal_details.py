@@ -36,7 +36,7 @@ def no_leak(text: str) -> None:
 def down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     """An app whose store is unreachable; one API key is taken as verified in memory."""
     store = open_store(DEAD_DB, key_pepper=b"pepper of the dead-database test")
-    live = ApiKey(1, 1, "0" * 12, ("admin",), datetime.now(UTC), None)
+    live = ApiKey(1, 1, "0" * 12, ("admin",), datetime.now(UTC), None, issuer_id=1)
     monkeypatch.setattr(store, "cached_api_key", lambda secret: live if secret == "ak_ok" else None)
     settings = load_settings(rpc_urls=[DEAD_RPC], data_dir=tmp_path, rpc_timeout=1)
     return TestClient(create_app(settings, store, ApiSettings()))

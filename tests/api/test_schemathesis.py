@@ -25,6 +25,7 @@ from anchor.store import open_store
 from api.app import create_app
 from api.config import ApiSettings
 from tests.support.api import DEAD_RPC
+from tests.support.store import make_issuer
 
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
@@ -33,7 +34,7 @@ REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     directory: Path = tmp_path_factory.mktemp("schemathesis")
     store = open_store(f"sqlite:///{directory}/anchor.db", migrate=True)
-    integrator = store.create_integrator("fuzz").id
+    integrator = store.create_integrator("fuzz", make_issuer(store)).id
     _, key = store.create_api_key(integrator, ["admin"])
     settings_ = load_settings(
         rpc_urls=[DEAD_RPC], registry_address=REGISTRY, data_dir=directory, rpc_timeout=1
@@ -105,7 +106,9 @@ def test_api_stateful_scenarios(api_schema: Any) -> None:
             self.store = open_store(
                 f"sqlite:///{app.state.fuzz_dir}/s{next(count)}.db", migrate=True
             )
-            _, self.key = self.store.create_api_key(self.store.create_integrator("s").id, ["admin"])
+            body = make_issuer(self.store)
+            integrator = self.store.create_integrator("s", body).id
+            _, self.key = self.store.create_api_key(integrator, ["admin"])
             app.state.store = self.store
 
         def teardown(self) -> None:

@@ -11,15 +11,18 @@ from typer.testing import CliRunner
 from anchor.cli.keys import app
 from anchor.store import Store
 from tests.support.pg import fresh_schema
+from tests.support.store import make_issuer
 
 
 def test_create_list_revoke(store: Store) -> None:
     url = store.engine.url.render_as_string(hide_password=False)
+    body = make_issuer(store)
     runner = CliRunner()
     created = runner.invoke(
         app,
-        ["create", "--new-integrator", "Contern", "-s", "submit", "--database-url", url, "--json"],
-    )
+        ["create", "--new-integrator", "Contern", "--issuer", str(body), "-s", "submit",
+         "--database-url", url, "--json"],
+    )  # fmt: skip
     assert created.exit_code == 0, created.output
     made = json.loads(created.output)
     assert store.authenticate(made["key"]) is not None

@@ -14,6 +14,7 @@ from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import open_store
 from anchor.types import BatchState, FailureCause, ReceiptState
+from tests.support.store import make_issuer
 
 runner = CliRunner()
 app = build_app()
@@ -23,7 +24,7 @@ def make_store(tmp_path: Path) -> tuple[str, list[str]]:
     """A store with three frozen batches, the first two failed; return (URL, receipt ids)."""
     url = f"sqlite:///{tmp_path / 'anchor.db'}"
     store = open_store(url, migrate=True)
-    integrator = store.create_integrator("Commune de Contern").id
+    integrator = store.create_integrator("Commune de Contern", make_issuer(store)).id
     ids = [r.id for r in submit(store, [os.urandom(32).hex() for _ in range(6)], integrator)]
     close_batches(store, max_batch_size=2, max_batch_age=3600)
     store.mark_batch_failed(1, FailureCause.INVALID_BATCH)
