@@ -228,6 +228,8 @@ class FailureCause(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     """The registry does not accept the body's signature (an unknown signer, a key registered
     for another purpose, a malformed signature); that body waits, the others go on."""
+    KEYSTORE = "keystore"
+    """The body's keystore cannot be read (a missing file, a wrong password); that body waits."""
     INVALID_BATCH = "invalid_batch"
     """The registry refuses the root or the leaf count themselves: permanent."""
     ANCHORED_BY_ANOTHER_ISSUER = "anchored_by_another_issuer"

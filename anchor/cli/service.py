@@ -99,7 +99,7 @@ def worker_command(
     if metrics_port is not None:
         start_http_server(metrics_port, addr="127.0.0.1", registry=worker.metrics.registry)
     worker.install_signal_handlers()
-    with worker.store.writer_lock(worker.submitter.account.address):
+    with worker.store.writer_lock(worker.submitter.relayer.address):
         if once:
             worker.run_once()
         else:

@@ -5,8 +5,9 @@ canonical. Recently anchored batches are re-checked at every new head: a block h
 (a reorg), or a block above the node's head whose transaction the node does not know (a rollback,
 a node restored from a snapshot), sends the batch back to submission, whatever the depth it had
 reached. Its root and proofs are untouched: the same root goes out again. A root the registry
-already holds from this issuer is adopted (its `RootAnchored` event gives the transaction), never
-anchored twice.
+already holds for the batch's body is adopted (its `RootAnchored` event gives the transaction),
+never anchored twice. Roots are anchored per body, so another body's root never stands in the
+way of ours.
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ REORG_WINDOW = 256
 class Finality:
     """Decides the end of a batch's journey: anchored, back to submission, or failed."""
 
-    def __init__(self, store: Store, metrics: Metrics, signer: str, confirmations: int) -> None:
+    def __init__(self, store: Store, metrics: Metrics, confirmations: int) -> None:
         self.store = store
         self.metrics = metrics
-        self.signer = signer
         self.confirmations = confirmations
         self.anchored_count = 0
         """Batches anchored by this process: the progress the stall watch looks for."""
@@ -61,14 +61,14 @@ class Finality:
         )
 
     def adopt_existing_anchor(
-        self, w3: Web3, registry: Registry, batch: Batch, issuer: str
+        self, w3: Web3, registry: Registry, batch: Batch, body_id: int
     ) -> None:
-        """The root is on chain already: ours (adopt its transaction) or another issuer's."""
-        if issuer != self.signer:
-            self.fail(batch, FailureCause.ANCHORED_BY_ANOTHER_ISSUER)
-            return
+        """The body's root is on chain already (sent before a crash, or by another of the body's
+        keys): adopt the transaction that anchored it."""
         event = registry.contract.events.RootAnchored()
-        logs = event.get_logs(from_block=0, argument_filters={"root": batch.root})
+        logs = event.get_logs(
+            from_block=0, argument_filters={"bodyId": body_id, "root": batch.root}
+        )
         if not logs:
             return  # the node's log index lags; try again next step
         found = logs[-1]
@@ -120,7 +120,12 @@ class Finality:
             raise ValueError(f"{cause} is not a permanent cause; hold the batch instead")
         self.store.mark_batch_failed(batch.id, cause)
         self.metrics.failures.labels(cause=cause).inc()
-        log.error("batch %s failed permanently: %s", batch.id, cause, extra={"cause": cause})
+        log.error(
+            "batch %s failed permanently: %s",
+            batch.id,
+            cause,
+            extra={"cause": cause, "issuer": batch.issuer_id},
+        )
 
 
 def _canonical_hashes(w3: Web3, numbers: set[int]) -> dict[int, bytes]:

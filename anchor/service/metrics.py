@@ -1,6 +1,7 @@
 """Prometheus metrics of the anchoring service, on a registry of their own (no globals).
 
-Every ``cause`` label is a value of `anchor.types.FailureCause`.
+Every ``cause`` label is a value of `anchor.types.FailureCause`; every ``issuer`` label is the
+service's id of an issuing body (`anchor issuers list`).
 """
 
 from __future__ import annotations
@@ -73,5 +74,47 @@ class Metrics:
         self.stalled = Gauge(
             "anchor_stalled",
             "1 while batches wait and none was anchored for the configured number of blocks",
+            registry=r,
+        )
+        # Per issuing body (label: its id in the store).
+        self.body_pending = Gauge(
+            "anchor_body_pending_digests",
+            "Digests of a body taken but not yet in a batch",
+            ["issuer"],
+            registry=r,
+        )
+        self.body_oldest_pending_age = Gauge(
+            "anchor_body_oldest_pending_age_seconds",
+            "Age of a body's oldest digest not yet in a batch",
+            ["issuer"],
+            registry=r,
+        )
+        self.body_batches = Gauge(
+            "anchor_body_batches",
+            "Batches of a body by state (frozen, submitted, anchored, failed)",
+            ["issuer", "state"],
+            registry=r,
+        )
+        self.body_failures = Counter(
+            "anchor_body_failures_total",
+            "Submission failures and holds of a body, by cause",
+            ["issuer", "cause"],
+            registry=r,
+        )
+        self.body_held = Gauge(
+            "anchor_body_held",
+            "1 while a body's batches are held by a cause of its own (its key, its signature)",
+            ["issuer", "cause"],
+            registry=r,
+        )
+        self.body_onboarded = Gauge(
+            "anchor_body_onboarded",
+            "1 once a body's anchoring key is registered on chain; 0 while its digests wait",
+            ["issuer"],
+            registry=r,
+        )
+        self.relayer_balance = Gauge(
+            "anchor_relayer_balance_wei",
+            "Balance of the relayer account (paid-gas networks; it pays every relayed anchor)",
             registry=r,
         )

@@ -1,398 +1,315 @@
-"""Submission: one transaction per batch, nonces kept contiguous with the chain.
+"""Submission for many bodies: signed anchors relayed in one transaction, nonces contiguous.
 
-Every step of the `Submitter`:
+Each body's batches are anchored under that body: in relay mode (``ANCHOR_SUBMIT_MODE=relay``,
+the default) every body's anchoring key signs its batch root (EIP-712) and ONE transaction of the
+relayer (the worker's own key, which holds no role) carries the signed anchors of every body; in
+direct mode each body's anchoring key sends its own ``anchor``. Either way a *lane* is one signer
+with its own nonce sequence (`anchor.service.sending`), and every step of the `Submitter`:
 
-1. re-checks recently anchored batches (`anchor.service.finality`): a reorg or a rollback sends
+1. looks for bodies onboarded since the last look (`anchor.service.bodies`);
+2. re-checks recently anchored batches (`anchor.service.finality`): a reorg or a rollback sends
    them back to submission, whatever depth they had reached;
-2. follows each batch in flight against the signer's mined transaction count ``count``: a receipt
-   deep enough makes it anchored; a mined revert is diagnosed; a nonce below ``count`` with no
-   receipt of ours went to another transaction (the batch goes out again); the transaction at
-   ``count`` is rebroadcast, or replaced once it is stuck; one above ``count`` waits behind a gap
-   and is only rebroadcast, never replaced (it cannot be mined before the gap is filled);
-3. submits: the nonce of a new transaction is the lowest one at or above ``count`` that no
-   transaction in flight holds. When transactions in flight sit above it (a *nonce gap*: a reorg,
-   a rollback, a node behind the outbox), the oldest frozen batch is signed at that nonce at once,
-   ahead of the later ones (with none waiting, the batch just above moves down to it), and the
-   gap is reported (metric and one log line, `anchor.service.progress`); otherwise a new
-   batch goes out only when no transaction waits for inclusion (one per block: meanwhile digests
-   accumulate into the next batch). The signed raw transaction and its nonce are persisted in the
-   outbox before broadcast, so a restart rebroadcasts the same bytes.
+3. follows each transaction in flight (with every batch it carries) against its signer's mined
+   transaction count ``count``: a receipt deep enough makes its batches anchored; a mined revert
+   sends them back (the next preflight says which body waits, and why); a nonce below ``count``
+   with no receipt of ours went to another transaction (its batches go out again); the
+   transaction at ``count`` is rebroadcast, or replaced once it is stuck; one above ``count``
+   waits behind a gap and is only rebroadcast, never replaced;
+4. submits, lane by lane: the nonce of a new transaction is the lowest one at or above ``count``
+   that no transaction in flight holds. When transactions in flight sit above it (a *nonce
+   gap*), the next transaction is signed at that nonce at once (with nothing waiting, the one
+   just above moves down to it), and the gap is reported (`anchor.service.progress`); otherwise a
+   new transaction goes out only when none of the lane waits for inclusion: one per block, while
+   digests accumulate into the next batches. What goes in it is chosen and checked body by body
+   (`anchor.service.payloads`): one body's refused anchor holds that body only.
 
-A batch the registry refuses for a reason an operator can fix (paused, missing role, gas limit,
-an unfunded account) is *held*: it stays frozen, no nonce is spent, the cause is a metric and one
-log line, and it goes out as soon as the cause is gone. Only a permanent cause (see
-`anchor.types.FailureCause.permanent`) ends a batch ``failed``. A transaction the node refuses for
-its fee is re-priced from the chain's current fees, never taken for an unavailable node.
+The signed raw transaction and its nonce are in the outbox before broadcast, so a restart (or a
+SIGKILL) rebroadcasts the same bytes. A cause an operator can fix holds (`anchor.service.holds`);
+only a permanent cause (`anchor.types.FailureCause.permanent`) ends a batch ``failed``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from anchor.chain.client import TRANSPORT_ERRORS, ChainClient
-from anchor.chain.fees import (
-    FeeMode,
-    Fees,
-    initial_fees,
-    is_fee_refusal,
-    is_funds_refusal,
-    latest_base_fee,
-    replacement_fees,
-    stored_fees,
-)
-from anchor.chain.registry import Registry, decode_revert
-from anchor.errors import ChainError
+from anchor.chain.registry import Registry
+from anchor.chain.relay import call_of
+from anchor.chain.signer import Keyring, KeystoreSigner, Signer
+from anchor.errors import ChainError, ConfigError
+from anchor.service.bodies import Bodies
 from anchor.service.finality import Finality, receipt_of
 from anchor.service.holds import Holds
 from anchor.service.metrics import Metrics
+from anchor.service.payloads import Payload, Resume, Selector
 from anchor.service.progress import GapWatch, StallWatch
-from anchor.settings import Settings
-from anchor.store import Batch, OutboxEntry, Store
+from anchor.service.sending import Lane, Sender, SubmitterConfig
+from anchor.store import Batch, Issuer, OutboxEntry, Store
 from anchor.types import IN_FLIGHT_OUTBOX_STATES, BatchState, FailureCause, OutboxState
+
+__all__ = ["Submitter", "SubmitterConfig"]
 
 log = logging.getLogger(__name__)
 
 _RECOVERABLE: tuple[type[BaseException], ...] = (ChainError, *TRANSPORT_ERRORS)
 
-#: How nodes say they already hold a transaction (geth, Besu, anvil).
-_ALREADY_KNOWN = ("already known", "known transaction", "already imported")
-
-#: Registry errors and what they mean for a batch.
-_REVERTS = {
-    "AccessControlUnauthorizedAccount": FailureCause.MISSING_ROLE,
-    "EnforcedPause": FailureCause.PAUSED,
-    "RegistryZeroRoot": FailureCause.INVALID_BATCH,
-    "RegistryZeroLeafCount": FailureCause.INVALID_BATCH,
-}
-
-#: At most this many nonces are filled in one step.
+#: At most this many nonces are filled in one step, per lane.
 _MAX_FILLS = 32
 
 
-@dataclass(frozen=True)
-class SubmitterConfig:
-    """What the submitter needs from the settings."""
-
-    chain_id: int
-    confirmations: int
-    fee_mode: FeeMode
-    priority_fee_gwei: float
-    max_fee_gwei: float
-    gas_limit: int
-    stuck_after: float
-    stall_blocks: int = 30
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SubmitterConfig:
-        """Take the submission settings."""
-        return cls(
-            chain_id=settings.chain_id,
-            confirmations=settings.confirmations,
-            fee_mode=settings.fee_mode,
-            priority_fee_gwei=settings.priority_fee_gwei,
-            max_fee_gwei=settings.max_fee_gwei,
-            gas_limit=settings.gas_limit,
-            stuck_after=settings.stuck_after,
-            stall_blocks=settings.stall_blocks,
-        )
-
-
 class Submitter:
-    """Anchors frozen batches with one signing key and follows them to finality."""
+    """Anchors the frozen batches of every onboarded body and follows them to finality."""
 
     def __init__(
         self,
         chain: ChainClient,
-        account: LocalAccount,
+        relayer: Signer | LocalAccount,
         registry_address: str,
         store: Store,
         config: SubmitterConfig,
         metrics: Metrics | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
+        """``relayer`` signs the relayed transactions; ``keyring`` holds the bodies' keys."""
         self.chain = chain
-        self.account = account
+        self.relayer: Signer = (
+            KeystoreSigner(relayer) if isinstance(relayer, LocalAccount) else relayer
+        )
         self.registry_address = Web3.to_checksum_address(registry_address)
         self.store = store
         self.config = config
         self.metrics = metrics or Metrics()
-        self.finality = Finality(store, self.metrics, account.address, config.confirmations)
+        self.finality = Finality(store, self.metrics, config.confirmations)
         self.stall = StallWatch(self.metrics, config.stall_blocks)
         self.holds = Holds(store, self.metrics)
-        self.gaps = GapWatch(self.metrics, account.address)
+        self.bodies = Bodies(store, self.metrics, keyring or Keyring(Path("."), ""))
+        self.sender = Sender(store, self.metrics, config, self.registry_address)
+        self.selector = Selector(
+            store, self.metrics, self.bodies, self.finality, self.holds,
+            chain_id=config.chain_id, gas_limit=config.gas_limit,
+            relay_max_anchors=config.relay_max_anchors, relay_gas_cap=config.relay_gas_cap,
+        )  # fmt: skip
+        address = str(self.relayer.address)
+        self.relay_lane = Lane(self.relayer, self.holds, GapWatch(self.metrics, address))
+        self._lanes: dict[str, Lane] = {address.lower(): self.relay_lane}
 
     # -- the loop body -------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Do one round of re-checking, following and submitting; transport errors fail over."""
+        """Do one round of onboarding, re-checking, following and submitting; transport errors
+        fail over to the next node."""
         try:
             w3 = self.chain.get()
             registry = Registry(w3, self.registry_address)
             head = w3.eth.get_block("latest")
+            self.bodies.discover(registry)
+            self.bodies.refresh()
             self.finality.recheck_anchored(w3, head)
-            count = w3.eth.get_transaction_count(self.account.address, "latest")
-            awaiting_inclusion = False
-            for batch in self.store.batches_in_state(BatchState.SUBMITTED):
-                awaiting_inclusion |= self._follow(w3, registry, batch, count)
-            self._submit_due(w3, registry, count, awaiting_inclusion)
-            waiting = self.store.batches_in_state(BatchState.FROZEN)
-            waiting += self.store.batches_in_state(BatchState.SUBMITTED)
-            hold, gap = self.holds.cause, self.gaps.open
-            why = f"held: {hold}" if hold else "filling a nonce gap" if gap else "in flight"
-            self.stall.observe(int(head["number"]), self.finality.anchored_count, waiting, why)
+            counts: dict[str, int] = {}
+            awaiting: set[str] = set()
+            self._follow_all(w3, registry, counts, awaiting)
+            for lane in self._active_lanes():
+                self._submit_due(w3, registry, lane, int(head["timestamp"]), counts, awaiting)
+            if self.config.fee_mode != "zero":
+                self.metrics.relayer_balance.set(w3.eth.get_balance(self.relayer.address))
+            self._observe_stall(int(head["number"]))
         except _RECOVERABLE as e:
             log.warning("chain unavailable, failing over: %s", e)
             self.metrics.failures.labels(cause=FailureCause.RPC).inc()
             self.chain.invalidate()
 
-    # -- following a batch in flight -----------------------------------------------------------
+    def _observe_stall(self, head: int) -> None:
+        waiting = self.store.batches_in_state(BatchState.FROZEN)
+        waiting += self.store.batches_in_state(BatchState.SUBMITTED)
+        held = [f"body {i}: {self.bodies.holds(i).cause}" for i in self.bodies.held()]
+        if self.holds.cause:
+            held.insert(0, str(self.holds.cause))
+        gap = any(lane.gaps.open for lane in self._lanes.values())
+        why = f"held: {', '.join(held)}" if held else "filling a nonce gap" if gap else "in flight"
+        self.stall.observe(head, self.finality.anchored_count, waiting, why)
 
-    def _follow(self, w3: Web3, registry: Registry, batch: Batch, count: int) -> bool:
-        """Move a submitted batch on; True while its transaction waits to be included."""
-        live = [
-            e for e in self.store.outbox_of_batch(batch.id) if e.state in IN_FLIGHT_OUTBOX_STATES
-        ]
-        if not live:
+    # -- lanes ---------------------------------------------------------------------------------
+
+    def _active_lanes(self) -> list[Lane]:
+        """The lanes that submit this step: the relayer's, or each onboarded body's key."""
+        if self.config.submit_mode == "relay":
+            return [self.relay_lane]
+        lanes = []
+        for issuer in self.bodies.onboarded():
+            lane = self._body_lane(issuer)
+            if lane is not None:
+                lanes.append(lane)
+        return lanes
+
+    def _body_lane(self, issuer: Issuer) -> Lane | None:
+        try:
+            signer = self.bodies.signer(issuer)
+        except ConfigError as e:
+            log.error("issuing body %d: %s", issuer.id, e, extra={"issuer": issuer.id})
+            self.bodies.holds(issuer.id).hold(FailureCause.KEYSTORE, None)
+            return None
+        key = str(signer.address).lower()
+        if key not in self._lanes:
+            gaps = GapWatch(self.metrics, str(signer.address))
+            self._lanes[key] = Lane(signer, self.bodies.holds(issuer.id), gaps, issuer)
+        return self._lanes[key]
+
+    def _lane_of(self, signer: str) -> Lane | None:
+        """The lane of an outbox row's signer; None for a key this process cannot sign with."""
+        found = self._lanes.get(signer.lower())
+        if found is None:
+            for issuer in self.bodies.onboarded():
+                if any(k.address.lower() == signer.lower() for k in issuer.keys):
+                    lane = self._body_lane(issuer)
+                    if lane is not None and lane.address.lower() == signer.lower():
+                        return lane
+        return found
+
+    @staticmethod
+    def _count(w3: Web3, counts: dict[str, int], signer: str) -> int:
+        if signer not in counts:
+            address = Web3.to_checksum_address(signer)
+            counts[signer] = int(w3.eth.get_transaction_count(address, "latest"))
+        return counts[signer]
+
+    # -- following transactions in flight ------------------------------------------------------
+
+    def _follow_all(
+        self, w3: Web3, registry: Registry, counts: dict[str, int], awaiting: set[str]
+    ) -> None:
+        groups: dict[int, tuple[OutboxEntry, list[Batch]]] = {}
+        for batch in self.store.batches_in_state(BatchState.SUBMITTED):
+            live = [e for e in self.store.outbox_of_batch(batch.id)
+                    if e.state in IN_FLIGHT_OUTBOX_STATES]  # fmt: skip
+            if live:
+                entry = live[-1]  # a fee bump replaces its predecessor: one live row per batch
+                groups.setdefault(entry.id, (entry, []))[1].append(batch)
+                continue
             # Mined and waiting for depth, or dropped, or lost in a reorg: the registry says.
-            record = registry.anchor_of(batch.root)
-            if record.anchored:
-                self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
+            issuer = self.bodies.of(batch)
+            if issuer is None or issuer.chain_body_id is None:
+                continue
+            if registry.anchor_of(issuer.chain_body_id, batch.root).anchored:
+                self.finality.adopt_existing_anchor(w3, registry, batch, issuer.chain_body_id)
             else:
                 self.finality.requeue(batch, FailureCause.DROPPED)
-            return False
-        entry = live[-1]  # a fee bump replaces its predecessor: one live row per batch
+        for entry, batches in groups.values():
+            if self._follow(w3, entry, batches, counts):
+                awaiting.add(entry.signer)
+
+    def _follow(
+        self, w3: Web3, entry: OutboxEntry, batches: list[Batch], counts: dict[str, int]
+    ) -> bool:
+        """Move a transaction in flight on; True while it waits to be included."""
         receipt = receipt_of(w3, entry.tx_hash)
         if receipt is not None:
             if receipt["status"] == 1:
-                self.finality.finalise(w3, batch, entry.tx_hash, receipt)
+                for batch in batches:
+                    self.finality.finalise(w3, batch, entry.tx_hash, receipt)
             else:
-                self._diagnose_revert(w3, registry, batch, receipt)
+                self._reverted(entry, batches, receipt)
             return False
+        count = self._count(w3, counts, entry.signer)
         if count > entry.nonce:
             # The nonce is used. Ours may have been mined between the two calls: look again.
             if receipt_of(w3, entry.tx_hash) is not None:
                 return False  # the next step follows it
             # It went to another transaction: an earlier fee level of ours, or not ours.
-            self.finality.requeue(batch, FailureCause.REPLACED, OutboxState.REPLACED)
+            for batch in batches:
+                self.finality.requeue(batch, FailureCause.REPLACED, OutboxState.REPLACED)
             return False
+        lane = self._lane_of(entry.signer)
         stuck = time.time() - _epoch(entry.broadcast_at or entry.created_at)
-        if entry.nonce == count and stuck > self.config.stuck_after:
-            self._replace(w3, registry, batch, entry)
+        if lane is not None and entry.nonce == count and stuck > self.config.stuck_after:
+            self.sender.replace(w3, lane, entry)
         else:
             # Above the count it waits behind a gap: bumping it could never get it mined.
-            self._broadcast(w3, registry, entry)
+            self._broadcast(w3, lane or self.relay_lane, entry)
         return True
 
-    def _diagnose_revert(self, w3: Web3, registry: Registry, batch: Batch, receipt: Any) -> None:
-        record = registry.anchor_of(batch.root)
-        if record.anchored:
-            self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
-            return
-        cause = self._preflight(registry, batch)
-        if cause is None and int(receipt.get("gasUsed", 0)) >= self.config.gas_limit:
-            cause = FailureCause.GAS_LIMIT
-        if cause is not None and cause.permanent:
-            self.finality.fail(batch, cause)
-            return
-        # The nonce is spent; the batch goes out again once the cause is gone (a hold).
-        self.finality.requeue(batch, cause or FailureCause.REVERTED)
+    def _reverted(self, entry: OutboxEntry, batches: list[Batch], receipt: Any) -> None:
+        """A mined revert spent the nonce: every batch goes out again, and the next preflight
+        says, body by body, which one waits and why."""
+        _, gas = call_of(entry.raw_tx)
+        cause = FailureCause.GAS_LIMIT if int(receipt.get("gasUsed", 0)) >= gas else None
+        for batch in batches:
+            self.finality.requeue(batch, cause or FailureCause.REVERTED)
 
     # -- submitting ----------------------------------------------------------------------------
 
-    def _submit_due(self, w3: Web3, registry: Registry, count: int, awaiting: bool) -> None:
-        """Fill every nonce gap with the oldest frozen batches, then submit one if none waits."""
+    def _submit_due(
+        self,
+        w3: Web3,
+        registry: Registry,
+        lane: Lane,
+        now: int,
+        counts: dict[str, int],
+        awaiting: set[str],
+    ) -> None:
+        """Fill the lane's nonce gaps first, then send its next transaction if none waits."""
+        count = self._count(w3, counts, lane.address)
         for _ in range(_MAX_FILLS):
-            held = {e.nonce for e in self.store.live_outbox(self.account.address)}
+            held = {e.nonce for e in self.store.live_outbox(lane.address)}
             nonce = count
             while nonce in held:
                 nonce += 1
             above = sorted(n for n in held if n > nonce)
-            self.gaps.observe(count, nonce, above)
-            if awaiting and not above:
+            lane.gaps.observe(count, nonce, above)
+            if lane.address in awaiting and not above:
                 return
-            batch = self.store.next_batch_for_submission()
-            if batch is None:
+            if lane.issuer is None:
+                found = self.selector.relay(w3, registry, lane.address, now)
+            else:
+                found = self.selector.direct(w3, registry, lane.issuer, lane.address)
+            if found is None:
                 if above:
-                    self._refill_from_above(w3, registry, nonce, above[0])
+                    self._refill_from_above(w3, lane, nonce, above[0])
                 return
-            if not self._submit(w3, registry, batch, nonce) or not above:
-                return
-
-    def _submit(self, w3: Web3, registry: Registry, batch: Batch, nonce: int) -> bool:
-        """Sign and send ``batch`` at ``nonce``; False when nothing more should go out this step
-        (the batch is held, or its root is already on chain)."""
-        live = [
-            e for e in self.store.outbox_of_batch(batch.id) if e.state in IN_FLIGHT_OUTBOX_STATES
-        ]
-        if live:  # signed before a crash, not yet marked submitted: resume with the same bytes
-            self.store.mark_batch_submitted(batch.id, live[-1].tx_hash)
-            self._broadcast(w3, registry, live[-1])
-            return True
-        record = registry.anchor_of(batch.root)
-        if record.anchored:  # no nonce used; it may still wait for depth: stop here this step
-            self.finality.adopt_existing_anchor(w3, registry, batch, record.issuer)
-            return False
-        cause = self._preflight(registry, batch)
-        if cause is not None and cause.permanent:
-            self.finality.fail(batch, cause)
-            return True
-        if cause is not None:
-            self.holds.hold(cause, batch)
-            return False
-        self.holds.preflight_passed()
-        fees = initial_fees(
-            self.config.fee_mode,
-            latest_base_fee(w3),
-            self.config.priority_fee_gwei,
-            self.config.max_fee_gwei,
-        )
-        entry = self._sign_and_record(registry, batch, nonce, fees)
-        self.store.mark_batch_submitted(batch.id, entry.tx_hash)
-        self._broadcast(w3, registry, entry)
-        return True
-
-    def _refill_from_above(self, w3: Web3, registry: Registry, nonce: int, above: int) -> None:
-        """No batch waits to fill the gap: re-sign the batch in flight just above it there."""
-        entry = next(e for e in self.store.live_outbox(self.account.address) if e.nonce == above)
-        batch = self.store.get_batch(entry.batch_id)
-        if batch is None or batch.state != BatchState.SUBMITTED:
-            return
-        log.warning("re-signing batch %s at nonce %d to fill the gap", batch.id, nonce)
-        fees = initial_fees(
-            self.config.fee_mode,
-            latest_base_fee(w3),
-            self.config.priority_fee_gwei,
-            self.config.max_fee_gwei,
-        )
-        moved = self._sign_and_record(registry, batch, nonce, fees, replaces=entry.id)
-        self._broadcast(w3, registry, moved)
-
-    def _preflight(self, registry: Registry, batch: Batch) -> FailureCause | None:
-        """Estimate the call: a deterministic revert or a too small gas limit gives its cause."""
-        try:
-            gas = registry.contract.functions.anchor(batch.root, batch.leaf_count).estimate_gas(
-                {"from": self.account.address}
-            )
-        except (ContractCustomError, ContractLogicError) as e:
-            decoded = decode_revert(e.data) if isinstance(e.data, str | bytes) else None
-            name = decoded[0] if decoded else "unknown"
-            if name == "RegistryRootAlreadyAnchored":
-                return None  # raced with ourselves; the follower will adopt it
-            log.error("anchor would revert", extra={"batch": batch.id, "error": name})
-            return _REVERTS.get(name, FailureCause.REVERTED)
-        if gas > self.config.gas_limit:
-            return FailureCause.GAS_LIMIT
-        return None
-
-    def _sign_and_record(
-        self,
-        registry: Registry,
-        batch: Batch,
-        nonce: int,
-        fees: Fees,
-        replaces: int | None = None,
-    ) -> OutboxEntry:
-        tx: dict[str, Any] = {
-            "to": self.registry_address,
-            "data": registry.contract.encode_abi("anchor", args=[batch.root, batch.leaf_count]),
-            "nonce": nonce,
-            "gas": self.config.gas_limit,
-            "chainId": self.config.chain_id,
-            "value": 0,
-            **fees.tx_fields(),
-        }
-        signed = self.account.sign_transaction(tx)
-        entry = self.store.record_signed_tx(
-            batch_id=batch.id,
-            nonce=nonce,
-            signer=self.account.address,
-            raw_tx=bytes(signed.raw_transaction),
-            tx_hash=bytes(signed.hash),
-            max_fee_per_gas=None if fees.mode == "zero" else fees.max_fee_per_gas,
-            max_priority_fee_per_gas=None if fees.mode == "zero" else fees.max_priority_fee_per_gas,
-            gas_price=0 if fees.mode == "zero" else None,
-            replaces=replaces,
-        )
-        log.info(
-            "signed", extra={"batch": batch.id, "nonce": nonce, "tx": "0x" + entry.tx_hash.hex()}
-        )
-        return entry
-
-    def _broadcast(
-        self, w3: Web3, registry: Registry, entry: OutboxEntry, *, reprice: bool = True
-    ) -> None:
-        """Send the stored bytes. A refusal for the fee re-prices the transaction once; a
-        refusal for funds holds; neither is taken for an unavailable node."""
-        try:
-            w3.eth.send_raw_transaction(entry.raw_tx)
-        except Web3RPCError as e:
-            message = str(e)
-            lowered = message.lower()
-            if any(k in lowered for k in _ALREADY_KNOWN):
-                pass  # the node has it
-            elif is_fee_refusal(message):
-                self.metrics.failures.labels(cause=FailureCause.FEE_TOO_LOW).inc()
-                log.warning("the node refuses the fee of nonce %d: %s", entry.nonce, message)
-                if reprice:
-                    batch = self.store.get_batch(entry.batch_id)
-                    if batch is not None:
-                        self._replace(w3, registry, batch, entry, reprice=False)
-                return
-            elif is_funds_refusal(message):
-                self.metrics.failures.labels(cause=FailureCause.INSUFFICIENT_FUNDS).inc()
-                self.holds.hold(FailureCause.INSUFFICIENT_FUNDS, None)
-                return
-            elif "nonce too low" in lowered or "replacement" in lowered:
-                # Another transaction holds the nonce; the next step looks the hash up.
-                log.info("broadcast refused: %s", e, extra={"tx": "0x" + entry.tx_hash.hex()})
-                return
+            if isinstance(found, Resume):
+                self._resume(w3, found)
             else:
-                self.metrics.failures.labels(cause=FailureCause.BROADCAST).inc()
-                raise ChainError(f"broadcast failed: {e}") from e
-        self.holds.broadcast_accepted()
-        if entry.state == OutboxState.SIGNED:
-            self.store.mark_broadcast(entry.id)
-            self.metrics.submissions.inc()
+                self._send(w3, lane, found, nonce)
+            awaiting.add(lane.address)
+            if not above:
+                return
 
-    def _replace(
-        self,
-        w3: Web3,
-        registry: Registry,
-        batch: Batch,
-        stuck: OutboxEntry,
-        *,
-        reprice: bool = True,
-    ) -> None:
-        """Re-sign ``stuck`` at its nonce, priced from the chain's current fees and at least
-        12.5% above it; on a free-gas chain there is nothing to raise: rebroadcast it."""
-        old = stored_fees(stuck.gas_price, stuck.max_fee_per_gas, stuck.max_priority_fee_per_gas)
-        fees = replacement_fees(
-            old,
-            self.config.fee_mode,
-            latest_base_fee(w3),
-            self.config.priority_fee_gwei,
-            self.config.max_fee_gwei,
-        )
-        if fees == old:
-            if reprice:
-                self._broadcast(w3, registry, stuck, reprice=False)
-            else:
-                self.holds.hold(FailureCause.FEE_TOO_LOW, None)
+    def _send(self, w3: Web3, lane: Lane, payload: Payload, nonce: int) -> None:
+        ids = [b.id for b in payload.batches]
+        fees = self.sender.first_fees(w3)
+        entry = self.sender.sign_and_record(lane, ids, nonce, fees, (payload.data, payload.gas))
+        for batch_id in ids:
+            self.store.mark_batch_submitted(batch_id, entry.tx_hash)
+        self._broadcast(w3, lane, entry)
+
+    def _resume(self, w3: Web3, resume: Resume) -> None:
+        """Signed before a crash, not yet marked submitted: the same bytes go out."""
+        for batch in resume.batches:
+            if batch.state == BatchState.FROZEN:
+                self.store.mark_batch_submitted(batch.id, resume.entry.tx_hash)
+        self._broadcast(w3, self._lane_of(resume.entry.signer) or self.relay_lane, resume.entry)
+
+    def _broadcast(self, w3: Web3, lane: Lane, entry: OutboxEntry) -> None:
+        self.sender.broadcast(w3, lane, entry)
+
+    def _refill_from_above(self, w3: Web3, lane: Lane, nonce: int, above: int) -> None:
+        """Nothing waits to fill the gap: re-sign the transaction just above it there."""
+        entry = next(e for e in self.store.live_outbox(lane.address) if e.nonce == above)
+        carried = [self.store.get_batch(i) for i in entry.batch_ids]
+        ids = [b.id for b in carried if b is not None and b.state == BatchState.SUBMITTED]
+        if not ids:
             return
-        entry = self._sign_and_record(registry, batch, stuck.nonce, fees, replaces=stuck.id)
-        log.warning(
-            "replacing transaction at nonce %d with fees from the chain's",
-            stuck.nonce,
-            extra={"batch": batch.id, "nonce": stuck.nonce, "max_fee": fees.max_fee_per_gas},
-        )
-        self._broadcast(w3, registry, entry, reprice=reprice)
+        log.warning("re-signing batches %s at nonce %d to fill the gap", ids, nonce)
+        fees = self.sender.first_fees(w3)
+        call = call_of(entry.raw_tx)
+        moved = self.sender.sign_and_record(lane, ids, nonce, fees, call, replaces=entry.id)
+        self._broadcast(w3, lane, moved)
 
 
 def _epoch(moment: datetime) -> float:

@@ -1,7 +1,8 @@
 """`anchor worker`: the batcher and the submitter in one loop, behind the one-writer lock.
 
-Only one process may sign with a key at a time (`anchor.store.locks`); the CLI holds the lock
-around `Worker.run`.
+Only one process may sign with a key at a time (`anchor.store.locks`); the CLI holds the lock of
+the relayer's address around `Worker.run`, and that one worker signs for every body it hosts
+(the bodies' keystores are under ``<data dir>/keys/``, see `anchor.chain.signer`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from eth_account.signers.local import LocalAccount
 from anchor.chain.client import TRANSPORT_ERRORS, ChainClient, check_registry
 from anchor.chain.fees import check_fee_mode, latest_base_fee
 from anchor.chain.keystore import load_keystore
+from anchor.chain.signer import Keyring
 from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
+from anchor.service.bodies import update_body_metrics
 from anchor.service.metrics import Metrics
 from anchor.service.submitter import Submitter, SubmitterConfig
 from anchor.service.watcher import Watcher, WatcherMetrics
@@ -46,9 +49,15 @@ class Worker:
         self.stopping = threading.Event()
 
     @classmethod
-    def from_settings(cls, settings: Settings, account: LocalAccount | None = None) -> Worker:
-        """Check the chain, the registry and the fee mode, open the store, load the key; fail
-        fast with one sentence (`ConfigError`, `ChainError`)."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        account: LocalAccount | None = None,
+        keyring: Keyring | None = None,
+    ) -> Worker:
+        """Check the chain, the registry and the fee mode, open the store, load the relayer's
+        key (``account`` when given) and the bodies' keyring; fail fast with one sentence
+        (`ConfigError`, `ChainError`)."""
         if account is None:
             if settings.keystore_path is None:
                 raise ConfigError("ANCHOR_KEYSTORE_PATH is not set")
@@ -64,6 +73,8 @@ class Worker:
         store = open_store(settings.resolved_database_url)
         store.migrate()
         metrics = Metrics()
+        if keyring is None:
+            keyring = Keyring(settings.data_dir, settings.body_keystore_secret())
         submitter = Submitter(
             chain,
             account,
@@ -71,13 +82,15 @@ class Worker:
             store,
             SubmitterConfig.from_settings(settings),
             metrics,
+            keyring,
         )
+        our_keys = [account.address] + [k.address for i in store.list_issuers() for k in i.keys]
         watcher = Watcher(
             chain,
             registry.address,
             store,
             WatcherMetrics(metrics.registry),
-            [account.address],
+            our_keys,
             confirmations=settings.confirmations,
             from_block=settings.watch_from_block,
         )
@@ -99,6 +112,7 @@ class Worker:
                 self.metrics.batch_size.observe(batch.leaf_count)
                 log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
         self.submitter.step()
+        update_body_metrics(self.store, self.metrics)
         self.metrics.pending_digests.set(self.store.pending_count())
         self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)
         if self.watcher is not None:
@@ -106,7 +120,10 @@ class Worker:
 
     def run(self) -> None:
         """Loop until `stop` (or SIGTERM/SIGINT when run in the main thread)."""
-        log.info("worker started", extra={"signer": self.submitter.account.address})
+        log.info(
+            "worker started",
+            extra={"relayer": self.submitter.relayer.address, "mode": self.settings.submit_mode},
+        )
         while not self.stopping.is_set():
             try:
                 self.run_once()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,9 +22,9 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
 from anchor.store.records import Issuer, IssuerKey
-from anchor.types import IssuerKind, KeyPurpose
+from anchor.types import BatchState, IssuerKind, KeyPurpose, ReceiptState
 
-__all__ = ["IssuersMixin", "NewKey"]
+__all__ = ["IssuerGauges", "IssuersMixin", "NewKey"]
 
 MAX_CODE = 32
 MAX_NAME = 200
@@ -36,6 +37,16 @@ class NewKey:
     purpose: KeyPurpose
     address: str
     keystore: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerGauges:
+    """What the metrics show of one body: its pending digests and its batches by state."""
+
+    issuer_id: int
+    pending: int
+    oldest_pending: datetime | None
+    batches: dict[str, int]
 
 
 def _text(value: str | None, what: str, limit: int, *, required: bool = False) -> str | None:
@@ -159,3 +170,30 @@ class IssuersMixin(StoreBase):
             if row.retired_at is None:
                 row.retired_at = m.utcnow()
             return IssuerKey.of(row)
+
+    def issuer_gauges(self) -> list[IssuerGauges]:
+        """Every body's pending digests (count, oldest) and batch counts by state, by id."""
+        pending = (
+            select(m.Receipt.issuer_id, func.count(), func.min(m.Receipt.created_at))
+            .where(m.Receipt.state == ReceiptState.PENDING.value)
+            .group_by(m.Receipt.issuer_id)
+        )
+        batches = select(m.Batch.issuer_id, m.Batch.state, func.count()).group_by(
+            m.Batch.issuer_id, m.Batch.state
+        )
+        with self._reading() as session:
+            ids = list(session.scalars(select(m.Issuer.id).order_by(m.Issuer.id)))
+            waiting = {i: (int(n), oldest) for i, n, oldest in session.execute(pending)}
+            states: dict[int, dict[str, int]] = defaultdict(dict)
+            for issuer_id, state, count in session.execute(batches):
+                if issuer_id is not None:
+                    states[issuer_id][state] = int(count)
+        return [
+            IssuerGauges(
+                i,
+                waiting.get(i, (0, None))[0],
+                waiting.get(i, (0, None))[1],
+                {s.value: states[i].get(s.value, 0) for s in BatchState},
+            )
+            for i in ids
+        ]
