@@ -162,7 +162,7 @@ class OutboxState(StrEnum):
 
 
 class IssuerKind(StrEnum):
-    """The kind of an issuing body; the order is the registry's ``Kind`` enum (0..5)."""
+    """The kind of an issuing body; the values are the slugs of the registry's ``Kind``."""
 
     COMMUNE = "commune"
     SYNDICATE = "syndicate"
@@ -171,22 +171,12 @@ class IssuerKind(StrEnum):
     STATE_BODY = "state_body"
     OTHER = "other"
 
-    @property
-    def chain_value(self) -> int:
-        """The registry's ``Kind`` number of this kind."""
-        return list(IssuerKind).index(self)
-
 
 class KeyPurpose(StrEnum):
     """What a body's key signs: anchors, or status changes (never both)."""
 
     ANCHORING = "anchoring"
     STATUS = "status"
-
-    @property
-    def chain_value(self) -> int:
-        """The registry's ``Purpose`` number (0 is ``None`` there)."""
-        return list(KeyPurpose).index(self) + 1
 
 
 #: Outbox states of a transaction not known to be mined: what the submitter follows.

@@ -13,6 +13,7 @@ from typing import Any
 
 from web3 import Web3
 from web3.exceptions import Web3Exception
+from web3.logs import DISCARD
 
 from anchor.chain.fees import fee_fields
 from anchor.chain.registry import Registry
@@ -54,7 +55,7 @@ def onboard_body(
     fr, de, en, lb, empty when unknown) and its ``keys`` (address, purpose), valid from now on
     with no end; return its body id."""
     receipt = _send(w3, registrar, registry.contract.functions.registerBody(kind, code, names))
-    events = registry.contract.events.BodyRegistered().process_receipt(receipt)
+    events = registry.contract.events.BodyRegistered().process_receipt(receipt, errors=DISCARD)
     if not events:
         raise ChainError("registerBody emitted no BodyRegistered event")
     body_id = int(events[0]["args"]["bodyId"])

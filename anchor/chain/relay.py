@@ -1,8 +1,8 @@
 """Relayed anchors and stored transactions: what the submitter signs and sends again.
 
 `sign_relayed_anchor` signs one body's EIP-712 ``Anchor`` with that body's `Signer` (the typed
-data comes from the binding, `anchor_typed_data`) and packs the signature in EIP-2098 form
-(``r``, ``vs``), as ``anchorSigned`` takes it. `call_of` reads the call data and gas limit back
+data and the EIP-2098 packing come from the binding, `anchor.chain.eip712`), as
+``anchorSigned(deadline, anchors)`` takes it. `call_of` reads the call data and gas limit back
 out of a signed raw transaction of the outbox, so that a fee bump sends exactly the same call.
 """
 
@@ -12,12 +12,10 @@ import rlp  # type: ignore[import-untyped]
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from hexbytes import HexBytes
 
-from anchor.chain.registry import SignedAnchor, anchor_typed_data
+from anchor.chain.eip712 import SignedAnchor, anchor_typed_data, compact
 from anchor.chain.signer import Signer
 
 __all__ = ["call_of", "sign_relayed_anchor"]
-
-_HALF_ORDER_BIT = 255
 
 
 def sign_relayed_anchor(
@@ -31,10 +29,7 @@ def sign_relayed_anchor(
 ) -> SignedAnchor:
     """The body's signature over ``Anchor(root, leafCount, relayer, deadline)``, EIP-2098."""
     full = anchor_typed_data(chain_id, registry, root, leaf_count, relayer, deadline)
-    signature = signer.sign_typed_data(full)
-    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
-    parity = v - 27 if v >= 27 else v
-    vs = ((parity << _HALF_ORDER_BIT) | s).to_bytes(32, "big")
+    r, vs = compact(signer.sign_typed_data(full))
     return SignedAnchor(root, leaf_count, deadline, r, vs)
 
 

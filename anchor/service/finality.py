@@ -34,7 +34,11 @@ REORG_WINDOW = 256
 class Finality:
     """Decides the end of a batch's journey: anchored, back to submission, or failed."""
 
-    def __init__(self, store: Store, metrics: Metrics, confirmations: int) -> None:
+    def __init__(
+        self, store: Store, metrics: Metrics, confirmations: int, relayers: tuple[str, ...] = ()
+    ) -> None:
+        """``relayers``: the accounts whose relayed calls may carry the service's anchors."""
+        self.relayers = relayers
         self.store = store
         self.metrics = metrics
         self.confirmations = confirmations
@@ -64,16 +68,13 @@ class Finality:
         self, w3: Web3, registry: Registry, batch: Batch, body_id: int
     ) -> None:
         """The body's root is on chain already (sent before a crash, or by another of the body's
-        keys): adopt the transaction that anchored it."""
-        event = registry.contract.events.RootAnchored()
-        logs = event.get_logs(
-            from_block=0, argument_filters={"bodyId": body_id, "root": batch.root}
-        )
-        if not logs:
+        keys): adopt the transaction that anchored it, found by its event (``RootAnchored`` of a
+        direct anchor, or the ``RootsAnchored`` of a relayed call that packs it)."""
+        tx_hash = _anchoring_tx(registry, body_id, batch.root, self.relayers)
+        if tx_hash is None:
             return  # the node's log index lags; try again next step
-        found = logs[-1]
-        receipt = w3.eth.get_transaction_receipt(found["transactionHash"])
-        self.finalise(w3, batch, bytes(found["transactionHash"]), receipt)
+        receipt = w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        self.finalise(w3, batch, tx_hash, receipt)
 
     def recheck_anchored(self, w3: Web3, head: Any) -> None:
         """Send back every recently anchored batch whose block the node no longer has.
@@ -126,6 +127,29 @@ class Finality:
             cause,
             extra={"cause": cause, "issuer": batch.issuer_id},
         )
+
+
+def _anchoring_tx(
+    registry: Registry, body_id: int, root: bytes, relayers: tuple[str, ...]
+) -> bytes | None:
+    """The hash of the transaction that anchored ``root`` for ``body_id``; None when its event
+    is not found (yet)."""
+    direct = registry.contract.events.RootAnchored().get_logs(
+        from_block=0, argument_filters={"bodyId": body_id, "root": root}
+    )
+    if direct:
+        return bytes(direct[-1]["transactionHash"])
+    if not relayers:
+        return None
+    relayed = registry.contract.events.RootsAnchored().get_logs(
+        from_block=0, argument_filters={"relayer": list(relayers)}
+    )
+    wanted = body_id.to_bytes(4, "big") + bytes(root)
+    for entry in reversed(relayed):
+        packed = bytes(entry["args"]["anchors"])
+        if any(packed[i : i + 36] == wanted for i in range(0, len(packed) - 35, 36)):
+            return bytes(entry["transactionHash"])
+    return None
 
 
 def _canonical_hashes(w3: Web3, numbers: set[int]) -> dict[int, bytes]:

@@ -148,6 +148,7 @@ class Selector:
     def relay(self, w3: Any, registry: Registry, relayer: str, now: int) -> Payload | Resume | None:
         """The next relayed transaction, or None when nothing can go out now."""
         held = set(self.bodies.held())
+        deadline = now + RELAY_DEADLINE  # one per call: every item of it is signed with it
         ids = [i.id for i in self.bodies.onboarded()]
         limit = self.relay_max_anchors + len(held)
         items: list[tuple[Batch, SignedAnchor]] = []
@@ -170,10 +171,11 @@ class Selector:
                 continue
             item = sign_relayed_anchor(
                 signer, self.chain_id, registry.address, batch.root, batch.leaf_count, relayer,
-                now + RELAY_DEADLINE,
+                deadline,
             )  # fmt: skip
             try:
-                registry.contract.functions.anchorSigned([item.as_tuple()]).call({"from": relayer})
+                alone = registry.contract.functions.anchorSigned(deadline, [item.as_tuple()])
+                alone.call({"from": relayer})
             except (ContractCustomError, ContractLogicError) as e:
                 name, cause = revert_cause(e)
                 if cause is None:
@@ -191,15 +193,19 @@ class Selector:
         if not items:
             return None
         self.relayer_holds.preflight_passed()
-        return self._fit(registry, relayer, items)
+        return self._fit(registry, relayer, deadline, items)
 
     def _fit(
-        self, registry: Registry, relayer: str, items: list[tuple[Batch, SignedAnchor]]
+        self,
+        registry: Registry,
+        relayer: str,
+        deadline: int,
+        items: list[tuple[Batch, SignedAnchor]],
     ) -> Payload | None:
         """The relayed call of as many items as fit under the gas cap."""
         while items:
             anchors = [item.as_tuple() for _, item in items]
-            call = registry.contract.functions.anchorSigned(anchors)
+            call = registry.contract.functions.anchorSigned(deadline, anchors)
             try:
                 estimate = int(call.estimate_gas({"from": relayer}))
             except (ContractCustomError, ContractLogicError) as e:
@@ -209,7 +215,7 @@ class Selector:
                 return None
             gas = estimate + estimate // 4
             if gas <= self.relay_gas_cap:
-                data = registry.contract.encode_abi("anchorSigned", args=[anchors])
+                data = registry.contract.encode_abi("anchorSigned", args=[deadline, anchors])
                 return Payload(tuple(b for b, _ in items), data, gas)
             if len(items) == 1:
                 self.relayer_holds.hold(FailureCause.GAS_LIMIT, items[0][0])

@@ -86,7 +86,9 @@ class Submitter:
         self.store = store
         self.config = config
         self.metrics = metrics or Metrics()
-        self.finality = Finality(store, self.metrics, config.confirmations)
+        self.finality = Finality(
+            store, self.metrics, config.confirmations, (str(self.relayer.address),)
+        )
         self.stall = StallWatch(self.metrics, config.stall_blocks)
         self.holds = Holds(store, self.metrics)
         self.bodies = Bodies(store, self.metrics, keyring or Keyring(Path("."), ""))

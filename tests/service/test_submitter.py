@@ -1,17 +1,24 @@
-"""Submission and finality on a real anvil: happy path, restarts, faults and permanent failures."""
+"""Submission and finality on a real anvil: happy path, restarts, faults and permanent failures.
+
+One body (the env's first), relayed by default; tests/service/test_bodies.py has many bodies
+and the direct mode.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE
+from anchor.chain.devchain import Anvil
+from anchor.chain.registry import BodyStatus
 from anchor.merkle import verify_proof
+from anchor.service.batcher import seal
+from anchor.service.intake import submit
+from anchor.store.batches import SealedBatch
 from anchor.types import BatchState, OutboxState, ReceiptState
 from tests.support.chain import send
 from tests.support.service import Env, make_env
@@ -45,16 +52,20 @@ def test_anchors_a_batch_after_the_configured_depth(env: Env) -> None:
     batch = env.store.get_batch(1)
     assert batch is not None and batch.state == BatchState.ANCHORED
     assert batch.block_hash == bytes(env.w3.eth.get_block(batch.block_number)["hash"])  # type: ignore[arg-type]
-    record = env.registry.anchor_of(batch.root)
-    assert record.issuer == env.issuer.address and record.leaf_count == 5
+    body = env.bodies[0]
+    assert body.body_id is not None and batch.issuer_id == body.issuer_id
+    record = env.registry.anchor_of(body.body_id, batch.root)
+    assert record.key == body.anchoring.address and record.leaf_count == 5
+    tx = env.w3.eth.get_transaction(batch.tx_hash)  # type: ignore[arg-type]
+    assert tx["from"] == env.relayer.address  # relayed: the relayer paid, the body signed
     for receipt_id in ids:
         receipt = env.store.get_receipt(receipt_id)
         assert receipt is not None and receipt.state == ReceiptState.ANCHORED
         assert receipt.leaf is not None
         assert verify_proof(batch.root, receipt.leaf, list(receipt.proof))
-        assert env.registry.contract.functions.verify(
-            batch.root, list(receipt.proof), receipt.leaf
-        ).call()
+        status = env.registry.status(body.anchoring.address, batch.root, list(receipt.proof),
+                                     receipt.leaf)  # fmt: skip
+        assert status.included and status.authorised and status.body_id == body.body_id
     assert env.metrics.anchored_batches._value.get() == 1
 
 
@@ -133,14 +144,16 @@ def test_reorg_after_confirmation_sends_the_batch_back_and_it_is_anchored_again(
     depth = env.w3.eth.block_number - anchored.block_number + 1  # type: ignore[operator]
     # Replace the blocks from the anchoring block on; the transaction is gone from the new chain.
     env.rpc("anvil_reorg", depth, [])
-    assert not env.registry.anchor_of(anchored.root).anchored
+    body_id = env.bodies[0].body_id
+    assert body_id is not None
+    assert not env.registry.anchor_of(body_id, anchored.root).anchored
     submitter.step()
     assert env.store.get_batch(1).state in (BatchState.FROZEN, BatchState.SUBMITTED)  # type: ignore[union-attr]
     assert env.metrics.requeued_batches.labels(cause="reorg")._value.get() == 1
     run_until(env, submitter, BatchState.ANCHORED)
     again = env.store.get_batch(1)
     assert again is not None and again.block_hash != anchored.block_hash
-    assert env.registry.anchor_of(again.root).anchored
+    assert env.registry.anchor_of(body_id, again.root).anchored
 
 
 def test_rollback_after_confirmation(env: Env) -> None:
@@ -153,15 +166,17 @@ def test_rollback_after_confirmation(env: Env) -> None:
     env.rpc("anvil_rollback", depth)
     submitter.step()
     run_until(env, submitter, BatchState.ANCHORED)
-    assert env.registry.anchor_of(anchored.root).anchored
+    assert env.registry.anchor_of(env.bodies[0].body_id or 0, anchored.root).anchored
 
 
 def test_root_already_anchored_by_us_is_adopted_not_anchored_twice(env: Env) -> None:
     env.take(2)
     batch = env.store.get_batch(1)
     assert batch is not None
-    # As after a crash right after broadcast: the root is on chain, the store never heard.
-    send(env.w3, env.issuer, env.registry.contract.functions.anchor(batch.root, batch.leaf_count))
+    # As after a crash right after broadcast: the root is on chain, the store never heard (here
+    # sent directly by the body's own key; tests/service/test_bodies.py adopts a relayed one).
+    anchor = env.registry.contract.functions.anchor(batch.root, batch.leaf_count)
+    send(env.w3, env.bodies[0].anchoring, anchor)
     env.mine(2)
     submitter = env.submitter(confirmations=1)
     submitter.step()
@@ -169,16 +184,19 @@ def test_root_already_anchored_by_us_is_adopted_not_anchored_twice(env: Env) -> 
     assert env.store.outbox_of_batch(1) == []
 
 
-@pytest.mark.parametrize("fault", ["paused", "missing_role"])
+@pytest.mark.parametrize("fault", ["paused", "key_not_valid"])
 def test_operator_fixable_revert_holds_the_batch_until_it_ends(
     env: Env, fault: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     ids = env.take(2)
     functions = env.registry.contract.functions
+    body_id = env.bodies[0].body_id
     if fault == "paused":
         send(env.w3, env.admin, functions.pause())
-    else:
-        send(env.w3, env.admin, functions.revokeRole(ISSUER_ROLE, env.issuer.address))
+        held = env.metrics.held.labels(cause=fault)
+    else:  # the registrar suspends the body: its key may not anchor
+        send(env.w3, env.admin, functions.setBodyStatus(body_id, int(BodyStatus.SUSPENDED)))
+        held = env.metrics.body_held.labels(issuer=str(env.bodies[0].issuer_id), cause=fault)
     submitter = env.submitter(confirmations=1)
     with caplog.at_level(logging.WARNING, logger="anchor.service"):
         for _ in range(3):
@@ -188,16 +206,16 @@ def test_operator_fixable_revert_holds_the_batch_until_it_ends(
     assert batch is not None and batch.state == BatchState.FROZEN and batch.failure_reason == fault
     assert env.store.get_receipt(ids[0]).state == ReceiptState.BATCHED  # type: ignore[union-attr]
     assert env.store.outbox_of_batch(1) == []  # nothing broadcast, no nonce burnt
-    assert env.metrics.held.labels(cause=fault)._value.get() == 1
+    assert held._value.get() == 1
     held_lines = [r for r in caplog.records if r.getMessage().startswith("submission held")]
     assert len(held_lines) == 1, [r.getMessage() for r in held_lines]
     # The operator fixes it: the same batch goes out and is anchored.
     if fault == "paused":
         send(env.w3, env.admin, functions.unpause())
     else:
-        send(env.w3, env.admin, functions.grantRole(ISSUER_ROLE, env.issuer.address))
+        send(env.w3, env.admin, functions.setBodyStatus(body_id, int(BodyStatus.ACTIVE)))
     run_until(env, submitter, BatchState.ANCHORED)
-    assert env.metrics.held.labels(cause=fault)._value.get() == 0
+    assert held._value.get() == 0
     for receipt_id in ids:
         assert env.store.get_receipt(receipt_id).state == ReceiptState.ANCHORED  # type: ignore[union-attr]
 
@@ -239,19 +257,33 @@ def test_a_pause_while_in_flight_spends_the_nonce_and_holds_the_batch(env: Env) 
     assert env.store.outbox_of_batch(1)[-1].nonce == entry.nonce + 1
 
 
-def test_only_a_permanent_cause_fails_and_retry_sends_it_back(env: Env) -> None:
-    ids = env.take(2)
+def test_another_bodys_anchor_of_the_same_root_never_blocks_ours(env: Env) -> None:
+    env.take(2)
     batch = env.store.get_batch(1)
     assert batch is not None
-    # Another issuer anchors the same root first: it can never be ours.
-    other = Account.from_key(dev_key(2))
-    send(env.w3, env.admin, env.registry.contract.functions.grantRole(ISSUER_ROLE, other.address))
-    send(env.w3, other, env.registry.contract.functions.anchor(batch.root, batch.leaf_count))
+    # Another body anchors our root first (a copy taken from the mempool, say): it says nothing
+    # about ours, which is anchored under our body all the same.
+    other = env.add_body("Commune de Hesperange")
+    send(env.w3, other.anchoring, env.registry.contract.functions.anchor(batch.root, 2))
+    submitter = env.submitter(confirmations=0)
+    run_until(env, submitter, BatchState.ANCHORED)
+    ours = env.registry.anchor_of(env.bodies[0].body_id or 0, batch.root)
+    assert ours.key == env.bodies[0].anchoring.address
+
+
+def test_only_a_permanent_cause_fails_and_retry_sends_it_back(env: Env) -> None:
+    ids = [r.id for r in submit(env.store, [os.urandom(32).hex()], env.integrator)]
+
+    def zero_root(digests: object) -> SealedBatch:
+        sealed = seal(digests)  # type: ignore[arg-type]
+        return SealedBatch(bytes(32), sealed.leaf_count, sealed.leaves)
+
+    env.store.close_due_batch(1, 3600, zero_root, issuer_id=env.bodies[0].issuer_id)
     submitter = env.submitter(confirmations=0)
     submitter.step()
     failed = env.store.get_batch(1)
     assert failed is not None and failed.state == BatchState.FAILED
-    assert failed.failure_reason == "anchored_by_another_issuer"
+    assert failed.failure_reason == "invalid_batch"
     assert env.store.get_receipt(ids[0]).state == ReceiptState.FAILED  # type: ignore[union-attr]
     (back,) = env.store.retry_failed_batches(1)
     assert back.state == BatchState.FROZEN
