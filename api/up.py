@@ -1,62 +1,90 @@
 """`anchor up`: the whole stack on its embedded defaults, in one process group.
 
 SQLite in the data directory, a local anvil chain whose state persists there, the registry
-deployed on first start, the worker and the HTTP API. For development and demonstrations only:
-the chain's keys are anvil's public test keys.
+deployed on first start (the deployer is its admin, registrar, pauser and revoker), the worker
+and the HTTP API. Every issuing body of the store (`anchor issuers add`) is onboarded on this
+chain by the deployer: at start, and within `ONBOARD_EVERY` seconds of being added while the
+stack runs. The first start creates no body; it prints how to add one. For development and
+demonstrations only: the chain's keys are anvil's public test keys, and the bodies' keystores
+use the development password unless ANCHOR_KEYSTORE_PASSWORD(_FILE) is set.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from eth_account import Account
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.onboard import onboard_body
+from anchor.chain.registry import (
+    PAUSER_ROLE,
+    REGISTRAR_ROLE,
+    REVOKER_ROLE,
+    Kind,
+    Purpose,
+    Registry,
+    deploy_registry,
+)
+from anchor.chain.signer import KeystoreSigner, Signer
 from anchor.cli.output import fail
 from anchor.errors import AnchorError
 from anchor.service.logs import configure_logging
 from anchor.settings import Settings, load_settings
+from anchor.store import Issuer, Store
+from anchor.types import KeyPurpose
 from api.app import create_app
 
-DEV_ISSUER_NAME = "Development issuer (anvil)"
+log = logging.getLogger(__name__)
+
+#: Seconds between two looks at the store for bodies to onboard while the stack runs.
+ONBOARD_EVERY = 2.0
+
+FIRST_BODY = (
+    'anchor issuers add "Commune de Contern" --kind commune --code 0301',
+    'anchor keys create --issuer 1 --new-integrator "Contern: civil registry" -s submit -s read',
+)
 
 
-def _send(w3: Web3, key: str, call: Any) -> None:
-    account = Account.from_key(key)
-    tx = call.build_transaction(
+def _send(w3: Web3, signer: Signer, call: object) -> None:
+    from anchor.chain.fees import fee_fields
+
+    tx = call.build_transaction(  # type: ignore[attr-defined]
         {
-            "from": account.address,
-            "nonce": w3.eth.get_transaction_count(account.address),
+            "from": signer.address,
+            "nonce": w3.eth.get_transaction_count(signer.address, "pending"),
             **fee_fields(w3),
         }
     )
-    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+    tx_hash = w3.eth.send_raw_transaction(signer.sign_transaction(tx).raw_transaction)
     w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
 
 
 def ensure_registry(w3: Web3, manifest: Path) -> str:
-    """Return the registry address of the local chain, deploying it on first start."""
+    """Return the registry address of the local chain, deploying it on first start.
+
+    The deployer (development key 0) is admin, registrar, pauser and revoker; the relayer
+    (development key 1) holds no role.
+    """
     if manifest.exists():
         address = str(json.loads(manifest.read_text())["address"])
         if len(w3.eth.get_code(Web3.to_checksum_address(address))) > 0:
             return address
         typer.echo("the chain state was reset: deploying the registry again")
-    admin_key, issuer_key = dev_key(0), dev_key(1)
-    admin = Account.from_key(admin_key)
+    admin = Account.from_key(dev_key(0))
+    deployer = KeystoreSigner(admin)
     address, block = deploy_registry(w3, admin)
     contract = Registry(w3, address).contract
-    issuer = Account.from_key(issuer_key).address
-    _send(w3, admin_key, contract.functions.grantRole(ISSUER_ROLE, issuer))
-    _send(w3, admin_key, contract.functions.grantRole(REVOKER_ROLE, admin.address))
-    _send(w3, admin_key, contract.functions.setIssuerName(issuer, DEV_ISSUER_NAME))
+    for role in (REGISTRAR_ROLE, PAUSER_ROLE, REVOKER_ROLE):
+        _send(w3, deployer, contract.functions.grantRole(role, admin.address))
     manifest.write_text(
         json.dumps(
             {
@@ -64,13 +92,42 @@ def ensure_registry(w3: Web3, manifest: Path) -> str:
                 "address": address,
                 "deploymentBlock": block,
                 "deployer": admin.address,
-                "issuer": issuer,
+                "relayer": Account.from_key(dev_key(1)).address,
             },
             indent=2,
         )
         + "\n"
     )
     return address
+
+
+def onboard_store_bodies(w3: Web3, registry: Registry, store: Store) -> list[Issuer]:
+    """Register on the local chain every body of the store whose anchoring key it does not know
+    (the deployer is the registrar); return those onboarded now."""
+    registrar = KeystoreSigner(Account.from_key(dev_key(0)))
+    done = []
+    for issuer in store.list_issuers(onboarded=False):
+        anchoring = issuer.key_for(KeyPurpose.ANCHORING)
+        if anchoring is None or registry.key_of(anchoring.address).registered:
+            continue  # the worker records the body id of a key already registered
+        keys = [(k.address, int(Purpose[k.purpose.name])) for k in issuer.keys if not k.retired_at]
+        names = (issuer.name_fr, issuer.name_de or "", issuer.name_en or "", issuer.name_lb or "")
+        body_id = onboard_body(
+            w3, registrar, registry, int(Kind.from_slug(issuer.kind.value)), issuer.code or "",
+            names, keys,
+        )  # fmt: skip
+        done.append(store.set_chain_body_id(issuer.id, body_id))
+        log.info("onboarded issuing body %d (%s) as body %d", issuer.id, issuer.name_fr, body_id)
+    return done
+
+
+def _keep_onboarding(w3: Web3, registry: Registry, store: Store, stopping: threading.Event) -> None:
+    """Onboard the bodies `anchor issuers add` makes while the stack runs."""
+    while not stopping.wait(ONBOARD_EVERY):
+        try:
+            onboard_store_bodies(w3, registry, store)
+        except (AnchorError, OSError, ValueError) as e:
+            log.warning("could not onboard the new bodies now: %s", e)
 
 
 def up_command(
@@ -93,10 +150,12 @@ def up_command(
 
         anchor up --data-dir data --port 8000
 
-    Then make an API key with `anchor keys create --new-integrator "Commune de Contern" -s submit
-    -s read` (with ANCHOR_DATA_DIR set to the same data directory) and follow the README's
-    quickstart. Stop with Ctrl-C: the chain
-    state is saved in the data directory and reloaded next time.
+    Then, with ANCHOR_DATA_DIR set to the same data directory, add an issuing body with
+    `anchor issuers add "Commune de Contern" --kind commune --code 0301` (it is onboarded on
+    the local chain within seconds) and make an API key bound to it with `anchor keys create
+    --issuer 1 --new-integrator "Contern: civil registry" -s submit -s read`; then follow the
+    README's quickstart. Stop with Ctrl-C: the chain state is saved in the data directory and
+    reloaded next time.
     """
     import uvicorn
 
@@ -116,6 +175,7 @@ def up_command(
     except AnchorError as e:
         raise fail(f"cannot start the local chain on port {chain_port}: {e}") from e
     worker: Worker | None = None
+    threads: list[threading.Thread] = []
     try:
         w3 = Web3(Web3.HTTPProvider(chain.url))
         address = ensure_registry(w3, data_dir / "deployment.json")
@@ -131,18 +191,36 @@ def up_command(
             internal_port=internal_port or port + 1,
         )
         worker = Worker.from_settings(settings, account=Account.from_key(dev_key(1)))
-        thread = threading.Thread(target=worker.run, name="worker", daemon=True)
-        thread.start()
+        registry = Registry(w3, address)
+        onboard_store_bodies(w3, registry, worker.store)
+        threads.append(
+            threading.Thread(
+                target=_keep_onboarding,
+                args=(w3, registry, worker.store, worker.stopping),
+                name="onboarding",
+                daemon=True,
+            )
+        )
+        threads.append(threading.Thread(target=worker.run, name="worker", daemon=True))
+        for thread in threads:
+            thread.start()
         app = create_app(settings, metrics=worker.metrics)
         typer.echo(
             f"\n  chain     {chain.url} (chain id 31337, anvil, state in {data_dir}/)\n"
             f"  registry  {address}\n"
             f"  API       http://{host}:{port}/docs\n"
             f"  page      http://{host}:{port}/verify\n"
-            f"  metrics   http://127.0.0.1:{settings.internal_port}/metrics (internal)\n\n"
-            f"  make a key: ANCHOR_DATA_DIR={data_dir} anchor keys create"
-            f" --new-integrator 'Commune de Contern' -s submit -s read\n"
+            f"  metrics   http://127.0.0.1:{settings.internal_port}/metrics (internal)\n"
         )
+        bodies = worker.store.list_issuers()
+        if bodies:
+            typer.echo(f"  bodies    {', '.join(f'{b.id} {b.name_fr}' for b in bodies)}\n")
+        else:
+            typer.echo(
+                "  no issuing body yet: add one, then a key bound to it (onboarded here within "
+                "seconds):\n"
+                + "".join(f"    ANCHOR_DATA_DIR={data_dir} {line}\n" for line in FIRST_BODY)
+            )
         # uvicorn re-raises the SIGTERM it caught once it has shut down; the handler above then
         # exits through `finally`, which stops the worker before the chain it talks to.
         uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -151,5 +229,6 @@ def up_command(
     finally:
         if worker is not None:
             worker.stop()
+        for thread in threads:
             thread.join(timeout=10)
         chain.stop()

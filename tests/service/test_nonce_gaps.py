@@ -51,9 +51,9 @@ def assert_all_anchored_on_canonical_chain(env: Env, receipt_ids: list[str]) -> 
         mined = env.w3.eth.get_transaction_receipt(batch.tx_hash)  # type: ignore[arg-type]
         assert mined["status"] == 1 and mined["blockNumber"] == batch.block_number
         assert env.w3.eth.get_block(batch.block_number)["hash"] == mined["blockHash"]  # type: ignore[arg-type]
-        assert env.registry.contract.functions.verify(
-            batch.root, list(receipt.proof), receipt.leaf
-        ).call()
+        key = env.bodies[0].anchoring.address
+        status = env.registry.status(key, batch.root, list(receipt.proof), receipt.leaf)
+        assert status.included and status.authorised
 
 
 @pytest.mark.parametrize("fault", ["reorg", "rollback", "snapshot"])
@@ -80,7 +80,7 @@ def test_gap_below_a_transaction_in_flight_is_filled_first(
         env.rpc("anvil_rollback", depth)
     else:  # a node restored from an older snapshot: behind the outbox
         assert env.rpc("evm_revert", snapshot) is True
-    assert env.w3.eth.get_transaction_count(env.issuer.address) == a_entry.nonce
+    assert env.w3.eth.get_transaction_count(env.relayer.address) == a_entry.nonce
     with caplog.at_level(logging.INFO, logger="anchor.service"):
         submitter.step()
         # The gap is filled with A at nonce n, ahead of B; B, which cannot be mined before
@@ -124,15 +124,15 @@ def test_gap_with_no_batch_waiting_re_signs_the_one_above(env: Env) -> None:
     # it is rolled back under batch 1 at n+1: batch 1 itself moves down to nonce n.
     env.automine(False)
     tx = {
-        "to": env.issuer.address,
+        "to": env.relayer.address,
         "value": 0,
         "gas": 21_000,
-        "nonce": env.w3.eth.get_transaction_count(env.issuer.address),
+        "nonce": env.w3.eth.get_transaction_count(env.relayer.address),
         "chainId": 31337,
         "maxFeePerGas": 10**11,
         "maxPriorityFeePerGas": 10**9,
     }
-    env.w3.eth.send_raw_transaction(env.issuer.sign_transaction(tx).raw_transaction)
+    env.w3.eth.send_raw_transaction(env.relayer.sign_transaction(tx).raw_transaction)
     env.mine()
     ids = env.take(2)
     submitter = env.submitter(confirmations=1)

@@ -1,0 +1,199 @@
+"""Many bodies on a real anvil: relayed in one transaction, direct, onboarding, one bad body."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_typing import ChecksumAddress
+
+from anchor.chain.relay import sign_relayed_anchor
+from anchor.chain.signer import KeystoreSigner, SignedTx
+from anchor.service import bodies as bodies_module
+from anchor.service.batcher import close_batches
+from anchor.service.intake import submit
+from anchor.service.submitter import Submitter
+from anchor.types import BatchState, ReceiptState
+from tests.support.chain import send
+from tests.support.service import Body, Env
+
+pytestmark = pytest.mark.chain
+
+
+def run(env: Env, submitter: Submitter, steps: int = 4) -> None:
+    """Close due batches and step, mining a block after each step."""
+    for _ in range(steps):
+        close_batches(env.store, 100, 0.001, back_pressure=True)
+        submitter.step()
+        env.mine()
+
+
+def batch_of(env: Env, body: Body) -> int:
+    (batch,) = [b for b in env.store.list_batches() if b.issuer_id == body.issuer_id]
+    return batch.id
+
+
+def assert_anchored_under(env: Env, body: Body, batch_id: int) -> None:
+    batch = env.store.get_batch(batch_id)
+    assert batch is not None and batch.state == BatchState.ANCHORED, batch
+    assert body.body_id is not None
+    record = env.registry.anchor_of(body.body_id, batch.root)
+    assert record.key == body.anchoring.address
+
+
+def test_three_bodies_go_out_in_one_relayed_transaction(env: Env) -> None:
+    others = [env.add_body("Syndicat SIGI"), env.add_body("Office social de Hesperange")]
+    body_list = [env.bodies[0], *others]
+    for body in body_list:
+        env.take(2, body.integrator)
+    submitter = env.submitter(confirmations=1)
+    submitter.step()
+    ids = [batch_of(env, b) for b in body_list]
+    (entry,) = env.store.outbox_of_batch(ids[0])
+    assert entry.batch_ids == tuple(sorted(ids)) and entry.signer == env.relayer.address
+    run(env, submitter, 2)
+    for body, batch_id in zip(body_list, ids, strict=True):
+        assert_anchored_under(env, body, batch_id)
+    hashes = {env.store.get_batch(i).tx_hash for i in ids}  # type: ignore[union-attr]
+    assert len(hashes) == 1
+    tx = env.w3.eth.get_transaction(hashes.pop())  # type: ignore[arg-type]
+    assert tx["from"] == env.relayer.address
+    assert env.metrics.submissions._value.get() == 1
+    assert [e.state for e in env.store.outbox_of_batch(ids[2])] == ["mined"]
+
+
+def test_direct_mode_each_body_sends_its_own_anchor(env: Env) -> None:
+    other = env.add_body("Syndicat SIGI")
+    env.take(2)
+    env.take(3, other.integrator)
+    submitter = env.submitter(confirmations=1, submit_mode="direct")
+    run(env, submitter, 3)
+    for body in (env.bodies[0], other):
+        batch_id = batch_of(env, body)
+        assert_anchored_under(env, body, batch_id)
+        batch = env.store.get_batch(batch_id)
+        tx = env.w3.eth.get_transaction(batch.tx_hash)  # type: ignore[arg-type, union-attr]
+        assert tx["from"] == body.anchoring.address and tx["nonce"] == 0  # its own sequence
+    assert env.w3.eth.get_transaction_count(env.relayer.address) == 0  # the relayer sent nothing
+
+
+def test_a_body_not_onboarded_waits_pending_then_goes_out(
+    env: Env, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bodies_module, "DISCOVER_EVERY", 0.0)
+    late = env.add_body("Crèche Les Lutins", onboard=False)
+    waiting = submit(env.store, ["ab" * 32, "cd" * 32], late.integrator)
+    env.take(1)
+    submitter = env.submitter(confirmations=1)
+    with caplog.at_level(logging.WARNING, logger="anchor.service"):
+        run(env, submitter, 4)
+    lines = [r for r in caplog.records if "is not onboarded" in r.getMessage()]
+    assert len(lines) == 1, [r.getMessage() for r in lines]
+    assert late.anchoring.address in lines[0].getMessage()
+    label = str(late.issuer_id)
+    assert env.metrics.body_onboarded.labels(issuer=label)._value.get() == 0
+    assert all(env.store.get_receipt(r.id).state == ReceiptState.PENDING for r in waiting)  # type: ignore[union-attr]
+    assert env.store.get_batch(1).state == BatchState.ANCHORED  # type: ignore[union-attr]
+    # The registrar onboards it: the worker finds its body id, and its digests go out.
+    late.body_id = env.onboard(late, "Crèche Les Lutins")
+    run(env, submitter, 4)
+    issuer = env.store.get_issuer(late.issuer_id)
+    assert issuer is not None and issuer.chain_body_id == late.body_id
+    assert env.metrics.body_onboarded.labels(issuer=label)._value.get() == 1
+    assert_anchored_under(env, late, batch_of(env, late))
+    assert all(env.store.get_receipt(r.id).state == ReceiptState.ANCHORED for r in waiting)  # type: ignore[union-attr]
+
+
+class ImpostorSigner:
+    """Claims a body's address but signs with another key: the registry recovers a stranger."""
+
+    def __init__(self, address: ChecksumAddress) -> None:
+        self._address = address
+        self._other = KeystoreSigner(Account.create())
+
+    @property
+    def address(self) -> ChecksumAddress:
+        return self._address
+
+    def sign_transaction(self, tx: Mapping[str, Any]) -> SignedTx:
+        return self._other.sign_transaction(tx)
+
+    def sign_typed_data(self, full_message: Mapping[str, Any]) -> bytes:
+        return self._other.sign_typed_data(full_message)
+
+
+def test_one_bodys_retired_key_or_bad_signature_never_blocks_the_others(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    retired, forged = env.add_body("Commune de Bous"), env.add_body("Commune de Dalheim")
+    send(env.w3, env.admin, env.registry.contract.functions.retireKey(retired.anchoring.address))
+    env.keyring.add(ImpostorSigner(forged.anchoring.address))
+    for body in (env.bodies[0], retired, forged):
+        env.take(2, body.integrator)
+    submitter = env.submitter(confirmations=1)
+    with caplog.at_level(logging.WARNING, logger="anchor.service"):
+        run(env, submitter, 4)
+    assert_anchored_under(env, env.bodies[0], batch_of(env, env.bodies[0]))
+    for body, cause in ((retired, "key_not_valid"), (forged, "bad_signature")):
+        batch = env.store.get_batch(batch_of(env, body))
+        assert batch is not None and batch.state == BatchState.FROZEN
+        assert batch.failure_reason == cause
+        label = str(body.issuer_id)
+        assert env.metrics.body_held.labels(issuer=label, cause=cause)._value.get() == 1
+        assert env.metrics.body_failures.labels(issuer=label, cause=cause)._value.get() >= 1
+        start = f"submission held for issuing body {label} "
+        held = [r for r in caplog.records if r.getMessage().startswith(start)]
+        assert len(held) == 1, [r.getMessage() for r in held]
+    assert env.metrics.held.labels(cause="key_not_valid")._value.get() == 0  # not the relayer's
+    # A later batch of the good body still goes out while the others wait.
+    env.take(1)
+    run(env, submitter, 3)
+    good = [b for b in env.store.list_batches() if b.issuer_id == env.bodies[0].issuer_id]
+    assert {b.state for b in good} == {BatchState.ANCHORED}
+
+
+def test_a_relayed_anchor_made_before_a_crash_is_adopted(env: Env) -> None:
+    env.take(2)
+    batch = env.store.get_batch(1)
+    assert batch is not None
+    # The relayed call went out and was mined, but the store never recorded it (lost outbox).
+    now = int(env.w3.eth.get_block("latest")["timestamp"]) + 3600
+    item = sign_relayed_anchor(
+        KeystoreSigner(env.bodies[0].anchoring), 31337, env.registry.address, batch.root,
+        batch.leaf_count, env.relayer.address, now,
+    )  # fmt: skip
+    send(env.w3, env.relayer,
+         env.registry.contract.functions.anchorSigned(now, [item.as_tuple()]))  # fmt: skip
+    env.mine(2)
+    submitter = env.submitter(confirmations=1)
+    submitter.step()
+    adopted = env.store.get_batch(1)
+    assert adopted is not None and adopted.state == BatchState.ANCHORED
+    assert env.store.outbox_of_batch(1) == []
+
+
+def test_two_bodies_two_integrators_each_proof_names_its_own_bodys_key(env: Env) -> None:
+    other = env.add_body("Syndicat SIGI")
+    mine = submit(env.store, ["11" * 32, "22" * 32], env.integrator)
+    theirs = submit(env.store, ["11" * 32, "33" * 32], other.integrator)  # one digest in both
+    submitter = env.submitter(confirmations=1)
+    run(env, submitter, 4)
+    for body, receipts, stranger in ((env.bodies[0], mine, other), (other, theirs, env.bodies[0])):
+        for r in receipts:
+            receipt = env.store.get_receipt(r.id)
+            assert receipt is not None and receipt.state == ReceiptState.ANCHORED
+            assert receipt.issuer_id == body.issuer_id and receipt.leaf is not None
+            batch = env.store.get_batch(receipt.batch_id)  # type: ignore[arg-type]
+            assert batch is not None and batch.issuer_id == body.issuer_id
+            proof = list(receipt.proof)
+            status = env.registry.status(body.anchoring.address, batch.root, proof, receipt.leaf)
+            assert status.included and status.authorised and status.body_id == body.body_id
+            assert status.key == body.anchoring.address
+            # Under the other body's key the same proof proves nothing.
+            foreign = env.registry.status(
+                stranger.anchoring.address, batch.root, proof, receipt.leaf
+            )
+            assert not foreign.included
