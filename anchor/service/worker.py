@@ -91,6 +91,9 @@ class Worker:
             store,
             WatcherMetrics(metrics.registry),
             our_keys,
+            our_bodies=lambda: {
+                i.chain_body_id for i in store.list_issuers(onboarded=True) if i.chain_body_id
+            },
             confirmations=settings.confirmations,
             from_block=settings.watch_from_block,
         )

@@ -89,7 +89,7 @@ def test_connect_names_every_unusable_node(env: Env) -> None:
 def test_check_registry_refuses_a_wrong_address(env: Env) -> None:
     assert check_registry(env.w3, env.registry.address).address == env.registry.address
     with pytest.raises(ConfigError, match="there is no contract at"):
-        check_registry(env.w3, env.issuer.address)
+        check_registry(env.w3, env.relayer.address)
     with pytest.raises(ConfigError, match="not set"):
         check_registry(env.w3, None)
 
@@ -185,7 +185,7 @@ def test_worker_iteration_updates_metrics(env: Env, tmp_path: Path) -> None:
         registry_address=env.registry.address,
         confirmations=0,
     )
-    worker = Worker.from_settings(settings, account=env.issuer)
+    worker = Worker.from_settings(settings, account=env.relayer, keyring=env.keyring)
     worker.run_once()
     worker.run_once()
     text = json.dumps(

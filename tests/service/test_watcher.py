@@ -1,4 +1,5 @@
-"""The watcher on a real anvil: a rogue anchor with our key, revocations, roles, pauses."""
+"""The watcher on a real anvil: a rogue anchor under our body, status changes with our key,
+roles, names, pauses."""
 
 from __future__ import annotations
 
@@ -25,15 +26,23 @@ def alerts(metrics: Metrics, kind: str) -> float:
     return value or 0.0
 
 
-def watcher_of(env: Env, metrics: Metrics) -> Watcher:
+def our_keys(env: Env) -> list[str]:
+    return [env.relayer.address] + [a.address for b in env.bodies for a in (b.anchoring, b.status)]
+
+
+def our_bodies(env: Env) -> set[int]:
+    return {b.body_id for b in env.bodies if b.body_id is not None}
+
+
+def watcher_of(env: Env, metrics: Metrics, confirmations: int = 0) -> Watcher:
     chain = ChainClient([env.node.url], 31337, timeout=5)
     return Watcher(
         chain, env.registry.address, env.store, WatcherMetrics(metrics.registry),
-        [env.issuer.address],
+        our_keys(env), our_bodies=lambda: our_bodies(env), confirmations=confirmations,
     )  # fmt: skip
 
 
-def test_a_rogue_anchor_with_our_key_raises_the_metric_and_one_line(
+def test_a_rogue_anchor_under_our_body_raises_the_metric_and_one_line(
     env: Env, caplog: pytest.LogCaptureFixture
 ) -> None:
     metrics = Metrics()
@@ -46,14 +55,15 @@ def test_a_rogue_anchor_with_our_key_raises_the_metric_and_one_line(
     assert sum(alerts(metrics, kind) for kind in ALERT_KINDS) == 0
     rogue = os.urandom(32)
     with caplog.at_level(logging.WARNING, logger="anchor.service.watcher"):
-        send(env.w3, env.issuer, env.registry.contract.functions.anchor(rogue, 1))
+        anchor = env.registry.contract.functions.anchor(rogue, 1)
+        send(env.w3, env.bodies[0].anchoring, anchor)
         worker.run_once()
     assert alerts(metrics, "unknown_anchor") == 1
     lines = [r for r in caplog.records if r.name == "anchor.service.watcher"]
     assert len(lines) == 1
     assert lines[0].alert == "unknown_anchor"
     assert lines[0].root == "0x" + rogue.hex()
-    assert lines[0].key == env.issuer.address.lower()
+    assert lines[0].body == env.bodies[0].body_id
     worker.run_once()
     assert alerts(metrics, "unknown_anchor") == 1  # each event is raised once
 
@@ -64,10 +74,12 @@ def test_revocations_by_our_key_role_changes_and_pauses_are_raised(env: Env) -> 
     assert watcher.step() == 0
     root = os.urandom(32)
     contract = env.registry.contract.functions
-    send(env.w3, env.issuer, contract.anchor(root, 1))
-    send(env.w3, env.issuer, contract.revokeRoot(root, 3))
+    body = env.bodies[0]
+    send(env.w3, body.anchoring, contract.anchor(root, 1))
+    send(env.w3, body.status, contract.revokeRoot(body.body_id, root, 3))
     send(env.w3, env.admin, contract.grantRole(REVOKER_ROLE, env.admin.address))
-    send(env.w3, env.admin, contract.setIssuerName(env.issuer.address, "Commune de Contern"))
+    names = ("Commune de Contern", "Gemeng Contern", "", "Gemeng Conter")
+    send(env.w3, env.admin, contract.renameBody(body.body_id, names, 0))
     send(env.w3, env.admin, contract.pause())
     send(env.w3, env.admin, contract.unpause())
     assert watcher.step() == 6
@@ -82,18 +94,15 @@ def test_revocations_by_our_key_role_changes_and_pauses_are_raised(env: Env) -> 
 
 def test_final_blocks_only_and_an_outage_is_logged_not_raised(env: Env) -> None:
     metrics = Metrics()
-    chain = ChainClient([env.node.url], 31337, timeout=5)
-    watcher = Watcher(
-        chain, env.registry.address, env.store, WatcherMetrics(metrics.registry),
-        [env.issuer.address], confirmations=2,
-    )  # fmt: skip
+    watcher = watcher_of(env, metrics, confirmations=2)
     watcher.step()
-    send(env.w3, env.issuer, env.registry.contract.functions.anchor(os.urandom(32), 1))
+    anchor = env.registry.contract.functions.anchor(os.urandom(32), 1)
+    send(env.w3, env.bodies[0].anchoring, anchor)
     assert watcher.step() == 0  # not final yet
     env.mine(2)
     assert watcher.step() == 1
     down = Watcher(
         ChainClient(["http://127.0.0.1:9"], 31337, timeout=1), env.registry.address, env.store,
-        WatcherMetrics(Metrics().registry), [env.issuer.address],
+        WatcherMetrics(Metrics().registry), our_keys(env),
     )  # fmt: skip
     assert down.step() == 0
