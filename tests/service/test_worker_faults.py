@@ -1,9 +1,12 @@
 """Fault injection with real `anchor worker` processes on a real anvil, SQLite and PostgreSQL.
 
+Three bodies submit at once, so the worker's relayed transactions carry the anchors of several
+bodies: a kill between signing, broadcasting and recording hits a transaction of many batches.
+
 * SIGKILL at random points, many cycles, while digests keep arriving, with reorgs and rollbacks
   of the chain between kills, deeper than the confirmation depth: every acknowledged receipt ends
-  anchored on a canonical transaction with a proof that verifies on chain, and no root is
-  anchored twice.
+  anchored on a canonical transaction with a proof that verifies on chain under its body's key,
+  and no root is anchored twice.
 * SIGKILL of the worker and of the development chain with the chain rolled back under the outbox
   (issue 13): anvil comes back from its ``--state`` file, written every second, and everything
   drains.
@@ -50,6 +53,15 @@ def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
             yield url
     else:
         yield f"sqlite:///{tmp_path / 'anchor.db'}"
+
+
+def bodies_env(tmp_path: Path, node: Anvil, url: str) -> Env:
+    """The test's env with three onboarded bodies, their keystores written for the workers."""
+    env = make_env(tmp_path, node, url)
+    env.add_body("Syndicat SIGI")
+    env.add_body("Office social de Hesperange")
+    env.write_keystores(PASSWORD)
+    return env
 
 
 def worker_env(env: Env, url: str, tmp_path: Path) -> dict[str, str]:
@@ -105,7 +117,8 @@ class Feeder:
         while not self.stop.wait(0.05):
             count = self.rng.randint(1, 4)
             digests = [self.rng.randbytes(32).hex() for _ in range(count)]
-            self.acked += [r.id for r in submit(self.env.store, digests, self.env.integrator)]
+            integrator = self.rng.choice(self.env.bodies).integrator
+            self.acked += [r.id for r in submit(self.env.store, digests, integrator)]
 
     def __enter__(self) -> Feeder:
         self.thread.start()
@@ -129,13 +142,15 @@ def wait_all_anchored(env: Env, ids: list[str], timeout: float) -> None:
 
 
 def assert_everything_anchored_once(env: Env, ids: list[str]) -> None:
-    """Every acked receipt anchored on a canonical transaction with a proof the chain accepts;
-    one event per root."""
-    verify = env.registry.contract.functions.verify
-    batches: dict[int, bytes] = {}
+    """Every acked receipt anchored on a canonical transaction with a proof the chain accepts
+    under its body's key; one event per (body, root)."""
+    keys = {b.issuer_id: (b.anchoring.address, b.body_id) for b in env.bodies}
+    batches: dict[int, tuple[int, bytes]] = {}
     for receipt_id in ids:
         receipt = env.store.get_receipt(receipt_id)
         assert receipt is not None and receipt.batch_id is not None and receipt.leaf is not None
+        assert receipt.issuer_id is not None
+        key, body_id = keys[receipt.issuer_id]
         if receipt.batch_id not in batches:
             batch = env.store.get_batch(receipt.batch_id)
             assert batch is not None and batch.state == BatchState.ANCHORED
@@ -143,13 +158,27 @@ def assert_everything_anchored_once(env: Env, ids: list[str]) -> None:
             mined = env.w3.eth.get_transaction_receipt(batch.tx_hash)  # type: ignore[arg-type]
             assert mined["status"] == 1 and mined["blockNumber"] == batch.block_number
             assert env.w3.eth.get_block(batch.block_number)["hash"] == mined["blockHash"]
-            batches[receipt.batch_id] = batch.root
-        assert verify(batches[receipt.batch_id], list(receipt.proof), receipt.leaf).call()
-    events = env.registry.contract.events.RootAnchored().get_logs(from_block=0)
-    roots = [bytes(e["args"]["root"]) for e in events]
-    assert len(roots) == len(set(roots)), "a root was anchored twice"
-    assert set(batches.values()) <= set(roots)
+            assert body_id is not None
+            batches[receipt.batch_id] = (body_id, batch.root)
+        status = env.registry.status(key, batches[receipt.batch_id][1], list(receipt.proof),
+                                     receipt.leaf)  # fmt: skip
+        assert status.included and status.authorised
+    anchored = anchored_pairs(env)
+    assert len(anchored) == len(set(anchored)), "a root was anchored twice"
+    assert set(batches.values()) <= set(anchored)
     assert env.store.batches_in_state(BatchState.FAILED) == []
+
+
+def anchored_pairs(env: Env) -> list[tuple[int, bytes]]:
+    """Every (body, root) the registry's events show anchored, direct or relayed."""
+    events = env.registry.contract.events
+    pairs = [(int(e["args"]["bodyId"]), bytes(e["args"]["root"]))
+             for e in events.RootAnchored().get_logs(from_block=0)]  # fmt: skip
+    for e in events.RootsAnchored().get_logs(from_block=0):
+        packed = bytes(e["args"]["anchors"])
+        pairs += [(int.from_bytes(packed[i : i + 4], "big"), packed[i + 4 : i + 36])
+                  for i in range(0, len(packed), 36)]  # fmt: skip
+    return pairs
 
 
 @pytest.mark.parametrize(
@@ -188,7 +217,7 @@ def run_kill_test(backend: str, tmp_path: Path, cycles: int, seed: int) -> None:
     rng = random.Random(seed)
     faults: list[str] = []
     with store_url(backend, tmp_path) as url, Anvil(block_time=1) as node:
-        env = make_env(tmp_path, node, url)
+        env = bodies_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
         with Feeder(env, seed) as feeder:
             for cycle in range(cycles):
@@ -246,7 +275,7 @@ def test_sigkill_with_the_dev_chain_rolled_back_drains(tmp_path: Path) -> None:
     node = Anvil(block_time=1, state_path=state, state_interval=1, port=port).start()
     try:
         url = f"sqlite:///{tmp_path / 'anchor.db'}"
-        env = make_env(tmp_path, node, url)
+        env = bodies_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
         acked: list[str] = []
         with Feeder(env, 3) as feeder:
@@ -294,7 +323,7 @@ def test_sigkill_with_the_dev_chain_rolled_back_drains(tmp_path: Path) -> None:
 def test_two_workers_on_one_postgres(tmp_path: Path) -> None:
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     with fresh_schema() as url, Anvil(block_time=1) as node:
-        env = make_env(tmp_path, node, url)
+        env = bodies_env(tmp_path, node, url)
         env_vars = worker_env(env, url, tmp_path)
         with Feeder(env, 11) as feeder:
             workers = [start_worker(env_vars, log) for log in logs]
@@ -328,7 +357,7 @@ def test_two_workers_on_one_postgres(tmp_path: Path) -> None:
         assert_everything_anchored_once(env, feeder.acked)
         txs = [
             env.w3.eth.get_transaction(e["transactionHash"])
-            for e in env.registry.contract.events.RootAnchored().get_logs(from_block=0)
+            for e in env.registry.contract.events.RootsAnchored().get_logs(from_block=0)
         ]
         ordered = sorted(txs, key=lambda t: (t["blockNumber"], t["transactionIndex"]))
         nonces = [tx["nonce"] for tx in ordered]

@@ -126,6 +126,18 @@ class Env:
              (body.status.address, int(Purpose.STATUS))],
         )  # fmt: skip
 
+    def write_keystores(self, password: str) -> None:
+        """Write every body's anchoring keystore where a worker process looks for it."""
+        import json
+
+        from anchor.private_files import create_private
+
+        for body in self.bodies:
+            path = self.keyring.data_dir / "keys" / f"{body.anchoring.address}.json"
+            if not path.exists():
+                encrypted = Account.encrypt(body.anchoring.key, password, iterations=2**10)
+                create_private(path, json.dumps(encrypted).encode())
+
     def take(self, count: int, integrator: int | None = None) -> list[str]:
         """Submit ``count`` random digests for an integrator (the first body's by default),
         close its batch; return the receipt ids."""
