@@ -197,3 +197,27 @@ def test_two_bodies_two_integrators_each_proof_names_its_own_bodys_key(env: Env)
                 stranger.anchoring.address, batch.root, proof, receipt.leaf
             )
             assert not foreign.included
+
+
+def test_metrics_per_body_and_the_relayers_balance(env: Env) -> None:
+    from anchor.service.worker import Worker
+    from anchor.settings import load_settings
+
+    late = env.add_body("Crèche Les Lutins", onboard=False)
+    submit(env.store, ["ab" * 32, "cd" * 32, "ef" * 32], late.integrator)
+    env.take(2)
+    worker = Worker(load_settings(max_batch_age=3600), env.store, env.submitter(), env.metrics)
+    worker.run_once()
+
+    def sample(name: str, **labels: str) -> float | None:
+        return env.metrics.registry.get_sample_value(name, labels)
+
+    first, waiting = str(env.bodies[0].issuer_id), str(late.issuer_id)
+    assert sample("anchor_body_pending_digests", issuer=waiting) == 3
+    assert sample("anchor_body_pending_digests", issuer=first) == 0
+    assert (sample("anchor_body_oldest_pending_age_seconds", issuer=waiting) or 0) > 0
+    assert sample("anchor_body_batches", issuer=first, state="submitted") == 1
+    assert sample("anchor_body_batches", issuer=waiting, state="frozen") == 0
+    assert sample("anchor_body_onboarded", issuer=waiting) == 0
+    balance = sample("anchor_relayer_balance_wei")
+    assert balance == pytest.approx(env.w3.eth.get_balance(env.relayer.address)) and balance > 0

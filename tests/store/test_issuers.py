@@ -135,3 +135,18 @@ def test_a_relayed_row_carries_many_batches_and_is_mined_with_the_last(store: St
     assert {store.get_batch(i).state for i in (first, second)} == {BatchState.FROZEN}  # type: ignore[union-attr]
     again = store.record_signed_tx([first, second], 0, SIGNER, b"raw3", TX2, gas_price=0)
     assert again.nonce == 0 and again.batch_ids == (first, second)
+
+
+def test_kinds_are_the_registrys_slugs() -> None:
+    from anchor.chain.registry import Kind
+
+    pairs = {
+        IssuerKind.COMMUNE: Kind.COMMUNE,
+        IssuerKind.SYNDICATE: Kind.SYNDICATE,
+        IssuerKind.SOCIAL_OFFICE: Kind.SOCIAL_OFFICE,
+        IssuerKind.CHILDCARE: Kind.CHILDCARE,
+        IssuerKind.STATE_BODY: Kind.STATE_BODY,
+        IssuerKind.OTHER: Kind.OTHER,
+    }
+    assert list(pairs) == list(IssuerKind) and list(pairs.values()) == list(Kind)
+    assert all(Kind.from_slug(kind.value) is chain for kind, chain in pairs.items())
