@@ -58,16 +58,20 @@ def issuer_dict(issuer: Issuer) -> dict[str, object]:
 
 
 def onboard_command(issuer: Issuer) -> str:
-    """The registrar's command that registers ``issuer`` and its two keys on chain."""
-    anchoring, status = issuer.key_for(KeyPurpose.ANCHORING), issuer.key_for(KeyPurpose.STATUS)
-    names = " ".join(f'{lang}="{name}"' for lang, name in
-                     (("de", issuer.name_de), ("en", issuer.name_en), ("lb", issuer.name_lb))
-                     if name)  # fmt: skip
+    """The registrar's command (docs/operations.md, "Issuing bodies") that registers ``issuer``
+    and its two keys on chain."""
+    words = [issuer.kind.value.replace("_", "-")]
+    if issuer.code:
+        words.append(f"code={issuer.code}")
+    names = (("fr", issuer.name_fr), ("de", issuer.name_de), ("en", issuer.name_en),
+             ("lb", issuer.name_lb))  # fmt: skip
+    words += [f'"{lang}={name}"' for lang, name in names if name]
+    for purpose in KeyPurpose:
+        key = issuer.key_for(purpose)
+        if key is not None:
+            words.append(f"{purpose.value}={key.address}")
     return (
-        f".venv-brownie/bin/brownie run scripts/issuers.py onboard {issuer.kind.value} "
-        f'"{issuer.code or ""}" "{issuer.name_fr}" '
-        f"{anchoring.address if anchoring else '-'} {status.address if status else '-'}"
-        f"{' ' + names if names else ''} --network NAME"
+        f".venv-brownie/bin/brownie run scripts/bodies.py onboard {' '.join(words)} --network NAME"
     )
 
 

@@ -50,7 +50,13 @@ def test_add_makes_a_body_and_its_two_private_keystores(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         signer = KeystoreSigner.from_keystore(path, DEV_KEYSTORE_PASSWORD)
         assert signer.address == key["address"]
-    assert "scripts/issuers.py onboard commune" in err and "--issuer 1" in err
+    anchoring, status = made["keys"][0]["address"], made["keys"][1]["address"]
+    assert (
+        'scripts/bodies.py onboard commune code=0301 "fr=Commune de Contern" '
+        f'"de=Gemeng Contern" "lb=Gemeng Conter" anchoring={anchoring} status={status} '
+        "--network NAME"
+    ) in err.replace("\n", " ")
+    assert "--issuer 1" in err
     issuer = store.get_issuer(1)
     assert issuer is not None and issuer.key_for(KeyPurpose.STATUS) is not None
 
