@@ -339,11 +339,17 @@ def bench_backend(
         base, empty_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{empty_port}"
         api.wait_ready(base + "/healthz")
         empty.wait_ready(empty_base + "/docs")
+        subprocess.run(
+            [ANCHOR, "issuers", "add", "Bench body", "--kind", "other"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
         keys = subprocess.run(
             [
                 ANCHOR,
                 "keys",
                 "create",
+                "--issuer",
+                "1",
                 "--new-integrator",
                 "bench",
                 "-s",

@@ -1,7 +1,8 @@
 """Time from submit to anchored, with a 2-second block time, on SQLite and PostgreSQL.
 
-Starts its own anvil (``--block-time 2``), deploys the registry, runs the worker in a thread and
-submits digests at a steady rate for a while; then reads, for each receipt, the time from its
+Starts its own anvil (``--block-time 2``), deploys the registry, onboards one body (as ``anchor
+up`` does), runs the worker in a thread (relay mode) and submits digests at a steady rate for a
+while; then reads, for each receipt, the time from its
 acknowledgement (``created_at``) to its batch reaching finality (``anchored_at``), and prints
 p50, p95 and max. The floor is set by the chain: half a block on average before inclusion, plus
 ``confirmations`` blocks, plus the batcher's ``max_batch_age``.
@@ -23,21 +24,22 @@ from eth_account import Account
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.registry import REGISTRAR_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.signer import create_body_keystore
 from anchor.service.intake import submit
 from anchor.service.worker import Worker
-from anchor.settings import load_settings
-from anchor.store import open_store
-from anchor.types import ReceiptState
+from anchor.settings import DEV_KEYSTORE_PASSWORD, load_settings
+from anchor.store import NewKey, Store, open_store
+from anchor.types import IssuerKind, KeyPurpose, ReceiptState
+from api.up import onboard_store_bodies
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def grant(w3: Web3, registry: Registry) -> None:
+    """Make development key 0 the registrar (it onboards the bench's body)."""
     admin = Account.from_key(dev_key(0))
-    tx = registry.contract.functions.grantRole(
-        ISSUER_ROLE, Account.from_key(dev_key(1)).address
-    ).build_transaction(
+    tx = registry.contract.functions.grantRole(REGISTRAR_ROLE, admin.address).build_transaction(
         {
             "from": admin.address,
             "nonce": w3.eth.get_transaction_count(admin.address),
@@ -47,6 +49,16 @@ def grant(w3: Web3, registry: Registry) -> None:
     w3.eth.wait_for_transaction_receipt(
         w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
     )
+
+
+def bench_body(store: Store, data_dir: Path) -> int:
+    """A body with keystores under ``data_dir`` (development password); its integrator's id."""
+    keys = []
+    for purpose in KeyPurpose:
+        address, name = create_body_keystore(data_dir, DEV_KEYSTORE_PASSWORD, iterations=2**12)
+        keys.append(NewKey(purpose, address, name))
+    issuer = store.create_issuer(IssuerKind.OTHER, "Bench body", keys)
+    return store.create_integrator("bench", issuer.id).id
 
 
 def run(backend: str, seconds: float, rate: float, confirmations: int, batch_age: float) -> None:
@@ -65,7 +77,8 @@ def run(backend: str, seconds: float, rate: float, confirmations: int, batch_age
         else:
             url = f"sqlite:///{Path(tmp) / 'anchor.db'}"
         store = open_store(url, migrate=True)
-        integrator = store.create_integrator("bench").id
+        integrator = bench_body(store, Path(tmp))
+        onboard_store_bodies(w3, registry, store)
         settings = load_settings(
             data_dir=Path(tmp),
             database_url=url,

@@ -1,4 +1,5 @@
-"""`anchor up` end to end, as `make run` starts it: submit, anchor, stop, restart with the state."""
+"""`anchor up` end to end, as `make run` starts it: a body added while it runs is onboarded, its
+integrator submits, the document is anchored under the body's key; stop, restart with the state."""
 
 from __future__ import annotations
 
@@ -115,13 +116,20 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     try:
         wait_ready(url, process, log)
         assert "registry  0x" in log.read_text()
-        made = subprocess.run(
-            [str(BIN / "anchor"), "keys", "create", "--new-integrator", "Commune de Contern",
-             "-s", "submit", "-s", "read", "--json"],
-            env={**os.environ, "ANCHOR_DATA_DIR": str(data)},
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        assert 'anchor issuers add "Commune de Contern" --kind commune' in log.read_text()
+        shell = {"ANCHOR_DATA_DIR": str(data)}
+        added = anchor_cli("issuers", "add", "Commune de Contern", "--kind", "commune",
+                           "--code", "0301", "--json", env=shell)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        anchoring = json.loads(added.stdout)["keys"][0]["address"]
+        made = anchor_cli("keys", "create", "--issuer", "1", "--new-integrator", "Contern",
+                          "-s", "submit", "-s", "read", "--json", env=shell)  # fmt: skip
+        assert made.returncode == 0, made.stderr
         key = json.loads(made.stdout)["key"]
+        deadline = time.monotonic() + 60
+        while "onboarded issuing body 1" not in log.read_text():  # within seconds, by itself
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         digest = os.urandom(32).hex()
         answer = api.post("/v1/receipts", json={"digests": [digest]})
@@ -132,6 +140,8 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, body
             time.sleep(0.5)
         assert body["proof"]["digest"] == "0x" + digest
+        assert body["issuerId"] == 1
+        assert body["proof"]["issuer"].lower() == anchoring.lower()  # the body's key, not ours
         assert httpx.get(f"{url}/metrics").status_code == 404  # internal port only
         metrics = httpx.get(f"http://127.0.0.1:{internal_port}/metrics").text
         assert "anchor_anchored_batches_total 1.0" in metrics
