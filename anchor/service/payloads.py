@@ -149,15 +149,16 @@ class Selector:
         """The next relayed transaction, or None when nothing can go out now."""
         held = set(self.bodies.held())
         deadline = now + RELAY_DEADLINE  # one per call: every item of it is signed with it
-        ids = [i.id for i in self.bodies.onboarded()]
-        limit = self.relay_max_anchors + len(held)
+        free = [i.id for i in self.bodies.onboarded() if i.id not in held]
+        # A held body is probed with its oldest batch only: its backlog never crowds the others.
+        probes = [self.store.next_batch_for_submission(i) for i in sorted(held)]
+        candidates = self.store.frozen_batches(free, self.relay_max_anchors)
+        candidates += [b for b in probes if b is not None]
         items: list[tuple[Batch, SignedAnchor]] = []
-        checked: set[int] = set()
-        for batch in self.store.frozen_batches(ids, limit):
+        for batch in sorted(candidates, key=lambda b: b.id):
             issuer = self.bodies.of(batch)
-            if issuer is None or (issuer.id in checked and issuer.id in held):
+            if issuer is None or (issuer.id in held and batch not in probes):
                 continue
-            checked.add(issuer.id)
             if (resume := self.resumable(batch)) is not None:
                 return resume
             if self._on_chain(w3, registry, batch, issuer):

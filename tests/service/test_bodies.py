@@ -221,3 +221,18 @@ def test_metrics_per_body_and_the_relayers_balance(env: Env) -> None:
     assert sample("anchor_body_onboarded", issuer=waiting) == 0
     balance = sample("anchor_relayer_balance_wei")
     assert balance == pytest.approx(env.w3.eth.get_balance(env.relayer.address)) and balance > 0
+
+
+def test_a_held_bodys_backlog_never_crowds_the_others_out(env: Env) -> None:
+    stuck = env.add_body("Commune de Bous")
+    send(env.w3, env.admin, env.registry.contract.functions.retireKey(stuck.anchoring.address))
+    for _ in range(4):  # older than the good body's batch, and more than a relayed call takes
+        env.take(1, stuck.integrator)
+    env.take(1)
+    submitter = env.submitter(confirmations=1, relay_max_anchors=2)
+    run(env, submitter, 4)
+    states = {b.issuer_id: set() for b in env.store.list_batches()}  # type: ignore[var-annotated]
+    for b in env.store.list_batches():
+        states[b.issuer_id].add(b.state)
+    assert states[env.bodies[0].issuer_id] == {BatchState.ANCHORED}
+    assert states[stuck.issuer_id] == {BatchState.FROZEN}
