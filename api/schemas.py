@@ -259,7 +259,7 @@ _EXAMPLE_BODY = {
     "namesNow": _EXAMPLE_NAMES,
 }
 
-BodyKind = Literal["commune", "syndicate", "socialOffice", "childcare", "stateBody", "other"]
+BodyKind = Literal["commune", "syndicate", "social_office", "childcare", "state_body", "other"]
 BodyStatusWord = Literal["unknown", "active", "suspended", "retired"]
 
 
@@ -276,7 +276,7 @@ class BodyOut(_Response):
     """The issuing body as the registry holds it (never as a proof names it)."""
 
     id: int = Field(description="The body's id in the registry")
-    kind: BodyKind | str = Field(description="commune, syndicate, socialOffice, childcare...")
+    kind: BodyKind | str = Field(description="commune, syndicate, social_office, childcare...")
     code: str = Field(description="Official code; may be empty")
     status: BodyStatusWord | str = Field(
         description="Today's status; documents anchored while active stay valid"

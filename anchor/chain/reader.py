@@ -21,6 +21,7 @@ from web3.exceptions import TransactionNotFound
 
 from anchor.chain.cache import TTLCache
 from anchor.chain.client import ChainClient
+from anchor.chain.events import anchored_in
 from anchor.chain.registry import Registry, Status
 from anchor.errors import ChainError, ConfigError
 from anchor.settings import Settings
@@ -29,8 +30,6 @@ from anchor.trust import TrustedRegistry
 T = TypeVar("T")
 CACHE_SIZE = 4096
 ZERO_LEAF = bytes(32)
-#: ``RootAnchored(uint32 indexed bodyId, bytes32 indexed root, address key, uint32 leafCount)``
-ROOT_ANCHORED = Web3.keccak(text="RootAnchored(uint32,bytes32,address,uint32)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,19 +161,12 @@ def _read_facts(
 
 
 def _body_of_anchor(registry: Registry, root: bytes, tx_hash: bytes) -> int | None:
-    """The body whose ``RootAnchored`` event for ``root`` is in ``tx_hash``; None if none is."""
+    """The body that ``tx_hash`` anchored ``root`` for (direct or relayed); None if none."""
     try:  # a transport failure propagates: the client fails over to the next node
         receipt = registry.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
     except TransactionNotFound:
         return None
-    bodies = {
-        int.from_bytes(bytes(log["topics"][1]), "big")
-        for log in receipt["logs"]
-        if str(log["address"]).lower() == registry.address.lower()
-        and len(log["topics"]) >= 3
-        and bytes(log["topics"][0]) == ROOT_ANCHORED
-        and bytes(log["topics"][2]) == root
-    }
+    bodies = {body for body, r in anchored_in(receipt["logs"], registry.address) if r == root}
     if len(bodies) > 1:
         raise ChainError(f"the transaction anchored the root 0x{root.hex()} for several bodies")
     return bodies.pop() if bodies else None

@@ -32,14 +32,14 @@ _COMPACT = re.compile(r"v\d+\.")
 
 #: The registry's body kinds as the page names them (api/static/verify/i18n.js, "kind.*").
 KIND_LABELS = {
-    "fr": {"commune": "Commune", "syndicate": "Syndicat", "socialOffice": "Office social",
-           "childcare": "Crèche / Maison relais", "stateBody": "Administration de l'État",
+    "fr": {"commune": "Commune", "syndicate": "Syndicat", "social_office": "Office social",
+           "childcare": "Crèche / Maison relais", "state_body": "Administration de l'État",
            "other": "Autre"},
-    "de": {"commune": "Gemeinde", "syndicate": "Syndikat", "socialOffice": "Sozialamt",
-           "childcare": "Kinderkrippe / Maison relais", "stateBody": "Staatliche Verwaltung",
+    "de": {"commune": "Gemeinde", "syndicate": "Syndikat", "social_office": "Sozialamt",
+           "childcare": "Kinderkrippe / Maison relais", "state_body": "Staatliche Verwaltung",
            "other": "Sonstige"},
-    "en": {"commune": "Municipality", "syndicate": "Syndicate", "socialOffice": "Social office",
-           "childcare": "Childcare centre", "stateBody": "State administration",
+    "en": {"commune": "Municipality", "syndicate": "Syndicate", "social_office": "Social office",
+           "childcare": "Childcare centre", "state_body": "State administration",
            "other": "Other"},
 }  # fmt: skip
 

@@ -30,14 +30,20 @@ from anchor.chain.client import (
     NoUsableNodeError,
     is_transport_failure,
 )
-from anchor.chain.registry import REGISTRY_VERSION, Names, Registry, Status, StatusChange
+from anchor.chain.events import anchored_in
+from anchor.chain.registry import (
+    REGISTRY_VERSION,
+    Names,
+    Purpose,
+    Registry,
+    Status,
+    StatusChange,
+)
 from anchor.errors import ChainError, ConfigError
 from anchor.proof.bundle import ProofBundle
 from anchor.trust import TrustedRegistry
 from anchor.types import reason_name
 from anchor.verify.verdict import (
-    BODY_KINDS,
-    BODY_STATUSES,
     BodyNames,
     Check,
     IssuingBody,
@@ -45,11 +51,7 @@ from anchor.verify.verdict import (
 )
 
 V = TypeVar("V")
-_ROOT_ANCHORED = Web3.keccak(text="RootAnchored(uint32,bytes32,address,uint32)")
 _NOT_A_REGISTRY = "not a registry"
-# Values of the registry's enums (docs/registry.md): Purpose.Anchoring, ChangeKind.Revoked.
-_PURPOSE_ANCHORING = 1
-_CHANGE_REVOKED = 1
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def _read(
     registry = Registry(w3, address)
 
     def reading(checks: list[Check], status: Status | None = None) -> ChainReading:
-        if status is None or not status.body_id:
+        if status is None or not status.anchored:
             return ChainReading(checks, rpc_url=url)
         when = status.anchored_at or None
         authorised = status.authorised if when else None
@@ -199,8 +201,7 @@ def _read(
         checks[-1] = Check("registry", False, "an AnchorRegistry", "another contract",
                            f"the contract at {where} is not an anchor registry")  # fmt: skip
         return reading(checks)
-    body = issuing_body(status) if status.body_id else None
-    checks += _status_checks(bundle, status, body)
+    checks += _status_checks(bundle, status)
     if status.anchored_at:
         checks.append(_authorisation_check(registry, status))
         checks.append(_period_check(trusted, status.anchored_at))
@@ -217,9 +218,9 @@ def issuing_body(status: Status) -> IssuingBody:
     """The body of a `Status` answer, in the verdict's terms (kind and status as words)."""
     return IssuingBody(
         body_id=status.body_id,
-        kind=_word(BODY_KINDS, int(status.kind)),
+        kind=status.kind.slug,
         code=status.code,
-        status=_word(BODY_STATUSES, int(status.body_status)),
+        status=status.body_status.name.lower(),
         name_at_anchor=body_names(status.name_at_anchor),
         name_now=body_names(status.name_now),
     )
@@ -228,10 +229,6 @@ def issuing_body(status: Status) -> IssuingBody:
 def body_names(names: Names) -> BodyNames:
     """The binding's `Names` as the verdict's `BodyNames`."""
     return BodyNames(fr=names.fr, de=names.de, en=names.en, lb=names.lb)
-
-
-def _word(words: tuple[str, ...], value: int) -> str:
-    return words[value] if 0 <= value < len(words) else f"unknown ({value})"
 
 
 def _version(w3: Web3, registry: Registry) -> str:
@@ -258,7 +255,7 @@ def _period_check(trusted: Sequence[TrustedRegistry], anchored_at: int) -> Check
     )  # fmt: skip
 
 
-def _status_checks(bundle: ProofBundle, s: Status, body: IssuingBody | None) -> list[Check]:
+def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
     """Body, anchoring, key, time, authorisation and statuses, from one ``status`` call."""
     if not s.body_id:
         return [
@@ -266,13 +263,14 @@ def _status_checks(bundle: ProofBundle, s: Status, body: IssuingBody | None) -> 
                   f"the key {bundle.issuer} that the proof names as its issuer belongs to no "
                   "issuing body in this registry")
         ]  # fmt: skip
-    assert body is not None
-    who = f"{body.name()} (body {body.body_id})"
-    if not s.anchored_at:
+    if not s.anchored:
+        who = f"{s.name_now.fr} (body {s.body_id})"  # no anchor, so no name at anchoring time
         return [
             Check("anchored", False, "anchored", "never anchored",
                   f"the root was never anchored by {who} in this registry")
         ]  # fmt: skip
+    body = issuing_body(s)
+    who = f"{body.name()} (body {body.body_id})"
     key = s.key.lower()
     checks = [
         Check("anchored", True, "anchored", "anchored", f"the root is anchored by {who}"),
@@ -319,7 +317,7 @@ def _authorisation_check(registry: Registry, s: Status) -> Check:
             f"{format_time(record.compromised_since)}, and it anchored the root after that, on "
             f"{when}"
         )
-    elif int(record.purpose) != _PURPOSE_ANCHORING:
+    elif record.purpose != Purpose.ANCHORING:
         reason = f"not authorised: the key {key} is not an anchoring key"
     elif not record.valid_from <= at < record.valid_until:
         reason = f"not authorised: the key {key} was not valid for anchoring on {when}"
@@ -328,7 +326,7 @@ def _authorisation_check(registry: Registry, s: Status) -> Check:
 
 def counts(change: StatusChange) -> bool:
     """A revocation counts unless it was annulled (made by a key later found compromised)."""
-    return int(change.kind) == _CHANGE_REVOKED and not change.annulled
+    return change.revoked
 
 
 def _status_change(name: str, what: str, change: StatusChange) -> Check:
@@ -343,12 +341,12 @@ def _status_change(name: str, what: str, change: StatusChange) -> Check:
 
 
 def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str, s: Status) -> Check:
-    """The transaction is in ``blockNumber`` and emitted RootAnchored for this body and root.
+    """The transaction is in ``blockNumber`` and anchored this root for the key's body.
 
-    A relayed anchor is sent by a relayer, not by the key: the sender is not checked, the
-    event's key is (it must be the key the registry holds for the anchor).
+    A relayed anchor is sent by a relayer, not by the key: the sender is not checked; the key
+    is the one the registry holds for the anchor (``status``), whose signature it verified.
     """
-    expected = f"RootAnchored in block {bundle.block_number}"
+    expected = f"the anchor of this root by body {s.body_id} in block {bundle.block_number}"
     try:
         receipt = w3.eth.get_transaction_receipt(HexBytes(bundle.tx_hash))
     except TransactionNotFound:
@@ -356,20 +354,9 @@ def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str, s: Status) 
                      "the node does not have the anchoring transaction, so it was not checked",
                      required=False)  # fmt: skip
     block = int(receipt["blockNumber"])
-    topics = [
-        HexBytes(_ROOT_ANCHORED),
-        HexBytes(s.body_id.to_bytes(32, "big")),
-        HexBytes(bundle.root_bytes),
-    ]
-    key = bytes.fromhex(s.key[2:].lower())
-    emitted = any(
-        str(log["address"]).lower() == registry
-        and list(log["topics"][:3]) == topics
-        and bytes(log["data"])[12:32] == key
-        for log in receipt["logs"]
-    )
+    emitted = (s.body_id, bundle.root_bytes) in anchored_in(receipt["logs"], registry)
     ok = receipt["status"] == 1 and block == bundle.block_number and emitted
-    actual = f"{'RootAnchored' if emitted else 'no RootAnchored'} in block {block}"
+    actual = f"{'the anchor' if emitted else 'no anchor of this root'} in block {block}"
     reason = (
         "the transaction anchored this root in the stated block"
         if ok

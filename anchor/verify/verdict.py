@@ -23,9 +23,10 @@ __all__ = [
 #: The languages a body's name is shown in; French is the default and the fallback.
 LANGUAGES = ("fr", "de", "en")
 
-#: The registry's ``Kind`` enum (docs/registry.md), by value, as the verdict names it.
-BODY_KINDS = ("commune", "syndicate", "socialOffice", "childcare", "stateBody", "other")
-#: The registry's ``BodyStatus`` enum, by value.
+#: The registry's ``Kind`` enum by value, as the verdict names it (``Kind.slug``); kept here so
+#: that importing the verdict loads no web3 (tests check that the two agree).
+BODY_KINDS = ("commune", "syndicate", "social_office", "childcare", "state_body", "other")
+#: The registry's ``BodyStatus`` enum by value, in lower case.
 BODY_STATUSES = ("unknown", "active", "suspended", "retired")
 
 

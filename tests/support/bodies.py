@@ -217,7 +217,8 @@ def anchor_documents(
             key, w3.eth.chain_id, bodies.registry.address, tree.root, tree.leaf_count,
             relayer.address, deadline,
         )  # fmt: skip
-        receipt = send(w3, relayer, bodies.functions.anchorSigned([signed.as_tuple()]))
+        call = bodies.functions.anchorSigned(deadline, [signed.as_tuple()])
+        receipt = send(w3, relayer, call)
     at = block_time(w3, receipt)
     bundles = [
         ProofBundle(

@@ -173,7 +173,7 @@ def test_an_annulled_revocation_does_not_count(
     bodies.annul(body.id, batch.root, bundle.leaf_bytes, 0)
     verdict = verify(anvil, bodies, bundle)
     assert verdict.outcome is Outcome.VALID, verdict.failed
-    assert verdict.body is not None and verdict.body.kind == "socialOffice"
+    assert verdict.body is not None and verdict.body.kind == "social_office"
 
 
 @pytest.mark.parametrize("status", [BodyStatus(2), BodyStatus(3)])  # Suspended, Retired

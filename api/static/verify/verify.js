@@ -248,7 +248,7 @@
     }
   }
 
-  const BODY_KINDS = ["commune", "syndicate", "socialOffice", "childcare", "stateBody", "other"];
+  const BODY_KINDS = ["commune", "syndicate", "social_office", "childcare", "state_body", "other"];
   const LANG_NAMES = ["fr", "de", "en", "lb"];
 
   function isNames(n) {
