@@ -341,6 +341,12 @@ class StatusChangeOut(_Response):
     )
 
 
+class DocumentStatusOut(StatusChangeOut):
+    """The status change that counts for one document of the root."""
+
+    leaf: str = Field(description="The document's leaf (public on chain in the registry's events)")
+
+
 class RootOut(_Response):
     """What the registry says of a root anchored by the body of a key (no leaf is asked)."""
 
@@ -354,6 +360,7 @@ class RootOut(_Response):
             "leafCount": 12,
             "authorised": True,
             "rootStatus": None,
+            "documentStatuses": [],
             "chainId": 31337,
             "registry": EXAMPLE_REGISTRY,
         }
@@ -370,6 +377,10 @@ class RootOut(_Response):
     )
     root_status: StatusChangeOut | None = Field(
         description="The root's last status change (revocation of the whole batch), if any"
+    )
+    document_statuses: list[DocumentStatusOut] = Field(
+        description="Every document of the root revoked (and not annulled), by leaf: the page "
+        "looks for its own leaf here, so it never sends it"
     )
     chain_id: int
     registry: str

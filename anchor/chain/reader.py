@@ -22,7 +22,7 @@ from web3.exceptions import TransactionNotFound
 from anchor.chain.cache import TTLCache
 from anchor.chain.client import ChainClient
 from anchor.chain.events import anchored_in
-from anchor.chain.registry import Registry, Status
+from anchor.chain.registry import Registry, Status, StatusChange
 from anchor.errors import ChainError, ConfigError
 from anchor.settings import Settings
 from anchor.trust import TrustedRegistry
@@ -44,13 +44,18 @@ class AnchorFacts:
 
 @dataclass(frozen=True, slots=True)
 class RootReading:
-    """What the registry says of a root anchored by a key's body: its one ``status`` answer.
+    """What the registry says of a root anchored by a key's body.
 
-    Read with no proof and a zero leaf: ``status.included`` and ``status.leaf_status`` say
-    nothing here, since the page never sends a leaf.
+    ``status`` is its one ``status`` answer, read with no proof and a zero leaf:
+    ``status.included`` and ``status.leaf_status`` say nothing here, since the page never sends
+    a leaf. ``documents`` instead lists every document of the root whose last status change
+    counts (a revocation not annulled), by leaf: the page looks for its own leaf in it, so the
+    server never learns which document is checked. Those leaves are public on chain already
+    (``StatusChanged`` events).
     """
 
     status: Status
+    documents: tuple[tuple[bytes, StatusChange], ...] = ()
 
 
 class ChainReader:
@@ -176,4 +181,23 @@ def _read_root(registry: Registry, root: bytes, key: str) -> RootReading | None:
     status = registry.status(key, root, [], ZERO_LEAF)
     if not status.body_id or not status.anchored_at:
         return None
-    return RootReading(status)
+    return RootReading(status, _document_statuses(registry, status.body_id, root))
+
+
+def _document_statuses(
+    registry: Registry, body_id: int, root: bytes
+) -> tuple[tuple[bytes, StatusChange], ...]:
+    """The documents of (body, root) whose last change that counts is a revocation.
+
+    The leaves come from the ``StatusChanged`` events (body, root and leaf are indexed, so the
+    node filters them); each leaf's state from its ``historyOf``, which also knows annulments.
+    """
+    event = registry.contract.events.StatusChanged()
+    logs = event.get_logs(from_block=0, argument_filters={"bodyId": body_id, "root": root})
+    leaves = sorted({bytes(log["args"]["leaf"]) for log in logs} - {ZERO_LEAF})
+    found = []
+    for leaf in leaves:
+        counting = [c for c in registry.history_of(body_id, root, leaf) if not c.annulled]
+        if counting and counting[-1].revoked:
+            found.append((leaf, counting[-1]))
+    return tuple(found)

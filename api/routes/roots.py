@@ -15,7 +15,14 @@ from anchor.store import NotFoundError
 from anchor.verify.chain import counts, issuing_body
 from api.deps import ChainDep, SettingsDep, public_limit
 from api.errors import error_responses
-from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ROOT, BodyOut, RootOut, StatusChangeOut
+from api.schemas import (
+    EXAMPLE_ADDRESS,
+    EXAMPLE_ROOT,
+    BodyOut,
+    DocumentStatusOut,
+    RootOut,
+    StatusChangeOut,
+)
 
 router = APIRouter(
     prefix="/v1/roots", tags=["verification"], dependencies=[Depends(public_limit("roots"))]
@@ -61,7 +68,8 @@ def read_root(
     settings: SettingsDep,
 ) -> RootOut:
     """The body (id, kind, code, names at anchoring and today, status), the anchoring time and
-    key, whether the key was authorised then, and the root's status.
+    key, whether the key was authorised then, the root's status, and the revoked documents of
+    the root by leaf (the page finds its own there: it never sends a leaf).
 
     404 when the key belongs to no body or its body never anchored the root; 503 when the
     chain cannot be reached now.
@@ -82,6 +90,17 @@ def read_root(
         leaf_count=s.leaf_count,
         authorised=s.authorised,
         root_status=_change(s.root_status),
+        document_statuses=[
+            DocumentStatusOut(
+                leaf="0x" + leaf.hex(),
+                kind="revoked",
+                reason=change.reason,
+                at=change.at,
+                actor=str(change.actor).lower(),
+                annulled=change.annulled,
+            )
+            for leaf, change in reading.documents
+        ],
         chain_id=settings.chain_id,
         registry=chain.registry_address.lower(),
     )

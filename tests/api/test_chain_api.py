@@ -105,16 +105,6 @@ def test_proof_qr_roots_and_verify(
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     svg = chain_client.get(f"/v1/receipts/{ids[1]}/qr.svg", headers=h)
     assert svg.status_code == 200 and svg.content.startswith(b"<svg")
-    zbarimg = shutil.which("zbarimg")
-    if zbarimg is None:
-        pytest.skip("zbarimg (Debian zbar-tools) is not installed")
-    path = tmp_path / "qr.png"
-    path.write_bytes(png.content)
-    decoded = subprocess.run(
-        [zbarimg, "--raw", "-q", str(path)], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert decoded == body["verificationUrl"]
-    assert compact.parse_verification_url(decoded).to_dict() == bundle
 
     key = {"key": bundle["issuer"]}
     roots = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key, headers=ORIGIN)
@@ -129,13 +119,19 @@ def test_proof_qr_roots_and_verify(
     }  # fmt: skip
     assert info["authorised"] is True
     assert info["anchoredAt"] == bundle["anchoredAt"]
-    assert info["rootStatus"] is None
+    assert info["rootStatus"] is None and info["documentStatuses"] == []
     assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
 
     proof = [bytes.fromhex(p[2:]) for p in bundle["proof"]]
     bodies.revoke_document(contern.id, root, proof, bytes.fromhex(bundle["leaf"][2:]), 7)
     after = chain_client.post("/v1/verify", json={"bundle": bundle})
     assert after.json()["verdict"] == "invalid"
+    # Asked about the root only, the route lists its revoked documents by leaf.
+    (document,) = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()[
+        "documentStatuses"
+    ]
+    assert document["leaf"] == bundle["leaf"] and document["reason"] == 7
+    assert document["actor"] == accounts.revoker.address.lower()
     bodies.revoke_root(contern.id, root, 2)
     revoked = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()["rootStatus"]
     assert revoked["kind"] == "revoked" and revoked["reason"] == 2
@@ -152,6 +148,18 @@ def test_proof_qr_roots_and_verify(
     assert 'anchor_http_requests_total{method="GET",route="/v1/roots/{root}",status="200"}' in (
         metrics
     )
+
+    # Last, since it may skip: the QR code decodes to the verification URL.
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        pytest.skip("zbarimg (Debian zbar-tools) is not installed")
+    path = tmp_path / "qr.png"
+    path.write_bytes(png.content)
+    decoded = subprocess.run(
+        [zbarimg, "--raw", "-q", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert decoded == body["verificationUrl"]
+    assert compact.parse_verification_url(decoded).to_dict() == bundle
 
 
 def test_chain_outage_is_503_and_indeterminate(
@@ -221,7 +229,8 @@ def test_public_verification_uses_its_own_nodes_one_client_and_a_cache(
     # One client per process: the roots route reads through the node the verifier bound (web3
     # may ask eth_chainId once per thread of the pool), and through the same short cache.
     assert public.app.state.chain.client.url == proxy.url  # type: ignore[attr-defined]
-    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call"]
+    # status, and the root's StatusChanged events (none: no document of it is revoked)
+    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call", "eth_getLogs"]
     assert roots_again == 0
 
 

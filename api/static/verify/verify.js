@@ -292,7 +292,8 @@
       d && typeof d === "object" && typeof d.root === "string" && typeof d.key === "string" &&
       typeof d.registry === "string" && Number.isSafeInteger(d.anchoredAt) &&
       Number.isSafeInteger(d.chainId) && typeof d.authorised === "boolean" && isBody(d.body) &&
-      isChange(d.rootStatus);
+      isChange(d.rootStatus) && Array.isArray(d.documentStatuses) &&
+      d.documentStatuses.every((c) => c && typeof c.leaf === "string" && isChange(c));
     if (!wellFormed || d.root.toLowerCase() !== bundle.root) {
       return { status: "unavailable", reasons: [{ key: "reason.unexpectedAnswer" }] };
     }
@@ -306,6 +307,9 @@
     if (d.key.toLowerCase() !== bundle.issuer) reasons.push({ key: "reason.issuerMismatch" });
     if (!sameInt(d.anchoredAt, bundle.anchoredAt)) reasons.push({ key: "reason.timeMismatch" });
     if (d.authorised !== true) reasons.push({ key: "reason.notAuthorised" });
+    // The server lists the revoked documents of the root; the page finds its own leaf there.
+    const own = d.documentStatuses.find((c) => c.leaf.toLowerCase() === bundle.leaf && counts(c));
+    if (own) reasons.push({ key: "reason.documentRevoked", revocation: own });
     if (counts(d.rootStatus)) {
       reasons.push({ key: "reason.rootRevoked", revocation: d.rootStatus });
     }
