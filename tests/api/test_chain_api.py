@@ -16,6 +16,7 @@ from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
 from api.internal import create_internal_app
+from api.schemas import RootOut, VerdictOut
 from tests.support.api import DEAD_RPC, Keys, MakeClient
 from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body, names_dict
 from tests.support.chain import Accounts, send
@@ -94,6 +95,7 @@ def test_proof_qr_roots_and_verify(
     assert shown["verdict"] == "valid" and shown["authorised"] is True
     assert shown["issuerName"] == CONTERN.fr and shown["issuerNameNow"] is None
     assert shown["body"]["kind"] == "commune" and shown["body"]["code"] == CONTERN_CODE
+    assert VerdictOut.model_validate(shown).issuer_name_now is None
     in_german = chain_client.post("/v1/verify?lang=de", json={"bundle": bundle})
     assert in_german.json()["issuerName"] == CONTERN.de
     by_url = chain_client.post("/v1/verify", json={"url": body["verificationUrl"]})
@@ -120,6 +122,8 @@ def test_proof_qr_roots_and_verify(
     assert info["authorised"] is True
     assert info["anchoredAt"] == bundle["anchoredAt"]
     assert info["rootStatus"] is None and info["documentStatuses"] == []
+    parsed = RootOut.model_validate(info)  # the answer reads back into its documented schema
+    assert parsed.body.names_at_anchor == parsed.body.names_now and parsed.document_statuses == []
     assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
 
     proof = [bytes.fromhex(p[2:]) for p in bundle["proof"]]
