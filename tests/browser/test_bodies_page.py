@@ -94,15 +94,14 @@ def test_a_key_compromised_before_the_anchor_is_not_authorised(
         assert verdict["body"] == {}  # no body is vouched for under an invalid verdict
 
 
+SUSPENDED = {"fr": "suspendu aujourd\u2019hui", "de": "derzeit gesperrt", "en": "suspended today"}
+RETIRED = {"fr": "a cessé son activité", "de": "Tätigkeit eingestellt", "en": "ceased its activity"}
+
+
 @pytest.mark.parametrize(
     ("status", "field", "texts"),
-    [
-        (BodyStatus(2), "suspended", {"fr": "suspendu aujourd\u2019hui", "de": "derzeit gesperrt",
-                                      "en": "suspended today"}),
-        (BodyStatus(3), "retired", {"fr": "a cessé son activité", "de": "Tätigkeit eingestellt",
-                                    "en": "ceased its activity"}),
-    ],
-)  # fmt: skip
+    [(BodyStatus.SUSPENDED, "suspended", SUSPENDED), (BodyStatus.RETIRED, "retired", RETIRED)],
+)
 def test_a_body_suspended_or_retired_after_anchoring_is_shown_and_stays_valid(
     page: Page,
     api_server: Server,
@@ -119,7 +118,7 @@ def test_a_body_suspended_or_retired_after_anchoring_is_shown_and_stays_valid(
 
 
 def _lutins(bodies: Bodies, **register: Any) -> Any:
-    body = bodies.register(LUTINS, kind=Kind(3), **register)
+    body = bodies.register(LUTINS, kind=Kind.CHILDCARE, **register)
     return body, anchor_documents(bodies, body.anchoring, [b"Contrat d'accueil 2026-17"])
 
 

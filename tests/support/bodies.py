@@ -93,19 +93,19 @@ class Bodies:
         self,
         names: Names,
         *,
-        kind: int = 0,
+        kind: Kind = Kind.COMMUNE,
         code: str = "",
         anchoring: LocalAccount | None = None,
         status_key: LocalAccount | None = None,
     ) -> Body:
-        """Register a body of ``kind`` (a `Kind` value) and its anchoring key (a fresh one unless
-        given), and a status key."""
+        """Register a body of ``kind`` and its anchoring key (a fresh one unless given), and a
+        status key."""
         send(self.w3, self.registrar, self.functions.registerBody(kind, code, names_tuple(names)))
         body_id = self.registry.body_count()
         key = anchoring or new_key(self.w3)
-        self.add_key(body_id, key.address, Purpose(1))
+        self.add_key(body_id, key.address, Purpose.ANCHORING)
         if status_key is not None:
-            self.add_key(body_id, status_key.address, Purpose(2))
+            self.add_key(body_id, status_key.address, Purpose.STATUS)
         return Body(body_id, names, key, status_key)
 
     def add_key(
@@ -175,9 +175,10 @@ def deploy_with_bodies(w3: Web3, accounts: Accounts) -> World:
     send(w3, accounts.admin, functions.grantRole(REGISTRAR_ROLE, accounts.admin.address))
     send(w3, accounts.admin, functions.grantRole(REVOKER_ROLE, accounts.revoker.address))
     bodies = Bodies(registry, accounts.admin, accounts.revoker)
-    # Kind 0: Commune, 1: Syndicate (docs/registry.md).
-    contern = bodies.register(CONTERN, kind=Kind(0), code=CONTERN_CODE, anchoring=accounts.issuer)
-    sigi = bodies.register(SIGI, kind=Kind(1), code="SIGI", anchoring=accounts.issuer2)
+    contern = bodies.register(
+        CONTERN, kind=Kind.COMMUNE, code=CONTERN_CODE, anchoring=accounts.issuer
+    )
+    sigi = bodies.register(SIGI, kind=Kind.SYNDICATE, code="SIGI", anchoring=accounts.issuer2)
     return World(registry, bodies, contern, sigi)
 
 

@@ -157,7 +157,7 @@ def test_an_annulled_revocation_does_not_count(
     status_key = new_key(bodies.w3)
     body = bodies.register(
         Names(fr="Office social de Hesperange", de="", en="", lb=""),
-        kind=Kind(2), code="OS-HESP", status_key=status_key,
+        kind=Kind.SOCIAL_OFFICE, code="OS-HESP", status_key=status_key,
     )  # fmt: skip
     batch = anchor_documents(bodies, body.anchoring, DOCUMENTS)
     bundle = batch.bundles[2]
@@ -176,7 +176,7 @@ def test_an_annulled_revocation_does_not_count(
     assert verdict.body is not None and verdict.body.kind == "social_office"
 
 
-@pytest.mark.parametrize("status", [BodyStatus(2), BodyStatus(3)])  # Suspended, Retired
+@pytest.mark.parametrize("status", [BodyStatus.SUSPENDED, BodyStatus.RETIRED])
 def test_a_body_suspended_or_retired_after_anchoring_leaves_its_documents_valid(
     anvil: Anvil,
     bodies: Bodies,
@@ -189,7 +189,7 @@ def test_a_body_suspended_or_retired_after_anchoring_leaves_its_documents_valid(
     verdict = verify(anvil, bodies, batch.bundles[0])
     assert verdict.outcome is Outcome.VALID, verdict.failed
     assert verdict.authorised is True
-    word = "suspended" if status == BodyStatus(2) else "retired"
+    word = status.name.lower()
     assert verdict.body is not None and verdict.body.status == word
     out = cli(anvil, bodies, batch.bundles[0], tmp_path)
     assert out.startswith("0\nVALID — issued by Commune de Contern"), out
@@ -207,3 +207,12 @@ def test_a_relayed_anchor_is_valid_and_its_transaction_checked(
     transaction = verdict.check("transaction")
     assert transaction is not None and transaction.ok is True
     assert verdict.issuer == contern.anchoring.address.lower()
+
+
+def test_the_verdicts_words_are_the_registrys_enums() -> None:
+    """`anchor.verify.verdict` keeps the kinds and statuses without web3; they must agree."""
+    from anchor.verify.verdict import BODY_KINDS, BODY_STATUSES
+
+    assert list(BODY_KINDS) == [k.slug for k in Kind]
+    assert list(BODY_STATUSES) == [s.name.lower() for s in BodyStatus]
+    assert BodyStatus.ACTIVE.name.lower() == "active" and Kind.STATE_BODY.slug == "state_body"
