@@ -288,6 +288,7 @@ def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
         _status_change("leafStatus", "the document", s.leaf_status),
         _status_change("rootStatus", "the whole batch of this document", s.root_status),
         Check("bodyStatus", True, None, body.status,
+              f"{who} is active" if body.status == "active" else
               f"{who} is {body.status} today; documents it anchored while active stay valid",
               required=False),
     ]  # fmt: skip
@@ -314,8 +315,8 @@ def _authorisation_check(registry: Registry, s: Status) -> Check:
     if record.compromised_since and record.compromised_since <= at:
         reason = (
             f"not authorised: the key {key} is marked compromised since "
-            f"{format_time(record.compromised_since)}, and it anchored the root after that, on "
-            f"{when}"
+            f"{format_time(record.compromised_since)}, and it anchored the root at or after "
+            f"that, on {when}"
         )
     elif record.purpose != Purpose.ANCHORING:
         reason = f"not authorised: the key {key} is not an anchoring key"
@@ -324,14 +325,10 @@ def _authorisation_check(registry: Registry, s: Status) -> Check:
     return Check("authorised", False, "true", "false", reason)
 
 
-def counts(change: StatusChange) -> bool:
-    """A revocation counts unless it was annulled (made by a key later found compromised)."""
-    return change.revoked
-
-
 def _status_change(name: str, what: str, change: StatusChange) -> Check:
-    """The document's or the root's status: invalid when a revocation counts."""
-    if not counts(change):
+    """The document's or the root's status: invalid when a revocation counts (one the registrar
+    annulled, made by a key later found compromised, does not)."""
+    if not change.revoked:
         return Check(name, True, "not revoked", "not revoked", f"{what} is not revoked")
     when, label = format_time(change.at), reason_name(change.reason)
     return Check(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from anchor.chain.registry import StatusChange
 from anchor.store import NotFoundError
-from anchor.verify.chain import counts, issuing_body
+from anchor.verify.chain import issuing_body
 from api.deps import ChainDep, SettingsDep, public_limit
 from api.errors import error_responses
 from api.schemas import (
@@ -34,7 +34,7 @@ _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
 def _change(change: StatusChange) -> StatusChangeOut | None:
     """The change as the page reads it; None when there is none (an annulled one is shown)."""
-    if not counts(change) and not change.annulled:
+    if not change.revoked and not change.annulled:
         return None
     return StatusChangeOut(
         kind="revoked",
