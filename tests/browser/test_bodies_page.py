@@ -13,7 +13,7 @@ import pytest
 
 from anchor.chain.registry import BodyStatus, Kind, Names
 from anchor.proof.compact import to_text
-from tests.browser.test_verification_page import details_of, open_verdict
+from tests.browser.test_verification_page import details_of, keep_screenshot, open_verdict
 from tests.support.bodies import (
     CONTERN,
     CONTERN_CODE,
@@ -62,7 +62,7 @@ def test_kind_code_and_a_rename_after_anchoring(
     anchored.bodies.rename(anchored.body.id, RENAMED)
     expected = {
         "fr": ("Émis par Commune de Contern, ", f"Commune · code officiel {CONTERN_CODE}",
-               "aujourd\u2019hui : Commune de Contern-Moutfort"),
+               "aujourd\u2019hui\u00a0: Commune de Contern-Moutfort"),
         "de": ("Ausgestellt von Gemeinde Contern, ",
                f"Gemeinde · amtlicher Code {CONTERN_CODE}", "heute: Gemeinde Contern-Moutfort"),
         "en": ("Issued by Municipality of Contern, ",
@@ -74,6 +74,7 @@ def test_kind_code_and_a_rename_after_anchoring(
         assert verdict["state"] == "valid", verdict
         assert verdict["summary"].startswith(summary), verdict
         assert verdict["body"] == {"kind": kind, "renamed": renamed}, verdict
+    keep_screenshot(page, "verify-renamed-phone")
 
 
 def test_a_key_compromised_before_the_anchor_is_not_authorised(
@@ -92,6 +93,7 @@ def test_a_key_compromised_before_the_anchor_is_not_authorised(
         assert [r["key"] for r in verdict["reasons"]] == ["reason.notAuthorised"]
         assert text in verdict["reasons"][0]["text"]
         assert verdict["body"] == {}  # no body is vouched for under an invalid verdict
+    keep_screenshot(page, "verify-not-authorised-phone")
 
 
 SUSPENDED = {"fr": "suspendu aujourd\u2019hui", "de": "derzeit gesperrt", "en": "suspended today"}
@@ -115,6 +117,7 @@ def test_a_body_suspended_or_retired_after_anchoring_is_shown_and_stays_valid(
         verdict = open_verdict(page, url(api_server, anchored.fragment(1), lang))
         assert verdict["state"] == "valid", verdict
         assert text in verdict["body"][field], verdict
+    keep_screenshot(page, f"verify-{field}-phone")
 
 
 def _lutins(bodies: Bodies, **register: Any) -> Any:

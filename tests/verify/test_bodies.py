@@ -216,3 +216,10 @@ def test_the_verdicts_words_are_the_registrys_enums() -> None:
     assert list(BODY_KINDS) == [k.slug for k in Kind]
     assert list(BODY_STATUSES) == [s.name.lower() for s in BodyStatus]
     assert BodyStatus.ACTIVE.name.lower() == "active" and Kind.STATE_BODY.slug == "state_body"
+
+
+def test_cli_refuses_a_language_it_does_not_speak(
+    anvil: Anvil, bodies: Bodies, batch: AnchoredBatch, tmp_path: Path
+) -> None:
+    out = cli(anvil, bodies, batch.bundles[0], tmp_path, "--lang", "lb")
+    assert out.startswith("64\n"), out

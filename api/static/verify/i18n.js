@@ -50,7 +50,7 @@ window.ANCHOR_I18N = {
     "bodyStatus.active": "actif",
     "body.retired": "Cet émetteur a cessé son activité. Les documents qu’il a enregistrés quand il était actif restent valables.",
     "body.suspended": "Cet émetteur est suspendu aujourd’hui. Les documents qu’il a enregistrés quand il était actif restent valables.",
-    "body.renamed": "aujourd’hui : {name}",
+    "body.renamed": "aujourd’hui : {name}",
     "body.code": "code officiel {code}",
     "kind.commune": "Commune",
     "kind.syndicate": "Syndicat",
@@ -84,7 +84,7 @@ window.ANCHOR_I18N = {
     "details.bodyId": "Numéro de l’organisme dans le registre",
     "details.code": "Code officiel",
     "details.kind": "Type d’organisme",
-    "privacy.fragment": "Confidentialité : la preuve se trouve après le # de l’adresse ; votre navigateur ne l’envoie jamais au serveur. Seules des empreintes salées, qui ne révèlent rien du document (la racine du lot et la feuille), sont envoyées au registre ; jamais le document ni son empreinte SHA-256.",
+    "privacy.fragment": "Confidentialité : la preuve se trouve après le # de l’adresse ; votre navigateur ne l’envoie jamais au serveur. Seules l’empreinte salée du lot entier (sa racine) et la clé de l’émetteur sont envoyées au registre : ni le document, ni son empreinte, ni rien qui dise lequel des documents du lot est vérifié.",
     "noscript": "Cette page a besoin de JavaScript pour vérifier le document.",
   },
 

@@ -504,12 +504,13 @@
     );
     const list = $("details-list");
     list.replaceChildren();
-    for (const [key, ...values] of rows) {
+    for (const [key, ...given] of rows) {
+      const values = given.filter((value) => value); // an empty code shows no row
+      if (!values.length) continue;
       const dt = document.createElement("dt");
       dt.textContent = t(key);
       list.append(dt);
       for (const value of values) {
-        if (!value) continue;
         const dd = document.createElement("dd");
         dd.textContent = value;
         dd.dataset.field = key.slice("details.".length);
