@@ -25,6 +25,8 @@ from tests.support.bodies import (
 )
 from tests.support.browser import Anchored
 from tests.support.cdp import Page
+from tests.support.chain import Accounts
+from tests.support.lookalike import deploy_lookalike, forged_bundle
 from tests.support.server import Server
 
 pytestmark = pytest.mark.browser
@@ -151,3 +153,19 @@ def test_an_annulled_revocation_of_the_batch_does_not_count(
     verdict = open_verdict(page, url(api_server, to_text(batch.bundles[0]), "en"))
     assert verdict["state"] == "valid", verdict
     assert verdict["reasons"] == []
+
+
+def test_a_proof_of_a_lookalike_registry_never_shows_its_name(
+    page: Page, api_server: Server, anchored: Anchored, accounts: Accounts
+) -> None:
+    """The look-alike answers like a registry and names a ministry; the page asks this site's
+    registry only, which never anchored the root, so the forger's name never shows."""
+    w3 = anchored.bodies.w3
+    lookalike = deploy_lookalike(w3, accounts.other, accounts.issuer.address)
+    forged = forged_bundle(w3, lookalike, accounts)
+    for lang in ("fr", "de", "en"):
+        verdict = open_verdict(page, url(api_server, to_text(forged), lang))
+        # This site's registry never anchored the root under the key the proof names.
+        assert verdict["state"] == "invalid", verdict
+        assert [r["key"] for r in verdict["reasons"]] == ["reason.notAnchored"]
+        assert "Minist" not in page.evaluate("document.body.textContent")
