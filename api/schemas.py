@@ -285,6 +285,15 @@ class BodyOut(_Response):
     names_now: NamesOut = Field(description="The names in force today")
 
 
+class RevocationOut(_Response):
+    """A revocation that counts (not annulled), of the document or of its whole batch."""
+
+    of: Literal["document", "batch"]
+    at: int = Field(description="Unix time of the revocation")
+    reason: int = Field(description="Reason code set by the revoker")
+    reason_name: str = Field(description="The reason code's name (docs/operations.md)")
+
+
 class VerdictOut(_Response):
     """The verdict: valid, invalid, or indeterminate when the chain could not be read."""
 
@@ -296,6 +305,7 @@ class VerdictOut(_Response):
             "issuerNameNow": None,
             "body": _EXAMPLE_BODY,
             "authorised": True,
+            "revocations": [],
             "issuer": EXAMPLE_ADDRESS,
             "anchoredAt": 1772534460,
             "anchoredAtText": "3 March 2026 at 10:41 UTC",
@@ -322,6 +332,9 @@ class VerdictOut(_Response):
     issuer_name_now: str | None = Field(description="Today's name, when the body was renamed")
     body: BodyOut | None
     authorised: bool | None = Field(description="The key was authorised to anchor then")
+    revocations: list[RevocationOut] = Field(
+        description="Revocations that count (an annulled one does not), of the document or batch"
+    )
     issuer: str | None = Field(description="The key that signed the anchor")
     anchored_at: int | None
     anchored_at_text: str | None

@@ -42,6 +42,7 @@ from anchor.verify.verdict import (
     Check,
     IssuingBody,
     Outcome,
+    Revocation,
     Verdict,
     format_time,
     outcome_of,
@@ -57,6 +58,7 @@ __all__ = [
     "Check",
     "IssuingBody",
     "Outcome",
+    "Revocation",
     "TrustedRegistry",
     "Verdict",
     "format_time",
@@ -114,4 +116,5 @@ def verify_bundle(
         rpc_url=reading.rpc_url,
         body=reading.body,  # the registry's, never the proof's (DESIGN.md)
         authorised=reading.authorised,
+        revocations=reading.revocations,
     )

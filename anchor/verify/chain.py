@@ -47,6 +47,7 @@ from anchor.verify.verdict import (
     BodyNames,
     Check,
     IssuingBody,
+    Revocation,
     format_time,
 )
 
@@ -63,6 +64,7 @@ class ChainReading:
     anchored_at: int | None = None
     authorised: bool | None = None
     rpc_url: str | None = None
+    revocations: tuple[Revocation, ...] = ()
 
 
 def chain_checks(
@@ -155,9 +157,14 @@ def _read(
     def reading(checks: list[Check], status: Status | None = None) -> ChainReading:
         if status is None or not status.anchored:
             return ChainReading(checks, rpc_url=url)
-        when = status.anchored_at or None
-        authorised = status.authorised if when else None
-        return ChainReading(checks, issuing_body(status), when, authorised, url)
+        revocations = tuple(
+            Revocation(of, change.at, change.reason, reason_name(change.reason))
+            for of, change in (("document", status.leaf_status), ("batch", status.root_status))
+            if change.revoked
+        )
+        return ChainReading(
+            checks, issuing_body(status), status.anchored_at, status.authorised, url, revocations
+        )
 
     checks = [Check("chain", True, str(chain_id), str(chain_id), f"{url} serves chain {chain_id}")]
     where = f"{address} on chain {chain_id}"

@@ -15,6 +15,7 @@ __all__ = [
     "Check",
     "IssuingBody",
     "Outcome",
+    "Revocation",
     "Verdict",
     "format_time",
     "outcome_of",
@@ -105,11 +106,26 @@ class IssuingBody:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A revocation that counts (not annulled): of the ``document`` or of its whole ``batch``."""
+
+    of: str
+    at: int
+    reason: int
+    reason_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"of": self.of, "at": self.at, "reason": self.reason, "reasonName": self.reason_name}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome, every check made, and what to show a citizen (the body, the anchor time).
 
-    ``body`` and ``authorised`` come from the registry; they are None when it was not read.
+    ``body``, ``authorised`` and ``revocations`` come from the registry; the first two are None
+    when it was not read. A revocation the registrar annulled is not listed: it does not count.
     """
 
     outcome: Outcome
@@ -120,6 +136,7 @@ class Verdict:
     rpc_url: str | None = field(default=None)
     body: IssuingBody | None = None
     authorised: bool | None = None
+    revocations: tuple[Revocation, ...] = ()
 
     @property
     def failed(self) -> tuple[Check, ...]:
@@ -144,6 +161,7 @@ class Verdict:
             "issuerNameNow": body.renamed(lang) if body is not None else None,
             "body": body.to_dict() if body is not None else None,
             "authorised": self.authorised,
+            "revocations": [r.to_dict() for r in self.revocations],
             "issuer": self.issuer,
             "anchoredAt": self.anchored_at,
             "anchoredAtText": format_time(self.anchored_at) if self.anchored_at else None,

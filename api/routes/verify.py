@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from anchor.verify import verify_bundle
 from api.deps import ChainDep, public_limit
 from api.errors import error_responses
-from api.schemas import BodyOut, CheckOut, Language, VerdictOut, VerifyRequest
+from api.schemas import BodyOut, CheckOut, Language, RevocationOut, VerdictOut, VerifyRequest
 
 router = APIRouter(prefix="/v1", tags=["verification"])
 
@@ -57,6 +57,7 @@ def verify(
         issuer_name_now=shown["issuerNameNow"],
         body=BodyOut.model_validate(shown["body"]) if verdict.body is not None else None,
         authorised=verdict.authorised,
+        revocations=[RevocationOut.model_validate(r) for r in shown["revocations"]],
         issuer=verdict.issuer,
         anchored_at=verdict.anchored_at,
         anchored_at_text=shown["anchoredAtText"],

@@ -130,6 +130,9 @@ def test_proof_qr_roots_and_verify(
     bodies.revoke_document(contern.id, root, proof, bytes.fromhex(bundle["leaf"][2:]), 7)
     after = chain_client.post("/v1/verify", json={"bundle": bundle})
     assert after.json()["verdict"] == "invalid"
+    (revocation,) = after.json()["revocations"]
+    assert revocation["of"] == "document" and revocation["reason"] == 7
+    assert VerdictOut.model_validate(after.json()).revocations[0].reason_name == "site-specific"
     # Asked about the root only, the route lists its revoked documents by leaf.
     (document,) = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()[
         "documentStatuses"

@@ -167,12 +167,14 @@ def test_an_annulled_revocation_does_not_count(
     revoked = verify(anvil, bodies, bundle)
     assert revoked.outcome is Outcome.INVALID
     assert [c.name for c in revoked.failed] == ["leafStatus"]
+    assert [r.of for r in revoked.revocations] == ["document"]
 
     # The status key had leaked: the registrar marks it and annuls what it did.
     bodies.compromise(status_key.address, block_time(bodies.w3, receipt))
     bodies.annul(body.id, batch.root, bundle.leaf_bytes, 0)
     verdict = verify(anvil, bodies, bundle)
     assert verdict.outcome is Outcome.VALID, verdict.failed
+    assert verdict.revocations == ()  # the annulled revocation is not listed
     assert verdict.body is not None and verdict.body.kind == "social_office"
 
 

@@ -207,6 +207,8 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     (failed,) = verdict.failed
     assert failed.name == "leafStatus"
     assert "the document was revoked on" in failed.reason and "(reason 3: fraud)" in failed.reason
+    ((of, reason),) = [(r.of, r.reason) for r in verdict.revocations]
+    assert (of, reason) == ("document", 3) and verdict.to_dict()["revocations"][0]["reason"] == 3
     sibling = VALID[4]  # same batch, not revoked
     assert (
         verify_bundle(
@@ -236,6 +238,9 @@ def test_revoked_root_is_invalid_with_reason(
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
     assert failed.name == "rootStatus" and "(reason 7: site-specific)" in failed.reason
+    assert [(r.of, r.reason, r.reason_name) for r in verdict.revocations] == [
+        ("batch", 7, "site-specific")
+    ]
 
 
 def test_root_never_anchored_is_invalid(
