@@ -12,7 +12,6 @@ use the development password unless ANCHOR_KEYSTORE_PASSWORD(_FILE) is set.
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 import threading
@@ -42,8 +41,6 @@ from anchor.settings import Settings, load_settings
 from anchor.store import Issuer, Store
 from anchor.types import KeyPurpose
 from api.app import create_app
-
-log = logging.getLogger(__name__)
 
 #: Seconds between two looks at the store for bodies to onboard while the stack runs.
 ONBOARD_EVERY = 2.0
@@ -117,7 +114,7 @@ def onboard_store_bodies(w3: Web3, registry: Registry, store: Store) -> list[Iss
             names, keys,
         )  # fmt: skip
         done.append(store.set_chain_body_id(issuer.id, body_id))
-        log.info("onboarded issuing body %d (%s) as body %d", issuer.id, issuer.name_fr, body_id)
+        typer.echo(f"onboarded issuing body {issuer.id} ({issuer.name_fr}) as body {body_id}")
     return done
 
 
@@ -127,7 +124,7 @@ def _keep_onboarding(w3: Web3, registry: Registry, store: Store, stopping: threa
         try:
             onboard_store_bodies(w3, registry, store)
         except (AnchorError, OSError, ValueError) as e:
-            log.warning("could not onboard the new bodies now: %s", e)
+            typer.echo(f"could not onboard the new bodies now: {e}", err=True)
 
 
 def up_command(
