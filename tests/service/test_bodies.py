@@ -236,3 +236,40 @@ def test_a_held_bodys_backlog_never_crowds_the_others_out(env: Env) -> None:
         states[b.issuer_id].add(b.state)
     assert states[env.bodies[0].issuer_id] == {BatchState.ANCHORED}
     assert states[stuck.issuer_id] == {BatchState.FROZEN}
+
+
+def test_end_to_end_through_the_api_each_proof_names_its_own_bodys_key(env: Env) -> None:
+    """Two bodies, two integrators, their documents relayed together: each proof the API hands
+    out names its own body's anchoring key, and verifies against the registry."""
+    from fastapi.testclient import TestClient
+
+    from anchor.settings import load_settings
+    from api.app import create_app
+
+    other = env.add_body("Syndicat SIGI")
+    settings = load_settings(
+        rpc_urls=[env.node.url], registry_address=env.registry.address,
+        data_dir=env.keyring.data_dir, registry_cache_ttl=0,
+    )  # fmt: skip
+    keys = {b.issuer_id: env.store.create_api_key(b.integrator, ["submit", "read"])[1]
+            for b in env.bodies}  # fmt: skip
+    submitter = env.submitter(confirmations=1)
+    with TestClient(create_app(settings, env.store)) as client:
+        sent = {}
+        for body in env.bodies:
+            auth = {"Authorization": f"Bearer {keys[body.issuer_id]}"}
+            answer = client.post("/v1/receipts", json={"digests": ["ab" * 32]}, headers=auth)
+            assert answer.status_code == 202, answer.text
+            sent[body.issuer_id] = (answer.json()["receipts"][0]["id"], auth)
+        run(env, submitter, 4)
+        hashes = set()
+        for body in (env.bodies[0], other):
+            receipt_id, auth = sent[body.issuer_id]
+            read = client.get(f"/v1/receipts/{receipt_id}", headers=auth).json()
+            assert read["status"] == "anchored" and read["issuerId"] == body.issuer_id
+            proof = read["proof"]
+            assert proof["issuer"].lower() == body.anchoring.address.lower()
+            hashes.add(proof["txHash"])
+            verdict = client.post("/v1/verify", json={"bundle": proof, "digest": "ab" * 32})
+            assert verdict.status_code == 200 and verdict.json()["verdict"] == "valid", verdict.text
+        assert len(hashes) == 1  # one relayed transaction carried both bodies' anchors
