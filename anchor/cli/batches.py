@@ -37,6 +37,7 @@ def _batch_dict(batch: Batch) -> dict[str, object]:
 
     return {
         "id": batch.id,
+        "issuerId": batch.issuer_id,
         "state": str(batch.state),
         "leafCount": batch.leaf_count,
         "root": "0x" + batch.root.hex(),
@@ -53,8 +54,9 @@ def _batch_dict(batch: Batch) -> dict[str, object]:
 def _line(batch: Batch) -> str:
     where = f"block {batch.block_number}" if batch.block_number is not None else "-"
     reason = batch.failure_reason or "-"
+    body = "-" if batch.issuer_id is None else f"issuer {batch.issuer_id}"
     return (
-        f"{batch.id}\t{batch.state}\t{batch.leaf_count} digests\t{where}\t{reason}\t"
+        f"{batch.id}\t{batch.state}\t{body}\t{batch.leaf_count} digests\t{where}\t{reason}\t"
         f"0x{batch.root.hex()[:16]}…"
     )
 
@@ -71,7 +73,8 @@ def list_batches(
 ) -> None:
     """List batches, newest first.
 
-    Each line: id, state, size, block, reason (why it waits, went back or failed), root.
+    Each line: id, state, issuing body, size, block, reason (why it waits, went back or failed),
+    root.
 
     Examples:
 

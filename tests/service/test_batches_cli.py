@@ -44,6 +44,7 @@ def test_list_in_text_and_json(tmp_path: Path) -> None:
         ["1", "failed"],
     ]
     assert "anchored_by_another_issuer" in lines[1]
+    assert lines[0].split("\t")[2] == "issuer 1"
     result = runner.invoke(
         app, ["batches", "list", "--database-url", url, "--state", "failed", "--json"]
     )
@@ -54,6 +55,7 @@ def test_list_in_text_and_json(tmp_path: Path) -> None:
         (1, "failed", "invalid_batch"),
     ]
     assert listed[0]["root"].startswith("0x") and listed[0]["leafCount"] == 2
+    assert listed[0]["issuerId"] == 1
 
 
 def test_retry_one_then_all(tmp_path: Path) -> None:
