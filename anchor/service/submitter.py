@@ -286,15 +286,13 @@ class Submitter:
         ids = [b.id for b in payload.batches]
         fees = self.sender.first_fees(w3)
         entry = self.sender.sign_and_record(lane, ids, nonce, fees, (payload.data, payload.gas))
-        for batch_id in ids:
-            self.store.mark_batch_submitted(batch_id, entry.tx_hash)
+        self.store.mark_batches_submitted(ids, entry.tx_hash)
         self._broadcast(w3, lane, entry)
 
     def _resume(self, w3: Web3, resume: Resume) -> None:
         """Signed before a crash, not yet marked submitted: the same bytes go out."""
-        for batch in resume.batches:
-            if batch.state == BatchState.FROZEN:
-                self.store.mark_batch_submitted(batch.id, resume.entry.tx_hash)
+        frozen = [b.id for b in resume.batches if b.state == BatchState.FROZEN]
+        self.store.mark_batches_submitted(frozen, resume.entry.tx_hash)
         self._broadcast(w3, self._lane_of(resume.entry.signer) or self.relay_lane, resume.entry)
 
     def _broadcast(self, w3: Web3, lane: Lane, entry: OutboxEntry) -> None:

@@ -204,13 +204,20 @@ class SubmissionMixin(StoreBase):
 
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
         """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
+        return self.mark_batches_submitted([batch_id], tx_hash)[0]
+
+    def mark_batches_submitted(self, batch_ids: Sequence[int], tx_hash: bytes) -> list[Batch]:
+        """`mark_batch_submitted` for every batch a transaction carries, in ONE transaction."""
         with self._transaction() as session:
-            row = _batch(session, batch_id, (BatchState.FROZEN,), "submitted")
-            row.state = BatchState.SUBMITTED.value
-            row.tx_hash = bytes(tx_hash)
-            row.submitted_at = m.utcnow()
-            _move_receipts(session, batch_id, ReceiptState.SUBMITTED)
-            return Batch.of(row)
+            done = []
+            for batch_id in batch_ids:
+                row = _batch(session, batch_id, (BatchState.FROZEN,), "submitted")
+                row.state = BatchState.SUBMITTED.value
+                row.tx_hash = bytes(tx_hash)
+                row.submitted_at = m.utcnow()
+                _move_receipts(session, batch_id, ReceiptState.SUBMITTED)
+                done.append(Batch.of(row))
+            return done
 
     def mark_batch_anchored(
         self, batch_id: int, tx_hash: bytes, block_number: int, block_hash: bytes

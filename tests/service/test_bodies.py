@@ -273,3 +273,27 @@ def test_end_to_end_through_the_api_each_proof_names_its_own_bodys_key(env: Env)
             verdict = client.post("/v1/verify", json={"bundle": proof, "digest": "ab" * 32})
             assert verdict.status_code == 200 and verdict.json()["verdict"] == "valid", verdict.text
         assert len(hashes) == 1  # one relayed transaction carried both bodies' anchors
+
+
+def test_a_relayed_transaction_signed_before_a_crash_goes_out_with_the_same_bytes(
+    env: Env,
+) -> None:
+    other = env.add_body("Syndicat SIGI")
+    env.automine(False)
+    env.take(2)
+    env.take(2, other.integrator)
+    crashing = env.submitter(confirmations=0)
+    # Crash between persisting the signed relayed transaction and broadcasting it.
+    crashing._broadcast = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    crashing.step()
+    (entry,) = env.store.outbox_of_batch(1)
+    assert entry.batch_ids == (1, 2) and entry.state == "signed"
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is None
+    fresh = env.submitter(confirmations=0)
+    fresh.step()
+    assert env.rpc("eth_getTransactionByHash", "0x" + entry.tx_hash.hex()) is not None
+    env.mine()
+    fresh.step()
+    assert env.store.outbox_of_batch(2) == [env.store.outbox_of_batch(1)[0]]
+    assert [e.tx_hash for e in env.store.outbox_of_batch(1)] == [entry.tx_hash]
+    assert {env.store.get_batch(i).state for i in (1, 2)} == {BatchState.ANCHORED}  # type: ignore[union-attr]
