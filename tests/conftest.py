@@ -1,7 +1,7 @@
-"""Shared fixtures: a real anvil node per test session and a freshly deployed registry.
+"""Shared fixtures: a real anvil node per test session, a web3 client and the named accounts.
 
-Chain tests isolate themselves with ``evm_snapshot``/``evm_revert`` around each test through the
-`registry` fixture, so one node serves the whole session.
+The registry v1 fixtures (`deployed`, `registry`) are gone with v1; registry v2 fixtures live
+next to the tests that use them (tests/contracts/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from eth_account import Account
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry
-from tests.support.chain import Accounts, send
+from tests.support.chain import Accounts
 
 
 @pytest.fixture(scope="session")
@@ -36,37 +35,6 @@ def accounts() -> Accounts:
     """The development accounts, by role."""
     keys = [Account.from_key(dev_key(i)) for i in range(5)]
     return Accounts(*keys)
-
-
-@pytest.fixture(scope="session")
-def deployed(w3: Web3, accounts: Accounts) -> Registry:
-    """The registry deployed once per session, with an issuer and a revoker granted."""
-    address, _ = deploy_registry(w3, accounts.admin)
-    registry = Registry(w3, address)
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.grantRole(ISSUER_ROLE, accounts.issuer.address),
-    )
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.grantRole(REVOKER_ROLE, accounts.revoker.address),
-    )
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.setIssuerName(accounts.issuer.address, "Commune de Contern"),
-    )
-    return registry
-
-
-@pytest.fixture
-def registry(w3: Web3, deployed: Registry) -> Iterator[Registry]:
-    """The session's registry, reverted to its deployed state after the test."""
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    yield deployed
-    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
 
 
 def pytest_report_header() -> str:
