@@ -40,8 +40,9 @@ from anchor.merkle.hashing import keccak256
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT32 = 2**32 - 1
-#: Gas for transactions that are meant to revert on chain (estimation would refuse them).
-REVERTING_GAS = 1_000_000
+#: The gas of every test transaction: no estimate, which would run at the latest block's time
+#: rather than the one set for the next block, and would refuse a call meant to revert on chain.
+TX_GAS = 3_000_000
 
 BODY_NAMES = (
     Names("Commune de Contern", "Gemeinde Contern", "Municipality of Contern", "Gemeng Conter"),
@@ -102,30 +103,29 @@ def send(
     account: LocalAccount,
     call: Any,
     *,
-    gas: int | None = None,
+    gas: int = TX_GAS,
     fees: dict[str, int] | None = None,
     wait: bool = True,
     expect_success: bool = True,
 ) -> dict[str, Any]:
     """Sign and send a contract call from ``account``.
 
-    Returns the receipt (``wait``), else ``{"transactionHash": ...}``. With ``gas`` set, no
-    estimate is made, so a call that reverts can still be mined (``expect_success=False``).
+    Returns the receipt (``wait``), else ``{"transactionHash": ...}``. A call that reverts is
+    mined all the same (``expect_success=False`` to look at it); else its error fails the test.
     """
     fields: dict[str, Any] = {
         "from": account.address,
         "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "gas": gas,
         **(fees if fees is not None else fee_fields(w3)),
     }
-    if gas is not None:
-        fields["gas"] = gas
     tx = call.build_transaction(fields)
     tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
     if not wait:
         return {"transactionHash": tx_hash}
     receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30))
-    if expect_success:
-        assert receipt["status"] == 1, f"transaction {tx_hash.hex()} reverted"
+    if expect_success and receipt["status"] != 1:
+        raise AssertionError(f"transaction reverted with {mined_revert(w3, receipt)}")
     return receipt
 
 
