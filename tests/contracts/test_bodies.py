@@ -25,7 +25,9 @@ from tests.support.registry_v2 import (
 
 pytestmark = pytest.mark.chain
 
-NEW = Names("Commune de Schengen", "Gemeinde Schengen", "Municipality of Schengen", "Gemeng Schengen")
+NEW = Names(
+    "Commune de Schengen", "Gemeinde Schengen", "Municipality of Schengen", "Gemeng Schengen"
+)
 
 
 def test_the_deployed_bodies_read_back_through_every_view(env: World) -> None:
@@ -205,9 +207,7 @@ def test_rename_checks_names_and_the_body(env: World) -> None:
     by = env.registrar.address
     fns = env.fns
     assert_reverts(fns.renameBody(1, ("", "x", "y", ""), 0), by, "RegistryEmptyName")
-    assert_reverts(
-        fns.renameBody(1, ("x", "y" * 129, "", ""), 0), by, "RegistryTooLong", 129, 128
-    )
+    assert_reverts(fns.renameBody(1, ("x", "y" * 129, "", ""), 0), by, "RegistryTooLong", 129, 128)
     assert_reverts(fns.renameBody(99, NEW.as_tuple(), 0), by, "RegistryUnknownBody", 99)
     # A suspended body can be renamed; a retired one cannot.
     env.by_registrar(fns.setBodyStatus(1, BodyStatus.SUSPENDED))
@@ -232,9 +232,7 @@ def test_body_status_transitions_and_the_keys_mirror(env: World) -> None:
     ]
     for status in steps:
         receipt = env.by_registrar(fns.setBodyStatus(body.id, status))
-        assert_logs(
-            env.contract, receipt, ("BodyStatusSet", {"bodyId": body.id, "status": status})
-        )
+        assert_logs(env.contract, receipt, ("BodyStatusSet", {"bodyId": body.id, "status": status}))
         assert env.registry.body_of(body.id).status == status
         assert _key_mirror(env, body.id) == [status == BodyStatus.ACTIVE] * 2
     # Other bodies' keys are untouched.
@@ -275,9 +273,7 @@ def test_a_key_added_to_a_suspended_body_follows_it(env: World) -> None:
     env.by_registrar(fns.setBodyStatus(3, BodyStatus.SUSPENDED))
     key = env.add_key(3, Purpose.ANCHORING, "late-key")
     assert env.registry.key_of(key.address).body_active is False
-    assert_reverts(
-        fns.anchor(root_of("late"), 1), key.address, "RegistryKeyNotValid", key.address
-    )
+    assert_reverts(fns.anchor(root_of("late"), 1), key.address, "RegistryKeyNotValid", key.address)
     env.by_registrar(fns.setBodyStatus(3, BodyStatus.ACTIVE))
     assert _key_mirror(env, 3) == [True, True, True]
     env.anchor(key, root_of("late"), 1)

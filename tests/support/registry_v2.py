@@ -187,7 +187,7 @@ def _event_table(contract: Contract) -> dict[bytes, str]:
     return table
 
 
-def _abi_type(item: dict[str, Any]) -> str:
+def _abi_type(item: Any) -> str:
     if item["type"].startswith("tuple"):
         inner = ",".join(_abi_type(c) for c in item["components"])
         return f"({inner}){item['type'][len('tuple') :]}"
@@ -217,7 +217,8 @@ def assert_logs(
 
 
 def unpack_anchors(data: bytes) -> list[tuple[int, bytes]]:
-    """The ``anchors`` of a ``RootsAnchored`` event: (uint32 bodyId, bytes32 root), 36 bytes each."""
+    """The ``anchors`` of a ``RootsAnchored`` event: (uint32 bodyId, bytes32 root), 36 bytes
+    each."""
     assert len(data) % 36 == 0, f"{len(data)} bytes is not a whole number of anchors"
     return [
         (int.from_bytes(data[i : i + 4], "big"), bytes(data[i + 4 : i + 36]))
@@ -367,3 +368,20 @@ def assert_mined_revert(w3: Web3, receipt: dict[str, Any], name: str, *args: Any
     assert (got[0], normalise(got[1])) == (name, normalise(args)), (
         f"reverted with {got[0]}{got[1]!r}, expected {name}{args!r}"
     )
+
+
+def recover(digest: bytes, r: bytes, vs: bytes) -> str | None:
+    """What the contract's ecrecover of an EIP-2098 signature (r, vs) gives: an address, or None
+    when the signature recovers no address (r off the curve, r or s out of range)."""
+    from eth_keys.datatypes import Signature
+    from eth_keys.exceptions import BadSignature
+    from eth_utils import ValidationError
+
+    word = int.from_bytes(vs, "big")
+    r_int, s_int, parity = int.from_bytes(r, "big"), word & ((1 << 255) - 1), word >> 255
+    try:
+        signature = Signature(vrs=(parity, r_int, s_int))
+        public = signature.recover_public_key_from_msg_hash(digest)
+    except (BadSignature, ValidationError, ValueError):
+        return None
+    return str(public.to_checksum_address())
