@@ -375,7 +375,7 @@ def recover(digest: bytes, r: bytes, vs: bytes) -> str | None:
     when the signature recovers no address (r off the curve, r or s out of range)."""
     from eth_keys.datatypes import Signature
     from eth_keys.exceptions import BadSignature
-    from eth_utils import ValidationError
+    from eth_utils.exceptions import ValidationError
 
     word = int.from_bytes(vs, "big")
     r_int, s_int, parity = int.from_bytes(r, "big"), word & ((1 << 255) - 1), word >> 255
@@ -385,3 +385,30 @@ def recover(digest: bytes, r: bytes, vs: bytes) -> str | None:
     except (BadSignature, ValidationError, ValueError):
         return None
     return str(public.to_checksum_address())
+
+
+def pending_to(w3: Web3, address: str) -> list[dict[str, Any]]:
+    """The transactions to ``address`` waiting in the node's mempool (``txpool_content``)."""
+    pool = rpc(w3, "txpool_content")
+    found = []
+    for by_nonce in pool["pending"].values():
+        for tx in by_nonce.values():
+            if tx.get("to") and Web3.to_checksum_address(tx["to"]) == address:
+                found.append(tx)
+    return found
+
+
+def send_data(
+    w3: Web3, account: LocalAccount, to: str, data: str, fees: dict[str, int], gas: int = TX_GAS
+) -> bytes:
+    """Send raw call data (say, copied from someone else's pending transaction); return the hash."""
+    tx = {
+        "to": to,
+        "data": data,
+        "gas": gas,
+        "value": 0,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "chainId": w3.eth.chain_id,
+        **fees,
+    }
+    return bytes(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
