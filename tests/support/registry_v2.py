@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from eth_account import Account
@@ -32,7 +33,6 @@ from anchor.chain.registry import (
     SignedAnchor,
     decode_revert,
     deploy_registry,
-    fee_fields,
     sign_anchor,
 )
 from anchor.merkle.hashing import keccak256
@@ -40,6 +40,9 @@ from anchor.merkle.hashing import keccak256
 ZERO32 = b"\x00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
 MAX_UINT32 = 2**32 - 1
+#: The fees of every test transaction unless given: explicit, and far above anvil's base fee
+#: (which starts at 1 gwei and only falls on these nearly empty blocks), so no request asks.
+TEST_FEES = {"maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9}
 #: The gas of every test transaction: no estimate, which would run at the latest block's time
 #: rather than the one set for the next block, and would refuse a call meant to revert on chain.
 TX_GAS = 3_000_000
@@ -63,9 +66,15 @@ def rpc(w3: Web3, method: str, params: Sequence[Any] = ()) -> Any:
     return response.get("result")
 
 
+@cache
+def _account(label: str) -> LocalAccount:
+    account: LocalAccount = Account.from_key(keccak256(b"anchor-tests/" + label.encode()))
+    return account
+
+
 def labelled_key(w3: Web3, label: str) -> LocalAccount:
     """A fresh account derived from ``label``, with 100 ether on anvil."""
-    account: LocalAccount = Account.from_key(keccak256(b"anchor-tests/" + label.encode()))
+    account = _account(label)
     rpc(w3, "anvil_setBalance", [account.address, hex(100 * 10**18)])
     return account
 
@@ -117,7 +126,7 @@ def send(
         "from": account.address,
         "nonce": w3.eth.get_transaction_count(account.address, "pending"),
         "gas": gas,
-        **(fees if fees is not None else fee_fields(w3)),
+        **(fees if fees is not None else TEST_FEES),
     }
     tx = call.build_transaction(fields)
     tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
