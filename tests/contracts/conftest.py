@@ -7,21 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil
 from tests.support.registry_v2 import World, deploy_world, rpc
-
-
-@pytest.fixture(scope="session")
-def w3(anvil: Anvil) -> Web3:
-    """A web3 client of the session's anvil node whose HTTP session skips the proxy lookup in
-    the environment (a millisecond a request, over the thousands of requests of these tests)."""
-    session = requests.Session()
-    session.trust_env = False
-    provider = Web3.HTTPProvider(anvil.url, request_kwargs={"timeout": 30}, session=session)
-    return Web3(provider)
 
 
 @pytest.fixture(scope="session")

@@ -143,3 +143,17 @@ def test_hash_anchor_is_the_eip712_digest(env: World) -> None:
         s = int.from_bytes(signed.vs, "big") & ((1 << 255) - 1)
         recovered = Account._recover_hash(digest, vrs=(v, int.from_bytes(signed.r, "big"), s))
         assert recovered == env.bodies[0].anchoring.address
+
+
+def test_the_eip712_domain(env: World) -> None:
+    """ERC-5267: the domain a wallet or a KMS shows when it signs a relayed anchor."""
+    fields, name, version, chain_id, contract, salt, extensions = env.fns.eip712Domain().call()
+    assert (fields, name, version, chain_id, contract, salt, list(extensions)) == (
+        b"\x0f",  # name, version, chainId, verifyingContract
+        "AnchorRegistry",
+        "2",
+        env.chain_id,
+        env.registry.address,
+        ZERO32,
+        [],
+    )

@@ -9,7 +9,7 @@ account reverts (each signature names its relayer); the relayer's own transactio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from web3 import Web3
@@ -50,7 +50,8 @@ def _copy_pending(w3: Web3, env: World, sender: str) -> dict[str, Any]:
     """The one pending transaction from ``sender`` to the registry, seen two ways."""
     (tx,) = [t for t in pending_to(w3, env.registry.address) if t["from"].lower() == sender.lower()]
     pending_block = w3.eth.get_block("pending", full_transactions=True)
-    inputs = [Web3.to_hex(t["input"]) for t in pending_block["transactions"]]  # type: ignore[index]
+    transactions = cast(list[dict[str, Any]], pending_block["transactions"])
+    inputs = [Web3.to_hex(t["input"]) for t in transactions]
     assert tx["input"] in inputs
     return tx
 

@@ -234,3 +234,12 @@ def test_a_compromise_time_is_never_in_the_future_nor_zero(env: World) -> None:
     env.by_registrar(env.fns.setKeyCompromised(key, now))
     assert_reverts(env.fns.setKeyCompromised(key, 0), by, "RegistryBadCompromiseTime", 0)
     assert env.registry.key_of(key).compromised_since == now
+
+
+def test_a_retired_bodys_keys_can_still_be_retired_and_marked_compromised(env: World) -> None:
+    body = env.bodies[2]
+    since = latest_time(env.w3)
+    env.by_registrar(env.fns.setBodyStatus(body.id, BodyStatus.RETIRED))
+    env.by_registrar(env.fns.retireKey(body.anchoring.address))
+    env.by_registrar(env.fns.setKeyCompromised(body.status.address, since))
+    assert env.registry.key_of(body.status.address).compromised_since == since

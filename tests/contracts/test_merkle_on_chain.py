@@ -144,7 +144,7 @@ def test_the_known_openzeppelin_root_verifies_on_chain(env: World) -> None:
 def test_every_proof_of_both_libraries_verifies_on_chain_and_any_flipped_bit_fails(
     env: World,
 ) -> None:
-    cases = []
+    cases: list[tuple[list[Pair], int, int]] = []
     seen: set[frozenset[Pair]] = set()
     for values, bit, selector in draw_all(_case, 3 * TREES):
         if frozenset(values) not in seen and len(cases) < TREES:  # a root is anchored once
@@ -235,6 +235,6 @@ def test_the_golden_vectors_on_chain(env: World) -> None:
             batch.add(
                 env.fns.status(key, _b(v["root"]), [_b(p) for p in v["proof"]], _b(v["leaf"]))
             )
-        answers = batch.execute()
+        answers: list[Any] = batch.execute()
     for v, answer in zip(vectors, answers, strict=True):
         assert answer[0] is v["expected"]["onchain"], v["desc"]

@@ -6,7 +6,7 @@ the default admin role that cannot be granted, revoked or renounced in one step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -148,8 +148,8 @@ def test_role_constants_and_admins(env: World) -> None:
 def test_a_fresh_registry_admin_holds_no_other_role(w3: Web3, env: World) -> None:
     address, block = deploy_registry(w3, env.admin, admin=env.other.address, delay=TWO_DAYS)
     fresh = Registry(w3, address)
-    (tx,) = w3.eth.get_block(block, full_transactions=True)["transactions"]
-    receipt = dict(w3.eth.get_transaction_receipt(tx["hash"]))  # type: ignore[index]
+    (tx,) = cast(list[dict[str, Any]], w3.eth.get_block(block, True)["transactions"])
+    receipt = dict(w3.eth.get_transaction_receipt(tx["hash"]))
     assert_logs(
         fresh.contract,
         receipt,
@@ -366,3 +366,46 @@ def test_change_the_admin_delay(w3: Web3, env: World, delayed: Registry) -> None
     assert fns.defaultAdminDelay().call() == TWO_DAYS
     mine(w3, 1)
     assert fns.defaultAdminDelay().call() == TWO_DAYS + 3600
+
+
+def test_rollback_a_pending_delay_change(w3: Web3, env: World, delayed: Registry) -> None:
+    fns = delayed.contract.functions
+    send(w3, env.admin, fns.changeDefaultAdminDelay(3600))
+    receipt = send(w3, env.admin, fns.rollbackDefaultAdminDelay())
+    assert_logs(delayed.contract, receipt, ("DefaultAdminDelayChangeCanceled", {}))
+    assert tuple(fns.pendingDefaultAdminDelay().call()) == (0, 0)
+    assert fns.defaultAdminDelay().call() == TWO_DAYS
+
+
+def _interface_id(*signatures: str) -> bytes:
+    value = 0
+    for signature in signatures:
+        value ^= int.from_bytes(Web3.keccak(text=signature)[:4], "big")
+    return value.to_bytes(4, "big")
+
+
+def test_supported_interfaces(env: World) -> None:
+    supports = env.fns.supportsInterface
+    access_control = _interface_id(
+        "hasRole(bytes32,address)",
+        "getRoleAdmin(bytes32)",
+        "grantRole(bytes32,address)",
+        "revokeRole(bytes32,address)",
+        "renounceRole(bytes32,address)",
+    )
+    default_admin_rules = _interface_id(
+        "defaultAdmin()",
+        "pendingDefaultAdmin()",
+        "defaultAdminDelay()",
+        "pendingDefaultAdminDelay()",
+        "beginDefaultAdminTransfer(address)",
+        "cancelDefaultAdminTransfer()",
+        "acceptDefaultAdminTransfer()",
+        "changeDefaultAdminDelay(uint48)",
+        "rollbackDefaultAdminDelay()",
+        "defaultAdminDelayIncreaseWait()",
+    )
+    erc165 = _interface_id("supportsInterface(bytes4)")
+    for interface in (access_control, default_admin_rules, erc165):
+        assert supports(interface).call() is True
+    assert supports(b"\xff\xff\xff\xff").call() is False

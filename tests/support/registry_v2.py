@@ -411,7 +411,7 @@ def send_data(
     w3: Web3, account: LocalAccount, to: str, data: str, fees: dict[str, int], gas: int = TX_GAS
 ) -> bytes:
     """Send raw call data (say, copied from someone else's pending transaction); return the hash."""
-    tx = {
+    tx: dict[str, Any] = {
         "to": to,
         "data": data,
         "gas": gas,
