@@ -1,7 +1,9 @@
-"""Shared fixtures: a real anvil node per test session, a web3 client and the named accounts.
+"""Shared fixtures: a real anvil node per test session and a freshly deployed registry v2 with
+two issuing bodies (`tests.support.bodies`): "Commune de Contern", whose anchoring key is the
+``issuer`` account, and the syndicate SIGI (``issuer2``).
 
-The registry v1 fixtures (`deployed`, `registry`) are gone with v1; registry v2 fixtures live
-next to the tests that use them (tests/contracts/conftest.py).
+Chain tests isolate themselves with ``evm_snapshot``/``evm_revert`` around each test through the
+`registry` fixture, so one node serves the whole session.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from eth_account import Account
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.registry import Registry
+from tests.support.bodies import Bodies, Body, World, deploy_with_bodies
 from tests.support.chain import Accounts
 
 
@@ -35,6 +39,38 @@ def accounts() -> Accounts:
     """The development accounts, by role."""
     keys = [Account.from_key(dev_key(i)) for i in range(5)]
     return Accounts(*keys)
+
+
+@pytest.fixture(scope="session")
+def world(w3: Web3, accounts: Accounts) -> World:
+    """The registry deployed once per session, with its two bodies and a revoker."""
+    return deploy_with_bodies(w3, accounts)
+
+
+@pytest.fixture(scope="session")
+def deployed(world: World) -> Registry:
+    """The session's registry."""
+    return world.registry
+
+
+@pytest.fixture
+def registry(w3: Web3, deployed: Registry) -> Iterator[Registry]:
+    """The session's registry, reverted to its deployed state after the test."""
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield deployed
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def bodies(world: World, registry: Registry) -> Bodies:
+    """The registrar's and revoker's actions, inside the `registry` fixture's snapshot."""
+    return world.bodies
+
+
+@pytest.fixture
+def contern(world: World) -> Body:
+    """The body "Commune de Contern", anchoring with the ``issuer`` account."""
+    return world.contern
 
 
 def pytest_report_header() -> str:
