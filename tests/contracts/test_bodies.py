@@ -21,6 +21,7 @@ from tests.support.registry_v2 import (
     next_time,
     root_of,
     send,
+    set_next_time,
 )
 
 pytestmark = pytest.mark.chain
@@ -319,3 +320,20 @@ def test_name_at_anchoring_time_and_now(env: World) -> None:
     # The names do not come with an unknown root; they do with the key's body.
     s = env.registry.status(body.anchoring.address, ZERO32, [], ZERO32)
     assert (s.anchored_at, s.name_at_anchor, s.name_now, s.code) == (0, Names(""), NEW, body.code)
+
+
+def test_a_rename_at_the_time_of_the_last_version_takes_its_place(env: World) -> None:
+    """`since` may equal the last version's (not be before it): the later version wins there,
+    both stay in `namesOf`. This is what lets a body be renamed in the second it was registered."""
+    body = env.bodies[0]
+    since = next_time(env.w3, 1) + 100
+    env.by_registrar(env.fns.renameBody(body.id, NEW.as_tuple(), since))
+    other = Names("Commune de Schengen (Moselle)")
+    env.by_registrar(env.fns.renameBody(body.id, other.as_tuple(), since))
+    assert env.registry.names_of(body.id)[1:] == [(since, NEW), (since, other)]
+    assert env.registry.name_at(body.id, since) == other
+    t = next_time(env.w3, 1)
+    env.by_registrar(env.fns.registerBody(Kind.OTHER, "", NEW.as_tuple()))
+    set_next_time(env.w3, t)  # the same second
+    env.by_registrar(env.fns.renameBody(4, other.as_tuple(), 0))
+    assert env.registry.names_of(4) == [(t, NEW), (t, other)]
