@@ -22,7 +22,8 @@ pytestmark = pytest.mark.chain
 
 
 def _word(env: World, slot: bytes) -> int:
-    return int.from_bytes(env.w3.eth.get_storage_at(env.registry.address, slot), "big")
+    position = int.from_bytes(slot, "big")
+    return int.from_bytes(env.w3.eth.get_storage_at(env.registry.address, position), "big")
 
 
 def _mapping_slot(key: bytes, base: int) -> bytes:
