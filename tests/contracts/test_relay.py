@@ -116,7 +116,9 @@ def test_twenty_bodies_in_one_call(env: World) -> None:
     ]
     receipt = send(env.w3, env.relayer, env.relay_call(deadline, items))
     t = block_time(env.w3, receipt)
+    assert len(receipt["logs"]) == 1  # one event for the whole call
     (log,) = env.contract.events.RootsAnchored().process_receipt(receipt)
+    assert log["args"]["relayer"] == env.relayer.address
     assert unpack_anchors(log["args"]["anchors"]) == [
         (b.id, r) for b, r in zip(env.bodies, roots, strict=True)
     ]
