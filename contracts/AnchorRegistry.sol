@@ -540,7 +540,8 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         emit KeyAdded(bodyId, key, purpose, validFrom, validUntil);
     }
 
-    /// @notice Ends a key's validity now (if it ends later). Anchors made before stay authorised.
+    /// @notice Ends a key's validity now (if it ends later). Anchors made in an earlier second stay
+    /// authorised; one made earlier in this same second is reported not authorised (the safe side).
     function retireKey(address key) external onlyRole(REGISTRAR_ROLE) {
         _retire(_knownKey(key), key);
     }
