@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from anchor.errors import InvalidInputError
 from anchor.store import models as m
@@ -24,6 +24,7 @@ from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
 from anchor.store.pepper import KeyHasher
 from anchor.store.records import ApiKey, Integrator
+from anchor.types import ReceiptState
 
 KEY_TAG = "ak"
 PREFIX_HEX_CHARS = 12
@@ -86,8 +87,10 @@ class KeysMixin(StoreBase):
     def bind_integrator(self, integrator_id: int, issuer_id: int) -> Integrator:
         """Give an integrator made before bodies its body (idempotent for the same body).
 
-        InvalidInputError when it belongs to another body already: an integrator belongs to
-        exactly one, forever. NotFoundError for an unknown integrator or body.
+        Its digests still pending from before (taken without a body) become that body's, so
+        they are batched and anchored under it. InvalidInputError when it belongs to another
+        body already: an integrator belongs to exactly one, forever. NotFoundError for an
+        unknown integrator or body.
         """
         with self._transaction() as session:
             row = session.get(m.Integrator, integrator_id, with_for_update=True)
@@ -102,6 +105,15 @@ class KeysMixin(StoreBase):
                     "with --new-integrator"
                 )
             row.issuer_id = issuer_id
+            session.execute(
+                update(m.Receipt)
+                .where(
+                    m.Receipt.integrator_id == integrator_id,
+                    m.Receipt.issuer_id.is_(None),
+                    m.Receipt.state == ReceiptState.PENDING.value,
+                )
+                .values(issuer_id=issuer_id)
+            )
             return Integrator(row.id, row.name, row.created_at, row.issuer_id)
 
     def get_integrator(self, integrator_id: int) -> Integrator | None:

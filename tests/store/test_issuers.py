@@ -8,7 +8,7 @@ from anchor.errors import InvalidInputError
 from anchor.service.batcher import close_batches
 from anchor.service.intake import submit
 from anchor.store import NewKey, NoIssuerError, NotFoundError, Store, StoreError
-from anchor.types import BatchState, IssuerKind, KeyPurpose, OutboxState
+from anchor.types import BatchState, Digest, IssuerKind, KeyPurpose, OutboxState
 from tests.support.store import digest_hex, make_issuer
 
 SIGNER = "0x" + "11" * 20
@@ -71,7 +71,13 @@ def test_an_integrator_belongs_to_one_body(store: Store) -> None:
     legacy = store.create_integrator("Made before bodies")
     with pytest.raises(NoIssuerError, match="anchor keys create --issuer ID"):
         submit(store, [digest_hex(1)], legacy.id)
+    # A digest taken before bodies existed (migration 0003 leaves it without one)...
+    [old] = store.add_receipts([Digest.from_hex(digest_hex(9))], legacy.id, issuer_id=body)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE receipts SET issuer_id = NULL WHERE id = '{old.id}'")
     assert store.bind_integrator(legacy.id, body).issuer_id == body
+    # ... becomes the body's when its integrator gets its body.
+    assert store.get_receipt(old.id).issuer_id == body  # type: ignore[union-attr]
     assert store.bind_integrator(legacy.id, body).issuer_id == body  # idempotent
     with pytest.raises(InvalidInputError, match=f"belongs to issuing body {body}, not {other}"):
         store.bind_integrator(legacy.id, other)
