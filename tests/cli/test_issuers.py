@@ -124,3 +124,21 @@ def test_help_has_examples(cli: CliRunner) -> None:
     for command in (["issuers", "add"], ["issuers", "list"], ["keys", "create"]):
         _, out, _ = _run(cli, *command, "--help")
         assert "Examples:" in out and "anchor " in out
+
+
+def test_add_in_production_encrypts_with_the_password_and_names_the_registrars_command(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    password = tmp_path / "pw"
+    password.write_text("a real password, 0600\n")
+    password.chmod(0o600)
+    monkeypatch.setenv("ANCHOR_ENV", "production")
+    monkeypatch.setenv("ANCHOR_PUBLIC_BASE_URL", "https://verify.example")
+    monkeypatch.setenv("ANCHOR_KEYSTORE_PASSWORD_FILE", str(password))
+    code, out, err = _run(cli, "issuers", "add", "Ministère X", "--kind", "state_body", "--json")
+    assert code == 0, err
+    key = json.loads(out)["keys"][0]
+    signer = KeystoreSigner.from_keystore(tmp_path / key["keystore"], "a real password, 0600")
+    assert signer.address == key["address"]
+    assert err.startswith("onboard it on chain (the registrar): .venv-brownie/bin/brownie run "
+                          "scripts/bodies.py onboard state-body")  # fmt: skip
