@@ -1,7 +1,9 @@
 """What keeps the pipeline from draining, as metrics and one log line each.
 
 `GapWatch`: a nonce gap, the chain's transaction count for the signer below nonces in flight (a
-reorg, a rollback, a node behind the outbox): ``anchor_nonce_gap`` (missing nonces),
+reorg, a rollback, a node behind the outbox), one watch per signer (the relayer, or each body's
+key in direct mode): ``anchor_nonce_gap`` (missing nonces, summed over the signers by the
+submitter),
 ``anchor_nonce_gaps_total`` and one warning when it opens, one line when it is filled.
 
 `StallWatch`: "no progress for N blocks while work is pending". Progress is a batch reaching
@@ -73,12 +75,14 @@ class GapWatch:
         self.metrics = metrics
         self.signer = signer
         self.open = False
+        self.missing = 0
+        """Nonces missing below this signer's transactions in flight, at the last look."""
 
     def observe(self, count: int, nonce: int, above: list[int]) -> None:
         """``count``: the chain's; ``nonce``: the lowest free one from it; ``above``: the nonces
         in flight above that one (a gap when there is any)."""
         missing = above[-1] - nonce + 1 - len(above) if above else 0
-        self.metrics.nonce_gap.set(missing)
+        self.missing = missing
         if above and not self.open:
             self.metrics.nonce_gaps.inc()
             log.warning(

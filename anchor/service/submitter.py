@@ -119,6 +119,7 @@ class Submitter:
             self._follow_all(w3, registry, counts, awaiting)
             for lane in self._active_lanes():
                 self._submit_due(w3, registry, lane, int(head["timestamp"]), counts, awaiting)
+            self.metrics.nonce_gap.set(sum(lane.gaps.missing for lane in self._lanes.values()))
             if self.config.fee_mode != "zero":
                 self.metrics.relayer_balance.set(w3.eth.get_balance(self.relayer.address))
             self._observe_stall(int(head["number"]))
