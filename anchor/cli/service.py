@@ -17,7 +17,7 @@ from anchor.service.logs import configure_logging
 from anchor.settings import load_settings
 
 keystore_app = typer.Typer(
-    help="Make the encrypted keystore that holds the service's signing key.",
+    help="Make the encrypted keystore that holds the service's relayer key.",
     no_args_is_help=True,
 )
 
@@ -42,8 +42,9 @@ def keystore_create(
         anchor keystore create data/signer.json --password-file /run/secrets/anchor-pw
 
     Then run the worker with ANCHOR_KEYSTORE_PATH=data/signer.json and
-    ANCHOR_KEYSTORE_PASSWORD_FILE=/run/secrets/anchor-pw, and grant the address the issuer role:
-    `brownie run scripts/issuers.py grant issuer <address> --network <net>`.
+    ANCHOR_KEYSTORE_PASSWORD_FILE=/run/secrets/anchor-pw. This key is the relayer: it sends the
+    bodies' signed anchors and holds no role; fund it on a paid-gas chain. The bodies' own keys
+    are made by `anchor issuers add`.
     """
     if password_file is not None:
         try:
@@ -77,7 +78,10 @@ def worker_command(
 ) -> None:
     """Run the batcher and the submitter until stopped (SIGTERM or Ctrl-C).
 
-    Reads its settings from ANCHOR_* environment variables (see docs/operations.md).
+    It anchors for every issuing body of the store (`anchor issuers list`) once the registrar
+    has onboarded it: relayed by this worker's key (ANCHOR_SUBMIT_MODE=relay, the default), or
+    sent by each body's own key (direct). Reads its settings from ANCHOR_* environment variables
+    (see docs/operations.md).
 
     Example:
 
