@@ -297,3 +297,27 @@ def test_a_relayed_transaction_signed_before_a_crash_goes_out_with_the_same_byte
     assert env.store.outbox_of_batch(2) == [env.store.outbox_of_batch(1)[0]]
     assert [e.tx_hash for e in env.store.outbox_of_batch(1)] == [entry.tx_hash]
     assert {env.store.get_batch(i).state for i in (1, 2)} == {BatchState.ANCHORED}  # type: ignore[union-attr]
+
+
+def test_direct_mode_keeps_the_guarantees_reorg_and_stuck_replacement(env: Env) -> None:
+    env.take(2)
+    submitter = env.submitter(confirmations=1, submit_mode="direct", stuck_after=0.001)
+    env.automine(False)
+    submitter.step()  # signed by the body's key, broadcast, not mined
+    submitter.step()  # stuck: replaced at the same nonce of the body's own sequence
+    first, second = env.store.outbox_of_batch(1)
+    assert first.state == "replaced" and second.nonce == first.nonce == 0
+    assert second.signer == env.bodies[0].anchoring.address
+    env.automine(True)
+    env.mine()
+    run(env, submitter, 3)
+    anchored = env.store.get_batch(1)
+    assert anchored is not None and anchored.state == BatchState.ANCHORED
+    assert anchored.tx_hash == second.tx_hash
+    depth = env.w3.eth.block_number - anchored.block_number + 1  # type: ignore[operator]
+    env.rpc("anvil_reorg", depth, [])
+    run(env, submitter, 5)
+    again = env.store.get_batch(1)
+    assert again is not None and again.state == BatchState.ANCHORED
+    assert again.block_hash != anchored.block_hash
+    assert_anchored_under(env, env.bodies[0], 1)
