@@ -84,7 +84,7 @@ class Worker:
             metrics,
             keyring,
         )
-        our_keys = [account.address] + [k.address for i in store.list_issuers() for k in i.keys]
+        our_keys = _our_keys(store, account.address)
         watcher = Watcher(
             chain,
             registry.address,
@@ -119,6 +119,8 @@ class Worker:
         self.metrics.pending_digests.set(self.store.pending_count())
         self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)
         if self.watcher is not None:
+            # Bodies added while the worker runs: their keys are ours from the next step on.
+            self.watcher.our_keys = _our_keys(self.store, self.submitter.relayer.address)
             self.watcher.step()
 
     def run(self) -> None:
@@ -149,3 +151,10 @@ class Worker:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def _our_keys(store: Store, relayer: str) -> set[str]:
+    """The service's keys, lower case: the relayer's and every key of every body it hosts."""
+    keys = {relayer.lower()}
+    keys.update(k.address.lower() for i in store.list_issuers() for k in i.keys)
+    return keys

@@ -106,3 +106,21 @@ def test_final_blocks_only_and_an_outage_is_logged_not_raised(env: Env) -> None:
         WatcherMetrics(Metrics().registry), our_keys(env),
     )  # fmt: skip
     assert down.step() == 0
+
+
+def test_the_keys_of_a_body_added_while_the_worker_runs_are_watched(env: Env) -> None:
+    metrics = Metrics()
+    chain = ChainClient([env.node.url], 31337, timeout=5)
+    watcher = Watcher(
+        chain, env.registry.address, env.store, WatcherMetrics(metrics.registry),
+        [env.relayer.address], our_bodies=lambda: our_bodies(env),
+    )  # fmt: skip
+    worker = Worker(load_settings(), env.store, env.submitter(), metrics, watcher)
+    worker.run_once()
+    late = env.add_body("Commune de Bous")  # after the worker started
+    root = os.urandom(32)
+    contract = env.registry.contract.functions
+    send(env.w3, late.anchoring, contract.anchor(root, 1))
+    send(env.w3, late.status, contract.revokeRoot(late.body_id, root, 3))
+    worker.run_once()
+    assert alerts(metrics, "revocation_by_our_key") == 1
