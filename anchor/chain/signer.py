@@ -10,13 +10,16 @@ where a `KeystoreSigner` goes today. Nothing else of the service touches a priva
 
 `KeystoreSigner` is the implementation over eth-account encrypted keystores (Web3 Secret Storage,
 scrypt), files of mode 0600 (`anchor.private_files`). `Keyring` decrypts the bodies' keystores
-on first use and keeps them for the process: scrypt costs about half a second per file, too
-much to pay for 700 bodies at every start.
+and keeps them for the process. scrypt costs nearly a second a file here: 700 bodies would hold
+the worker's loop for ten minutes after each start, so the worker asks with `Keyring.ready`,
+which answers at once and decrypts in background threads what it does not hold yet (a body whose
+key is not ready waits a step or two; the others go on).
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -120,13 +123,52 @@ def create_body_keystore(
 
 
 class Keyring:
-    """The bodies' signers, decrypted from their keystores on first use and kept."""
+    """The bodies' signers, decrypted from their keystores and kept for the process."""
 
-    def __init__(self, data_dir: Path, password: str) -> None:
+    def __init__(self, data_dir: Path, password: str, *, loaders: int = 2) -> None:
+        """Keystores under ``data_dir``; ``loaders`` background threads decrypt for `ready`."""
         self.data_dir = data_dir
         self._password = password
         self._signers: dict[str, Signer] = {}
         self._lock = threading.Lock()
+        self._loading: set[str] = set()
+        self._failed: dict[str, ConfigError] = {}
+        self._queue: queue.Queue[tuple[str, str]] = queue.Queue()
+        self._loaders = loaders
+        self._threads: list[threading.Thread] = []
+
+    def ready(self, address: str, keystore: str) -> Signer | None:
+        """The signer of ``address`` if it is decrypted; else None, and it is decrypted in the
+        background. The ConfigError of a failed decryption is raised here, once per try."""
+        key = address.lower()
+        with self._lock:
+            found = self._signers.get(key)
+            if found is not None:
+                return found
+            failed = self._failed.pop(key, None)
+            if failed is not None:
+                raise failed
+            if key in self._loading:
+                return None
+            self._loading.add(key)
+            if len(self._threads) < self._loaders:
+                thread = threading.Thread(target=self._load, name="keyring", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        self._queue.put((address, keystore))
+        return None
+
+    def _load(self) -> None:
+        while True:
+            address, keystore = self._queue.get()
+            try:
+                self.signer(address, keystore)
+            except ConfigError as e:
+                with self._lock:
+                    self._failed[address.lower()] = e
+            finally:
+                with self._lock:
+                    self._loading.discard(address.lower())
 
     def add(self, signer: Signer) -> None:
         """Hold a signer made elsewhere (a KMS key, a test key) under its address."""
@@ -138,13 +180,13 @@ class Keyring:
         directory); ConfigError when the file is missing, not private, or not that address."""
         with self._lock:
             found = self._signers.get(address.lower())
-            if found is not None:
-                return found
-            signer = KeystoreSigner.from_keystore(self.data_dir / keystore, self._password)
-            if signer.address.lower() != address.lower():
-                raise ConfigError(
-                    f"the keystore {self.data_dir / keystore} holds {signer.address}, not "
-                    f"{Web3.to_checksum_address(address)}"
-                )
-            self._signers[address.lower()] = signer
-            return signer
+        if found is not None:
+            return found
+        signer = KeystoreSigner.from_keystore(self.data_dir / keystore, self._password)
+        if signer.address.lower() != address.lower():
+            raise ConfigError(
+                f"the keystore {self.data_dir / keystore} holds {signer.address}, not "
+                f"{Web3.to_checksum_address(address)}"
+            )
+        with self._lock:
+            return self._signers.setdefault(address.lower(), signer)

@@ -50,13 +50,20 @@ class Bodies:
         """The onboarded body of ``batch``, or None (no body, or not onboarded)."""
         return None if batch.issuer_id is None else self._onboarded.get(batch.issuer_id)
 
-    def signer(self, issuer: Issuer) -> Signer:
-        """The signer of the body's anchoring key; ConfigError when there is none or its
-        keystore cannot be read."""
+    def signer(self, issuer: Issuer) -> Signer | None:
+        """The signer of the body's anchoring key; None while its keystore is being decrypted
+        (`Keyring.ready`); ConfigError when there is none or its keystore cannot be read."""
         key = issuer.key_for(KeyPurpose.ANCHORING)
         if key is None:
             raise ConfigError(f"issuing body {issuer.id} has no anchoring key that is not retired")
-        return self.keyring.signer(key.address, key.keystore)
+        return self.keyring.ready(key.address, key.keystore)
+
+    def preload(self) -> None:
+        """Start decrypting the anchoring keys of every onboarded body in the background."""
+        for issuer in self.store.list_issuers(onboarded=True):
+            key = issuer.key_for(KeyPurpose.ANCHORING)
+            if key is not None:
+                self.keyring.ready(key.address, key.keystore)
 
     def holds(self, issuer_id: int) -> Holds:
         """The hold scope of one body."""

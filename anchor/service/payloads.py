@@ -170,6 +170,9 @@ class Selector:
                 self._refused(batch, issuer, "keystore", FailureCause.KEYSTORE)
                 held.add(issuer.id)
                 continue
+            if signer is None:  # its keystore is being decrypted: the next steps take it
+                held.add(issuer.id)
+                continue
             item = sign_relayed_anchor(
                 signer, self.chain_id, registry.address, batch.root, batch.leaf_count, relayer,
                 deadline,

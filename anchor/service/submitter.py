@@ -158,6 +158,8 @@ class Submitter:
             log.error("issuing body %d: %s", issuer.id, e, extra={"issuer": issuer.id})
             self.bodies.holds(issuer.id).hold(FailureCause.KEYSTORE, None)
             return None
+        if signer is None:  # its keystore is being decrypted: the next steps take it
+            return None
         key = str(signer.address).lower()
         if key not in self._lanes:
             gaps = GapWatch(self.metrics, str(signer.address))

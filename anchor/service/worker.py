@@ -84,6 +84,7 @@ class Worker:
             metrics,
             keyring,
         )
+        submitter.bodies.preload()
         our_keys = _our_keys(store, account.address)
         watcher = Watcher(
             chain,
