@@ -192,9 +192,7 @@ class ProofBundleV2(ProofBundle):
 
     version: Literal[2]  # type: ignore[assignment]
     issuer_name: None = Field(default=None, exclude=True)
-    type_id: str = Field(
-        alias="type", pattern=r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$", max_length=64
-    )
+    type_id: str = Field(alias="type", pattern=r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$", max_length=64)
     type_version: Annotated[StrictInt, Field(ge=1, le=65535)]
     facts: Mapping[str, StrictStr] = Field(max_length=MAX_FACTS)
     file: Hex32 | None = None

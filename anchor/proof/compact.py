@@ -192,9 +192,7 @@ def from_text(text: str, types: TypeRegistry | None = None) -> ProofBundle:
     return decode_compact(data)
 
 
-def verification_url(
-    bundle: ProofBundle, base_url: str, types: TypeRegistry | None = None
-) -> str:
+def verification_url(bundle: ProofBundle, base_url: str, types: TypeRegistry | None = None) -> str:
     """Return ``<base_url>#v1.<payload>`` (or ``#v2.<digits>``): the page there verifies it."""
     if "#" in base_url:
         raise ValueError("the base URL must not have a fragment")
@@ -207,5 +205,3 @@ def parse_verification_url(url: str, types: TypeRegistry | None = None) -> Proof
     if not sep or not fragment:
         raise ProofError("the verification URL has no #v1.… or #v2.… fragment carrying a proof")
     return from_text(fragment, types)
-
-

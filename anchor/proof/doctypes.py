@@ -79,7 +79,6 @@ class DocumentType(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_ref: str | None = Field(default=None, alias="$schema")
     id: str = Field(pattern=r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$", max_length=64)
     version: int = Field(ge=1, le=65535)
     labels: Texts
@@ -221,6 +220,8 @@ def load_type_file(path: Path) -> DocumentType:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise InvalidInputError(f"{path}: not a readable JSON file: {e}") from e
+    if isinstance(data, dict):
+        data.pop("$schema", None)  # the editor's pointer to doctype.schema.json
     try:
         doctype = DocumentType.model_validate(data)
     except ValidationError as e:
@@ -255,8 +256,7 @@ def _check_group(
         if name not in known:
             allowed = ", ".join(known) or "none"
             raise InvalidInputError(
-                f"the {what} {name!r} is not one of type {doctype.id}: "
-                f"its {what}s are {allowed}",
+                f"the {what} {name!r} is not one of type {doctype.id}: its {what}s are {allowed}",
                 (*loc, str(name)),
             )
     out: dict[str, str] = {}

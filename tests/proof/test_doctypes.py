@@ -32,7 +32,11 @@ def type_files() -> list[Path]:
 
 def test_the_shipped_types() -> None:
     types = builtin_types()
-    assert set(types) == {("document", 1), ("lu.building-permit", 1), ("lu.residence-certificate", 1)}
+    assert set(types) == {
+        ("document", 1),
+        ("lu.building-permit", 1),
+        ("lu.residence-certificate", 1),
+    }
     permit = types.get_type("lu.building-permit")
     assert [f.name for f in permit.facts] == list(PERMIT)
     assert permit.validity_end == "validUntil"
@@ -180,7 +184,7 @@ def test_bad_facts_name_the_field(
 
 def test_unknown_types_and_missing_files_are_refused() -> None:
     types = builtin_types()
-    with pytest.raises(InvalidInputError, match="unknown document type 'lu.dog'") as info:
+    with pytest.raises(InvalidInputError, match=r"unknown document type 'lu\.dog'") as info:
         types.get_type("lu.dog", loc=("body", "type"))
     assert info.value.loc == ("body", "type")
     with pytest.raises(InvalidInputError, match="version 9"):
