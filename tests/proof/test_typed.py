@@ -211,3 +211,21 @@ def test_nfd_facts_do_not_verify() -> None:
     assert bundle.statement().digest() != bundle.digest_bytes
     permit = builtin_types().get_type("lu.building-permit")
     assert permit.validate_facts(nfd, {"holder": "x"}).public == facts
+
+
+def test_the_mixed_segment_qr_code_decodes_to_the_url(tmp_path: Path) -> None:
+    """A real decoder (zbarimg) reads the byte + numeric segments back as the same URL."""
+    import shutil
+    import subprocess
+
+    from anchor.proof.qr import render_png
+
+    if shutil.which("zbarimg") is None:
+        pytest.skip("zbarimg is not installed (Debian package zbar-tools)")
+    url = verification_url(parse_bundle(example()), BASE_URL)
+    path = tmp_path / "permit.png"
+    path.write_bytes(render_png(url, box_size=4, level="Q"))
+    out = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == url
