@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from anchor.proof.compact import (
 from anchor.proof.compact2 import bytes_to_digits, digits_to_bytes
 from anchor.proof.doctypes import builtin_types
 from anchor.proof.qr import qr_version
+from anchor.proof.schemas import PROOF_BUNDLE_V2, load_schema
 from anchor.proof.statement import STATEMENT_DOMAIN, Statement, private_commitment
 from anchor.verify.offline import offline_checks
 from anchor.verify.verdict import Outcome, outcome_of
@@ -229,3 +231,52 @@ def test_the_mixed_segment_qr_code_decodes_to_the_url(tmp_path: Path) -> None:
         ["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == url
+
+
+V2_VALIDATOR = jsonschema.Draft202012Validator(load_schema(PROOF_BUNDLE_V2))
+V2_VALID = [v["bundle"] for v in VECTORS["valid"]] + [
+    example(file=None, private=None),
+    example(digest="0x" + "AB" * 32, facts={}),
+    example(facts={f"f{i}": "x" * 1000 for i in range(32)}),
+]
+V2_INVALID = [
+    example(issuerName="Commune de Contern"),
+    example(version=1),
+    example(type="Lu Permit"),
+    example(typeVersion=0),
+    example(typeVersion="1"),
+    example(facts={"reference": 42}),
+    example(facts={"Bad Name": "x"}),
+    example(facts={"works": "x" * 1001}),
+    example(facts={f"f{i}": "x" for i in range(33)}),
+    example(file="0x12"),
+    example(private=None, colour="red"),
+    {k: v for k, v in example().items() if k != "facts"},
+    {k: v for k, v in example().items() if k != "typeVersion"},
+]
+
+
+@pytest.mark.parametrize("data", V2_VALID)
+def test_model_and_v2_schema_accept(data: dict[str, Any]) -> None:
+    V2_VALIDATOR.validate({k: v for k, v in data.items() if v is not None})
+    parse_bundle(data)
+
+
+@pytest.mark.parametrize("data", V2_INVALID)
+def test_model_and_v2_schema_refuse(data: dict[str, Any]) -> None:
+    assert not V2_VALIDATOR.is_valid(data)
+    with pytest.raises(ProofError):
+        parse_bundle(data)
+
+
+@given(st.data())
+def test_any_changed_character_of_a_fact_breaks_the_statement(data: st.DataObject) -> None:
+    facts = dict(EXAMPLE["bundle"]["facts"])
+    name = data.draw(st.sampled_from(sorted(facts)))
+    value = facts[name]
+    at = data.draw(st.integers(0, len(value) - 1))
+    char = data.draw(st.characters(exclude_characters=value[at], exclude_categories=("Cs",)))
+    facts[name] = value[:at] + char + value[at + 1 :]
+    bundle = parse_bundle(example(facts=facts))
+    assert isinstance(bundle, ProofBundleV2)
+    assert bundle.statement().digest() != bundle.digest_bytes
