@@ -22,6 +22,7 @@
   const FLAG_FILE = 0x01;
   const FLAG_PRIVATE = 0x02;
   const MAX_PROOF_LENGTH = 32;
+  const MAX_FACT_LENGTH = 1000;
   const MAX_UINT64 = (1n << 64n) - 1n;
   const STATEMENT_DOMAIN = "anchor/statement/v2\u0000";
   // Decimal text: 22 bytes (a big-endian integer) to 53 digits; the last k < 22 bytes to
@@ -203,11 +204,15 @@
       } else {
         const raw = r.take(r.length(field + " length"), field);
         if (!raw.length) continue;
+        let text;
         try {
-          bundle.facts[spec.name] = utf8.decode(raw);
+          text = utf8.decode(raw);
         } catch (e) {
           throw new ProofFormatError(field + " is not UTF-8");
         }
+        // As the Python bundle model: at most MAX_FACT_LENGTH characters (code points).
+        if ([...text].length > MAX_FACT_LENGTH) throw new ProofFormatError(field + " is too long");
+        bundle.facts[spec.name] = text;
       }
     }
     const salt = r.take(32, "salt");
