@@ -280,3 +280,17 @@ def test_any_changed_character_of_a_fact_breaks_the_statement(data: st.DataObjec
     bundle = parse_bundle(example(facts=facts))
     assert isinstance(bundle, ProofBundleV2)
     assert bundle.statement().digest() != bundle.digest_bytes
+
+
+def test_verify_bundle_refuses_changed_facts_before_asking_any_node() -> None:
+    from anchor.trust import parse_trusted_registry
+    from anchor.verify import verify_bundle
+
+    forged = parse_bundle(example(facts={**EXAMPLE["bundle"]["facts"], "works": "Démolition"}))
+    trusted = [parse_trusted_registry(f"{EXAMPLE['bundle']['registry']}@24601")]
+    verdict = verify_bundle(forged, trusted=trusted, rpc_urls=["http://127.0.0.1:9"])
+    assert verdict.outcome is Outcome.INVALID
+    failed = [c for c in verdict.checks if c.ok is False]
+    assert [c.name for c in failed] == ["statement"]
+    assert failed[0].reason.startswith("the certified facts do not match the proof")
+    assert verdict.issuer_name is None  # never the proof's: v2 bundles carry no name
