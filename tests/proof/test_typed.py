@@ -293,4 +293,4 @@ def test_verify_bundle_refuses_changed_facts_before_asking_any_node() -> None:
     failed = [c for c in verdict.checks if c.ok is False]
     assert [c.name for c in failed] == ["statement"]
     assert failed[0].reason.startswith("the certified facts do not match the proof")
-    assert verdict.issuer_name is None  # never the proof's: v2 bundles carry no name
+    assert verdict.body is None and verdict.issuer_name() is None  # no node read, no name
