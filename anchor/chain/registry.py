@@ -20,14 +20,55 @@ from web3.contract import Contract
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from anchor.chain import fees
+from anchor.chain.eip712 import SignedAnchor, anchor_typed_data, sign_anchor
+from anchor.chain.records import (
+    AnchorRecord,
+    BodyRecord,
+    BodyStatus,
+    ChangeKind,
+    KeyRecord,
+    Kind,
+    Names,
+    Purpose,
+    Status,
+    StatusChange,
+)
 from anchor.errors import ChainError, ConfigError
 
 #: The interface version this package speaks; the service refuses a registry with another.
-REGISTRY_VERSION = "1.0.0"
+REGISTRY_VERSION = "2.0.0"
 
-ISSUER_ROLE = Web3.keccak(text="ISSUER_ROLE")
-REVOKER_ROLE = Web3.keccak(text="REVOKER_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))
+PAUSER_ROLE = bytes(Web3.keccak(text="PAUSER_ROLE"))
+REVOKER_ROLE = bytes(Web3.keccak(text="REVOKER_ROLE"))
+
+__all__ = [
+    "DEFAULT_ADMIN_ROLE",
+    "PAUSER_ROLE",
+    "REGISTRAR_ROLE",
+    "REGISTRY_VERSION",
+    "REVOKER_ROLE",
+    "AnchorRecord",
+    "Artifact",
+    "BodyRecord",
+    "BodyStatus",
+    "ChangeKind",
+    "KeyRecord",
+    "Kind",
+    "Names",
+    "Purpose",
+    "Registry",
+    "SignedAnchor",
+    "Status",
+    "StatusChange",
+    "anchor_typed_data",
+    "decode_revert",
+    "deploy_registry",
+    "fee_fields",
+    "load_artifact",
+    "sign_anchor",
+]
 
 
 @dataclass(frozen=True)
@@ -55,47 +96,8 @@ def load_artifact() -> Artifact:
     )
 
 
-@dataclass(frozen=True)
-class AnchorRecord:
-    """What the registry holds of a root; ``anchored_at`` is 0 when it was never anchored."""
-
-    issuer: ChecksumAddress
-    anchored_at: int
-    leaf_count: int
-
-    @property
-    def anchored(self) -> bool:
-        """True when the root is anchored."""
-        return self.anchored_at != 0
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """A revocation record; ``revoked_at`` is 0 when there is none."""
-
-    revoked_by: ChecksumAddress
-    revoked_at: int
-    reason: int
-
-
-@dataclass(frozen=True)
-class Status:
-    """The registry's answer for a (root, proof, leaf) triple, read in one call."""
-
-    included: bool
-    anchored_at: int
-    issuer: ChecksumAddress
-    issuer_name: str
-    leaf_count: int
-    leaf_revoked_at: int
-    leaf_revocation_reason: int
-    root_revoked_at: int
-    root_revocation_reason: int
-    issuer_authorised_at_anchor: bool
-
-
 class Registry:
-    """A thin typed wrapper over the deployed contract."""
+    """A thin typed wrapper over the deployed contract's views (docs/registry.md)."""
 
     def __init__(self, w3: Web3, address: str) -> None:
         if not Web3.is_address(address):
@@ -116,52 +118,70 @@ class Registry:
         """Return the contract's interface version."""
         return cast(str, self._call("version"))
 
-    def anchor_of(self, root: bytes) -> AnchorRecord:
-        """Return what the registry holds of ``root``."""
-        issuer, anchored_at, leaf_count = self._call("anchorOf", root)
-        return AnchorRecord(Web3.to_checksum_address(issuer), anchored_at, leaf_count)
-
-    def status(self, root: bytes, proof: list[bytes], leaf: bytes) -> Status:
-        """Return inclusion, anchoring, issuer and revocation of a leaf in one call."""
-        s = self._call("status", root, proof, leaf)
-        return Status(
-            included=s[0],
-            anchored_at=s[1],
-            issuer=Web3.to_checksum_address(s[2]),
-            issuer_name=s[3],
-            leaf_count=s[4],
-            leaf_revoked_at=s[5],
-            leaf_revocation_reason=s[6],
-            root_revoked_at=s[7],
-            root_revocation_reason=s[8],
-            issuer_authorised_at_anchor=s[9],
-        )
-
-    def root_revocation(self, root: bytes) -> Revocation:
-        """Return the revocation of a whole root."""
-        by, at, reason = self._call("rootRevocation", root)
-        return Revocation(Web3.to_checksum_address(by), at, reason)
-
-    def document_revocation(self, root: bytes, leaf: bytes) -> Revocation:
-        """Return the revocation of one document (a leaf under a root)."""
-        by, at, reason = self._call("documentRevocation", root, leaf)
-        return Revocation(Web3.to_checksum_address(by), at, reason)
-
-    def issuer_name(self, issuer: str) -> str:
-        """Return the display name of an issuer."""
-        return cast(str, self._call("issuerName", Web3.to_checksum_address(issuer)))
+    def paused(self) -> bool:
+        """True when anchoring is paused (status changes never are)."""
+        return cast(bool, self._call("paused"))
 
     def has_role(self, role: bytes, account: str) -> bool:
         """True when ``account`` holds ``role``."""
         return cast(bool, self._call("hasRole", role, Web3.to_checksum_address(account)))
 
-    def paused(self) -> bool:
-        """True when anchoring and revocation are paused."""
-        return cast(bool, self._call("paused"))
+    def anchor_of(self, body_id: int, root: bytes) -> AnchorRecord:
+        """Return what the registry holds of ``root`` under ``body_id``."""
+        return AnchorRecord.of(self._call("anchorOf", body_id, root))
+
+    def status(self, key: str, root: bytes, proof: list[bytes], leaf: bytes) -> Status:
+        """Return inclusion, anchoring, authorisation, the body and the statuses in one call."""
+        return Status.of(self._call("status", Web3.to_checksum_address(key), root, proof, leaf))
+
+    def key_of(self, address: str) -> KeyRecord:
+        """Return the key record of ``address`` (body 0 when it is no key)."""
+        return KeyRecord.of(self._call("keyOf", Web3.to_checksum_address(address)))
+
+    def body_of(self, body_id: int) -> BodyRecord:
+        """Return a body (status UNKNOWN when never registered)."""
+        return BodyRecord.of(self._call("bodyOf", body_id))
+
+    def body_count(self) -> int:
+        """Return the number of registered bodies; ids run from 1 to it."""
+        return int(self._call("bodyCount"))
+
+    def body_by_code(self, code: str) -> int:
+        """Return the id of the body holding ``code``; 0 when none."""
+        return int(self._call("bodyByCode", code))
+
+    def names_of(self, body_id: int) -> list[tuple[int, Names]]:
+        """Return every name version of a body as (since, names), oldest first."""
+        return [(int(v[0]), Names.of(v[1])) for v in self._call("namesOf", body_id)]
+
+    def name_at(self, body_id: int, timestamp: int) -> Names:
+        """Return the names of a body in force at ``timestamp``."""
+        return Names.of(self._call("nameAt", body_id, timestamp))
+
+    def keys_of(self, body_id: int) -> list[ChecksumAddress]:
+        """Return every key a body ever had, in the order they were added."""
+        return [Web3.to_checksum_address(a) for a in self._call("keysOf", body_id)]
+
+    def history_of(
+        self, body_id: int, root: bytes, leaf: bytes = b"\x00" * 32
+    ) -> list[StatusChange]:
+        """Return every status change of a document (leaf zero: of the root), oldest first."""
+        return [StatusChange.of(c) for c in self._call("historyOf", body_id, root, leaf)]
+
+    def hash_anchor(self, root: bytes, leaf_count: int, relayer: str, deadline: int) -> bytes:
+        """Return the EIP-712 digest of a relayed anchor, as the contract computes it."""
+        return bytes(
+            self._call("hashAnchor", root, leaf_count, Web3.to_checksum_address(relayer), deadline)
+        )
 
 
-def deploy_registry(w3: Web3, deployer: LocalAccount, admin: str | None = None) -> tuple[str, int]:
-    """Deploy the registry with ``deployer`` (admin defaults to it); return (address, block).
+def deploy_registry(
+    w3: Web3, deployer: LocalAccount, admin: str | None = None, delay: int = 0
+) -> tuple[str, int]:
+    """Deploy the registry with ``deployer``; return (address, block).
+
+    ``admin`` (default: the deployer) becomes the default admin, with a transfer ``delay`` in
+    seconds (0 suits development chains only); it holds no other role until it grants one.
 
     Signs locally, so it works against any node, with an explicit zero gas price when the
     node's base fee is zero (free-gas networks) and EIP-1559 fees otherwise.
@@ -170,7 +190,7 @@ def deploy_registry(w3: Web3, deployer: LocalAccount, admin: str | None = None) 
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     try:
         tx = factory.constructor(
-            Web3.to_checksum_address(admin or deployer.address)
+            delay, Web3.to_checksum_address(admin or deployer.address)
         ).build_transaction(
             {
                 "from": deployer.address,
