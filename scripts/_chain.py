@@ -261,17 +261,6 @@ def _role_name(role: object) -> str:
     return names.get(_show(role), _show(role))
 
 
-def _key_owner(contract: Any, key: str) -> str:
-    return f"key {key} already belongs to body {key_of(contract, key).body_id}."
-
-
-def _code_owner(contract: Any, code: str) -> str:
-    for body_id in range(1, int(contract.bodyCount()) + 1):
-        if str(contract.bodyOf(body_id)[4]) == code:
-            return f"the official code {code!r} already belongs to body {body_id}."
-    return f"the official code {code!r} already belongs to another body."
-
-
 def explain_key(contract: Any, key: str) -> str:
     """Say why ``key`` is not valid now."""
     k = key_of(contract, key)
@@ -287,17 +276,7 @@ def explain_key(contract: Any, key: str) -> str:
     return f"key {key} is not valid now: {why}."
 
 
-def _compromise_later(contract: Any, *args: object) -> str:
-    key = next((a for a in args if isinstance(a, str) and a.startswith("0x")), None)
-    since = key_of(contract, key).compromised_since if key else 0
-    marked = f" since {iso(since)}" if since else ""
-    return (
-        f"key {key or ''} is already marked compromised{marked}; a compromise time may only "
-        "move earlier."
-    ).replace("key  is", "the key is")
-
-
-def _rename_in_past(_contract: Any, since: int, *_: object) -> str:
+def _rename_in_past(_contract: Any, since: int) -> str:
     return (
         f"a new name applies from now or later, after the body's last name version: "
         f"{iso(int(since))} is too early (a rename never rewrites the past)."
@@ -308,6 +287,19 @@ def _unauthorized(contract: Any, account: str, role: object) -> str:
     return (
         f"account {account} lacks the {_role_name(role)} role on the registry at "
         f"{contract.address}."
+    )
+
+
+def _bad_status(_contract: Any, body_id: int, status: int) -> str:
+    wanted = BODY_STATUSES[int(status)] if int(status) < len(BODY_STATUSES) else str(status)
+    return f"body {body_id} cannot be set to {wanted} from where it stands."
+
+
+def _revoked(_contract: Any, body_id: int, root: bytes, leaf: bytes) -> str:
+    if _show(leaf) == "0x" + "00" * 32:
+        return f"the root {_show(root)} of body {body_id} is already revoked."
+    return (
+        f"the document {_show(leaf)} under root {_show(root)} of body {body_id} is already revoked."
     )
 
 
@@ -329,40 +321,53 @@ _SENTENCES: dict[str, _Sentence] = {
     ),
     "EnforcedPause": lambda c: f"the registry {c.address} is paused: unpause it first.",
     "ExpectedPause": lambda c: f"the registry {c.address} is not paused.",
-    "RegistryEmptyName": lambda _c, *_: "the French name (fr=) must not be empty.",
-    "RegistryCodeTaken": _code_owner,
-    "RegistryRenameInPast": _rename_in_past,
-    "RegistryBodyRetired": lambda _c, body_id, *_: (
+    "RegistryUnknownBody": lambda c, body_id: (
+        f"there is no body {body_id} on the registry at {c.address}."
+    ),
+    "RegistryBodyRetired": lambda _c, body_id: (
         f"body {body_id} is retired; a retired body cannot be changed."
     ),
-    "RegistryKeyTaken": lambda c, key, *_: _key_owner(c, key),
-    "RegistryCompromiseLater": _compromise_later,
-    "RegistryUnknownKey": lambda c, key, *_: (
+    "RegistryBadBodyStatus": _bad_status,
+    "RegistryCodeTaken": lambda _c, code, body_id: (
+        f"the official code {code!r} already belongs to body {body_id}."
+    ),
+    "RegistryEmptyName": lambda _c: "the French name (fr=) must not be empty.",
+    "RegistryTooLong": lambda _c, length, most: (
+        f"a name or the code is {length} bytes long; the registry keeps at most {most}."
+    ),
+    "RegistryRenameInPast": _rename_in_past,
+    "RegistryKeyTaken": lambda _c, key, body_id: f"key {key} already belongs to body {body_id}.",
+    "RegistryZeroKey": lambda _c: "a key cannot be the zero address.",
+    "RegistryBadPurpose": lambda _c: "a key's purpose is anchoring or status.",
+    "RegistryBadValidity": lambda _c, valid_from, valid_until: (
+        f"the key would never be valid: until {iso(int(valid_until))} is not after from "
+        f"{iso(int(valid_from))} (a from in the past means now)."
+    ),
+    "RegistryBadCompromiseTime": lambda _c, since: (
+        f"the compromise time {iso(int(since))} is refused: it is at most now and may only "
+        "move earlier than a time already set."
+    ),
+    "RegistryUnknownKey": lambda c, key: (
         f"key {key} belongs to no body on the registry {c.address}."
     ),
-    "RegistryWrongPurpose": lambda c, key, *_: (
-        f"key {key} is a {key_of(c, key).purpose_name} key of body {key_of(c, key).body_id}, "
-        "not one for this."
+    "RegistryWrongPurpose": lambda c, key: (
+        f"key {key} is a {key_of(c, key).purpose_name} key, not one for this."
     ),
-    "RegistryKeyNotValid": lambda c, key, *_: explain_key(c, key),
-    "RegistryUnauthorizedActor": lambda c, *args: (
-        f"account {args[0] if args else ''} is neither a revoker nor a status key of this body "
-        "valid now; anchoring keys never change statuses."
+    "RegistryKeyNotValid": explain_key,
+    "RegistryUnauthorizedActor": lambda _c, account, body_id: (
+        f"account {account} is neither a revoker nor a status key of body {body_id} valid now; "
+        "anchoring keys never change statuses."
     ),
-    "RegistryRootNotAnchored": lambda _c, body_id, root, *_: (
-        f"body {body_id} has not anchored the root {_show(root)}."
+    "RegistryRootNotAnchored": lambda c, body_id, root: (
+        f"body {body_id} has not anchored the root {_show(root)} on the registry {c.address}."
     ),
-    "RegistryLeafNotInRoot": lambda _c, root, leaf, *_: (
+    "RegistryLeafNotInRoot": lambda _c, root, leaf: (
         f"the proof does not lead from the leaf {_show(leaf)} to the root {_show(root)}."
     ),
-    "RegistryAlreadyRevoked": lambda _c, body_id, root, leaf, *_: (
-        f"the root {_show(root)} of body {body_id} is already revoked."
-        if _show(leaf) == "0x" + "00" * 32
-        else f"the document {_show(leaf)} under root {_show(root)} of body {body_id} is already "
-        "revoked."
-    ),
-    "RegistryNotAnnullable": lambda _c, *_: (
-        "this status change was not made by a key marked compromised at or before its time; "
-        "only such changes can be annulled."
+    "RegistryAlreadyRevoked": _revoked,
+    "RegistryNoSuchChange": lambda _c, index: f"there is no status change #{index} there.",
+    "RegistryNotAnnullable": lambda _c, index: (
+        f"status change #{index} cannot be annulled: it is annulled already, or its actor was "
+        "not a key marked compromised at or before its time."
     ),
 }

@@ -39,6 +39,8 @@ from scripts._common import OperatorError, command
 
 USAGE = __doc__ or ""
 _NAMES = ("fr", "de", "en", "lb")
+#: What the registry keeps (`RegistryTooLong`): bytes of UTF-8.
+MAX_NAME, MAX_CODE = 128, 32
 
 
 def help() -> None:
@@ -64,6 +66,7 @@ def onboard(kind: str, *specs: str) -> None:
             f"missing {', '.join(m + '=' for m in missing)}."
         )
     code = (_args.one(found, "code") or "").strip()
+    _check_lengths(names, code)
     keys = [
         (purpose, _args.parse_address(address, f"{purpose} key"))
         for purpose in ("anchoring", "status")
@@ -112,6 +115,7 @@ def rename(body: str, *specs: str) -> None:
     }
     if not names["fr"]:
         raise OperatorError("the French name (fr=) must not be empty.")
+    _check_lengths(names, "")
     _chain.send(
         contract, "renameBody", (body_id, tuple(names[x] for x in _NAMES), since), registrar
     )
@@ -168,6 +172,18 @@ def _set_status(body: str, wanted: str) -> None:
     status = _args.BODY_STATUSES.index(wanted)
     _chain.send(contract, "setBodyStatus", (body_id, status), registrar)
     print(f"body {body_id} is now {wanted}")
+
+
+def _check_lengths(names: dict[str, str], code: str) -> None:
+    for lang in _NAMES:
+        if (size := len(names[lang].encode())) > MAX_NAME:
+            raise OperatorError(
+                f"the name {lang}= is {size} bytes long; the registry keeps at most {MAX_NAME}."
+            )
+    if (size := len(code.encode())) > MAX_CODE:
+        raise OperatorError(
+            f"the code {code!r} is {size} bytes long; the registry keeps at most {MAX_CODE}."
+        )
 
 
 def _refuse_retired(body: _chain.Body) -> None:

@@ -16,8 +16,11 @@ brownie account ANCHOR_BROWNIE_ACCOUNT or the private key ANCHOR_DEPLOYER_KEY.
 The manifest records chainId, address, deploymentBlock, deployer, admin, adminDelay,
 artifactSha256 (sha256 of anchor/chain/AnchorRegistry.json), compiler, contractVersion and
 deployedAt. What is deployed is the committed artifact's `bytecode`, the contract the service
-loads; the runtime bytecode on chain must then equal its `deployedBytecode`, or the manifest is
-not written. An existing manifest whose registry is still on the chain is never overwritten on
+loads; the runtime bytecode on chain must then equal its `deployedBytecode` but for the
+immutable words of EIP-712 (zero in the artifact, filled in by the constructor: the chain id, the
+registry's address, the domain separator, the hashed and short name and version), which must
+hold exactly the values expected for this chain and address; otherwise the manifest is not
+written. An existing manifest whose registry is still on the chain is never overwritten on
 a live network.
 """
 
@@ -57,6 +60,52 @@ def _plan(specs: tuple[str, ...]) -> tuple[str | None, int | None, list[tuple[st
         _args.parse_count(delay, "delay", high=2**48 - 1) if delay is not None else None,
         grants,
     )
+
+
+def immutable_words(address: str, chain_id: int) -> list[bytes]:
+    """The 32-byte words OpenZeppelin's EIP712 constructor stores as immutables for the domain
+    {name: "AnchorRegistry", version: "2"} (docs/registry.md) at ``address`` on ``chain_id``."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    name, version = b"AnchorRegistry", b"2"
+    type_hash = keccak(
+        text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+    )
+    separator = keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [type_hash, keccak(name), keccak(version), chain_id, address],
+        )
+    )
+
+    def short(text: bytes) -> bytes:  # OpenZeppelin ShortString: bytes, then the length
+        return text.ljust(31, b"\0") + bytes([len(text)])
+
+    return [
+        chain_id.to_bytes(32, "big"),
+        separator,
+        bytes.fromhex(address[2:]).rjust(32, b"\0"),
+        keccak(name),
+        keccak(version),
+        short(name),
+        short(version),
+    ]
+
+
+def runtime_matches(code: bytes, expected: bytes, address: str, chain_id: int) -> bool:
+    """True when ``code`` is ``expected`` (the artifact's deployedBytecode) once every immutable
+    word, zero in the artifact, is found to hold one of the `immutable_words`."""
+    if len(code) != len(expected):
+        return False
+    masked = bytearray(code)
+    for word in immutable_words(address, chain_id):
+        at = code.find(word)
+        while at != -1:
+            if expected[at : at + 32] == bytes(32):
+                masked[at : at + 32] = bytes(32)
+            at = code.find(word, at + 1)
+    return bytes(masked) == expected
 
 
 def _refuse_overwrite(network_id: str) -> None:
@@ -127,8 +176,9 @@ def main(*specs: str) -> dict[str, Any]:
 
     receipt = _create(deployer, committed["bytecode"], delay, admin_address)
     address = receipt.contract_address
-    code = "0x" + bytes(web3.eth.get_code(address)).hex()
-    if code.lower() != committed["deployedBytecode"].lower():
+    code = bytes(web3.eth.get_code(address))
+    expected = bytes.fromhex(committed["deployedBytecode"].removeprefix("0x"))
+    if not runtime_matches(code, expected, address, chain.id):
         raise OperatorError(
             f"the runtime bytecode deployed at {address} differs from the committed "
             "artifact's deployedBytecode; do not use this deployment."

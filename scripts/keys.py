@@ -247,9 +247,7 @@ def _changes_by(
 ) -> list[tuple[int, str, str, _chain.Change]]:
     """Every status change whose actor is ``address``: (body id, root, leaf, change)."""
     found = []
-    for event in _chain.logs_of(
-        contract, "DocumentStatusChanged", int(manifest["deploymentBlock"])
-    ):
+    for event in _chain.logs_of(contract, "StatusChanged", int(manifest["deploymentBlock"])):
         if str(event["actor"]).lower() != address.lower():
             continue
         body_id, root, leaf = int(event["bodyId"]), _hex(event["root"]), _hex(event["leaf"])

@@ -156,16 +156,14 @@ def _prepare(contract: Any, body_id: int, root_hex: str, leaf: str) -> Any:
             f"body {body_id} has not anchored the root {root_hex} on the registry "
             f"{contract.address}."
         )
-    for target in dict.fromkeys((_args.ZERO32, leaf)):
-        changes = _chain.history_of(contract, body_id, root_hex, target)
-        counted = [c for c in changes if not c.annulled]
-        if counted and counted[-1].kind_name == "revoked":
-            what = (
-                f"the root {root_hex} of body {body_id}"
-                if target == _args.ZERO32
-                else f"the document {target} under root {root_hex} of body {body_id}"
-            )
-            raise OperatorError(f"{what} is already revoked (since {_args.iso(counted[-1].at)}).")
+    counted = [c for c in _chain.history_of(contract, body_id, root_hex, leaf) if not c.annulled]
+    if counted and counted[-1].kind_name == "revoked":
+        what = (
+            f"the root {root_hex} of body {body_id}"
+            if leaf == _args.ZERO32
+            else f"the document {leaf} under root {root_hex} of body {body_id}"
+        )
+        raise OperatorError(f"{what} is already revoked (since {_args.iso(counted[-1].at)}).")
     operator = _common.operator_account()
     if contract.hasRole(_common.role_id("revoker"), operator):
         return operator

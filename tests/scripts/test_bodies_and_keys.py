@@ -80,11 +80,11 @@ def test_onboard_a_body_with_its_two_keys_and_list_it(env: Env) -> None:
         env, "state-body", "fr=Centre des technologies de l'information de l'État",
         "de=Zentrum für Informationstechnologien des Staates",
         "en=Government IT Centre", f"anchoring={ctie}",
-        "from=2026-01-01T00:00:00Z", "until=2036-01-01T00:00:00+01:00",
+        "from=2030-01-01T00:00:00Z", "until=2036-01-01T00:00:00+01:00",
     )  # fmt: skip
     assert body_id == 2
     record = env.registry.key_of(ctie)
-    assert (record.valid_from, record.valid_until) == (1767225600, 2082754800)
+    assert (record.valid_from, record.valid_until) == (1893456000, 2082754800)
 
     out = env.ok("scripts/bodies.py", "list")
     assert f"registry {env.manifest['address']} on chain" in out and ": 2 bodies" in out
@@ -98,7 +98,7 @@ def test_onboard_a_body_with_its_two_keys_and_list_it(env: Env) -> None:
     )  # fmt: skip
     assert re.search(rf"^  key {anchoring}  anchoring  valid {ISO}\.\.open-ended$", out, re.M)
     assert re.search(rf"^  key {status}  status     valid {ISO}\.\.open-ended$", out, re.M)
-    assert f"  key {ctie}  anchoring  valid 2026-01-01T00:00:00Z..2035-12-31T23:00:00Z" in out
+    assert f"  key {ctie}  anchoring  valid 2030-01-01T00:00:00Z..2035-12-31T23:00:00Z" in out
     assert "body 2  state-body  code=''  active" in out
 
 
