@@ -11,12 +11,15 @@
     brownie run scripts/bodies.py show BODY --network NETWORK
     brownie run scripts/bodies.py help
 
-KIND is commune, syndicate, social-office, childcare, state-body or other; CODE the body's
-official code (unique on the registry; may be left out). The names fr, de and en are required
-at onboarding, lb is optional; they are public on chain: use the body's official names, never a
-person's. onboard registers the body (its id is printed: 1, 2, 3, ...), then adds its anchoring
-key and its status key (the addresses `anchor issuers add` printed, or the body's own), each
-valid from ``from`` (default now) until ``until`` (default open-ended); keys.py adds others later.
+KIND is commune, syndicate, social-office, childcare, state-body or other (social_office and
+state_body too); CODE the body's official code (unique on the registry; may be left out). The
+French name fr is required; de and en should be given (the page shows fr in their place, with a
+warning here), lb is optional. Names are public on chain: use the body's official names, never
+a person's. onboard registers the body (its id is printed: 1, 2, 3, ...), then adds its
+anchoring key and its status key (the addresses `anchor issuers add` printed, or the body's
+own), each valid from ``from`` (default now) until ``until`` (default open-ended); keys.py adds
+others later. Naming each key by its purpose (anchoring=, status=) keeps the two from being
+swapped.
 
 rename adds a name version that applies from ``since`` (default now; never in the past, and
 after the last version): citizens see, for each document, the name in force when it was
@@ -32,6 +35,7 @@ validity and compromise time.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from scripts import _args, _chain, _common
@@ -59,11 +63,13 @@ def onboard(kind: str, *specs: str) -> None:
     kind_id = _args.parse_kind(kind)
     found = _args.options(specs, (*_NAMES, "code", "anchoring", "status", "from", "until"))
     names = {lang: (_args.one(found, lang) or "").strip() for lang in _NAMES}
-    missing = [lang for lang in ("fr", "de", "en") if not names[lang]]
-    if missing:
-        raise OperatorError(
-            "the names fr=, de= and en= are required (lb= is optional): "
-            f"missing {', '.join(m + '=' for m in missing)}."
+    if not names["fr"]:
+        raise OperatorError("the French name fr= is required (de=, en= and lb= are optional).")
+    if missing := [lang for lang in ("de", "en") if not names[lang]]:
+        print(
+            f"warning: no {' and no '.join(m + '=' for m in missing)}: the verification page "
+            "shows the French name instead (bodies.py rename adds them later).",
+            file=sys.stderr,
         )
     code = (_args.one(found, "code") or "").strip()
     _check_lengths(names, code)
