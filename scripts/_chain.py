@@ -150,7 +150,9 @@ def send(contract: Any, function: str, args: tuple[Any, ...], account: Any) -> A
 
     data = getattr(contract, function).encode_input(*args)
     try:
-        web3.eth.call({"from": account.address, "to": contract.address, "data": data})
+        # "pending": the next block's context (its time), the one the transaction will see.
+        tx = {"from": account.address, "to": contract.address, "data": data}
+        web3.eth.call(tx, "pending")
     except ContractLogicError as e:
         raise OperatorError(explain(contract, e.data, str(e))) from e
     try:

@@ -89,10 +89,6 @@ def accept_transfer() -> None:
         raise OperatorError(
             f"account {signer.address} is not the pending admin {pending}: sign with {pending}."
         )
-    if _chain.now() <= int(schedule):
-        raise OperatorError(
-            f"the admin transfer can be accepted from {_args.iso(int(schedule) + 1)}."
-        )
     _chain.send(contract, "acceptDefaultAdminTransfer", (), signer)
     print(f"{signer.address} is now the admin of the registry {contract.address}")
 

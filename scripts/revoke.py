@@ -148,24 +148,17 @@ def _check_bundle_target(
 
 
 def _prepare(contract: Any, body_id: int, root_hex: str, leaf: str) -> Any:
-    """Return the signing account once the root is anchored by the body, not yet revoked, and
-    the account allowed to change its statuses."""
+    """Return the signing account once the root is anchored by the body, the account allowed to
+    change its statuses, and the document (or root) not revoked already."""
     body = _chain.body_of(contract, body_id)
     if int(contract.anchorOf(body_id, root_hex)[1]) == 0:
         raise OperatorError(
             f"body {body_id} has not anchored the root {root_hex} on the registry "
             f"{contract.address}."
         )
-    counted = [c for c in _chain.history_of(contract, body_id, root_hex, leaf) if not c.annulled]
-    if counted and counted[-1].kind_name == "revoked":
-        what = (
-            f"the root {root_hex} of body {body_id}"
-            if leaf == _args.ZERO32
-            else f"the document {leaf} under root {root_hex} of body {body_id}"
-        )
-        raise OperatorError(f"{what} is already revoked (since {_args.iso(counted[-1].at)}).")
     operator = _common.operator_account()
     if contract.hasRole(_common.role_id("revoker"), operator):
+        _refuse_revoked(contract, body_id, root_hex, leaf)
         return operator
     key = _chain.key_of(contract, operator.address)
     if key.body_id == body_id and key.purpose_name == "anchoring":
@@ -181,6 +174,7 @@ def _prepare(contract: Any, body_id: int, root_hex: str, leaf: str) -> Any:
             )
         if not key.valid_at(_chain.now()):
             raise OperatorError(_chain.explain_key(contract, operator.address))
+        _refuse_revoked(contract, body_id, root_hex, leaf)
         return operator
     if key.body_id:
         raise OperatorError(
@@ -191,6 +185,17 @@ def _prepare(contract: Any, body_id: int, root_hex: str, leaf: str) -> Any:
         f"account {operator.address} lacks the revoker role and is not a status key of "
         f"body {body_id}."
     )
+
+
+def _refuse_revoked(contract: Any, body_id: int, root_hex: str, leaf: str) -> None:
+    counted = [c for c in _chain.history_of(contract, body_id, root_hex, leaf) if not c.annulled]
+    if counted and counted[-1].kind_name == "revoked":
+        what = (
+            f"the root {root_hex} of body {body_id}"
+            if leaf == _args.ZERO32
+            else f"the document {leaf} under root {root_hex} of body {body_id}"
+        )
+        raise OperatorError(f"{what} is already revoked (since {_args.iso(counted[-1].at)}).")
 
 
 _common.check_function(__file__, ("main", "help", "document", "root", "history"), USAGE)

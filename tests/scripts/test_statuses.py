@@ -54,8 +54,9 @@ def onboard(env: Env, code: str) -> tuple[int, str, str]:
 
 def test_revocation_by_a_status_key_and_by_a_revoker_never_by_an_anchoring_key(env: Env) -> None:
     body_id, anchoring_key, status_key = onboard(env, "LU-A")
-    other_id, _, other_status_key = onboard(env, "LU-B")
+    other_id, other_anchoring_key, other_status_key = onboard(env, "LU-B")
     a, b = anchor(env, anchoring_key, 1), anchor(env, anchoring_key, 2)
+    c = anchor(env, other_anchoring_key, 7)
     bundle = write(env.tmp / "a.json", a.bundle)
     registry = env.registry
     anchoring, status = (
@@ -101,6 +102,12 @@ def test_revocation_by_a_status_key_and_by_a_revoker_never_by_an_anchoring_key(e
     assert f"revoked root {root_b} of body {body_id}: reason 3 (fraud)" in out
     [change] = registry.history_of(body_id, b.root, ZERO)
     assert (change.actor, change.reason) == (address(REVOKER), 3)
+    env.ok("scripts/bodies.py", "suspend", str(other_id), as_=REGISTRAR)
+    env.fails(
+        f"error: body {other_id} is suspended; its keys cannot change statuses (a revoker still "
+        "can).",
+        "scripts/revoke.py", "root", str(other_id), "0x" + c.root.hex(), "1", as_=other_status_key,
+    )  # fmt: skip
     out = env.ok("scripts/revoke.py", "history", str(body_id), root_b)
     assert f"#0 revoked reason 3 (fraud) at {_iso(change.at)} by {address(REVOKER)}" in out
 
@@ -149,6 +156,10 @@ def test_compromise_response(env: Env) -> None:
     env.ok("scripts/keys.py", "add", str(body_id), new_anchoring, "anchoring", as_=REGISTRAR)
     env.ok("scripts/keys.py", "add", str(body_id), new_status, "status", as_=REGISTRAR)
 
+    env.fails(  # the stolen status key can no longer change statuses
+        f"error: key {status} is not valid now: it is compromised since {_iso(t)}.",
+        "scripts/revoke.py", "root", str(body_id), "0x" + after.root.hex(), "3", as_=status_key,
+    )  # fmt: skip
     out = env.ok("scripts/keys.py", "changes", status)
     assert f"key {status}: 2 status change(s)" in out
     assert re.search(rf"leaf 0x{before.leaves[0].hex()} #0 revoked at .*: counts", out)
@@ -171,6 +182,8 @@ def test_compromise_response(env: Env) -> None:
         "scripts/keys.py", "annul", str(body_id), "0x" + before.root.hex(), "0", as_=REGISTRAR
     )
     assert "already annulled; nothing sent" in out
+    out = env.ok("scripts/revoke.py", "history", str(body_id), "0x" + before.root.hex())
+    assert f"#0 revoked reason 3 (fraud) at {_iso(root_change.at)} by {status}  ANNULLED" in out
 
     # What the citizens' page reads: earlier anchors stay authorised, later ones are not.
     early = registry.status(anchoring, before.root, [before.leaves[1]], before.leaves[0])
