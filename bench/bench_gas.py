@@ -1,4 +1,4 @@
-"""Gas of anchoring on registry v2, on a fresh anvil: direct, and relayed 1, 20 and 100 per transaction.
+"""Gas of anchoring on registry v2, on a fresh anvil: direct, and relayed 1, 20 and 100 a call.
 
 Starts its own anvil, deploys the committed artifact, registers ``--bodies`` bodies (one anchoring
 key each), then measures the ``gasUsed`` of mined transactions:
@@ -160,9 +160,8 @@ def main() -> None:
     for r in rows:
         budget = f"{r['budget']:,}" if r["budget"] else "-"
         ratio = f"{r['ratio']:.2f}" if r["ratio"] else "-"
-        print(
-            f"{r['case']:<28} {r['roots']:>5} {r['gas']:>10,} {r['per_root']:>9,} {budget:>7} {ratio:>6}"
-        )
+        figures = f"{r['roots']:>5} {r['gas']:>10,} {r['per_root']:>9,} {budget:>7} {ratio:>6}"
+        print(f"{r['case']:<28} {figures}")
 
 
 if __name__ == "__main__":

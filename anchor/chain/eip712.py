@@ -3,8 +3,9 @@
 The message is `Anchor(bytes32 root,uint32 leafCount,address relayer,uint64 deadline)` under the
 domain `{name: "AnchorRegistry", version: "2", chainId, verifyingContract}` (docs/registry.md).
 `relayer` binds the signature to the account that sends it: a copy taken from the mempool fails
-from any other account. The signature travels in EIP-2098 compact form (r, vs). One `anchorSigned(deadline, anchors)`
-call carries items signed with the same deadline, given once (it saves a word of calldata a root).
+from any other account. The signature travels in EIP-2098 compact form (r, vs). One
+`anchorSigned(deadline, anchors)` call carries items signed with the same deadline, given once (it
+saves a word of calldata a root).
 """
 
 from __future__ import annotations

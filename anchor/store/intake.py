@@ -1,23 +1,22 @@
 """Taking receipts: one transaction, one bulk insert, and the Idempotency-Key replay.
 
 `IntakeMixin.add_receipts` writes all receipts of a request, and its idempotency record when a
-key is given (as a keyed hash, never the key itself: `anchor.store.pepper`), in ONE transaction
-with one driver ``executemany``, and returns only after the commit. A retry with the same key
+key is given (as a keyed hash, never the key itself: `anchor.store.pepper`), with one driver
+``executemany``, and returns only after the commit. Concurrent requests of one process share
+their transaction and its commit (`anchor.store.group`: group commit); one that fails in the
+group runs again alone. A retry with the same key
 and the same digests (same order) returns the same receipts; the same key with other digests
 raises `IdempotencyConflict`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
-import threading
-import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store._sql import bound_timestamp, driver_sql
 from anchor.store.errors import IdempotencyConflict, StoreError
+from anchor.store.group import group_of
 from anchor.store.records import Receipt
 from anchor.types import Digest, ReceiptState
 
@@ -43,31 +43,6 @@ def new_receipt_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_sqlite_writers_guard = threading.Lock()
-
-
-@contextlib.contextmanager
-def _one_sqlite_writer(engine: Engine) -> Iterator[None]:
-    """On SQLite, let one intake transaction of this process at a time ask for the write lock.
-
-    SQLite queues writers with its busy handler, which sleeps with a growing backoff (up to
-    100 ms a try): 40 threads of the API contending for ``BEGIN IMMEDIATE`` gave p99 near 1 s
-    for one-digest submits. A Python lock hands the turn over at once, in arrival order of the
-    wake-up; the worker and other processes still meet on SQLite's own lock. Nothing else
-    changes: each request still commits its own transaction before it is answered.
-    """
-    if engine.dialect.name != "sqlite":
-        yield
-        return
-    with _sqlite_writers_guard:
-        lock = _sqlite_writers.get(engine)
-        if lock is None:
-            lock = _sqlite_writers[engine] = threading.Lock()
-    with lock:
-        yield
-
-
 class IntakeMixin(StoreBase):
     """Durable intake of pending receipts; see `anchor.store.Store`."""
 
@@ -82,13 +57,20 @@ class IntakeMixin(StoreBase):
         fingerprint = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
         key = idempotency_key
         token = None if key is None else self.key_hasher.token(integrator_id, key)
-        for _attempt in range(_KEY_ATTEMPTS):
-            try:
-                with _one_sqlite_writer(self.engine), self._connection() as conn:
-                    return _add_in(conn, digests, integrator_id, token, fingerprint, key)
-            except _KeyRaceError:
-                continue
-        raise StoreError("the Idempotency-Key is contended; retry the request")
+
+        def job(conn: Connection) -> list[Receipt]:
+            return _add_in(conn, digests, integrator_id, token, fingerprint, key)
+
+        def alone() -> list[Receipt]:
+            for _attempt in range(_KEY_ATTEMPTS):
+                try:
+                    with self._connection() as conn:
+                        return job(conn)
+                except _KeyRaceError:
+                    continue
+            raise StoreError("the Idempotency-Key is contended; retry the request")
+
+        return group_of(self.engine, self._connection).run(job, alone)
 
 
 def _add_in(
