@@ -175,7 +175,7 @@ def event_args(contract: Any, receipt: Any, event: str) -> list[dict[str, Any]]:
 def logs_of(contract: Any, event: str, from_block: int, chunk: int = 5_000) -> list[dict[str, Any]]:
     """Return the arguments of every ``event`` of the registry since ``from_block``, in order."""
     from brownie import web3
-    from eth_utils import keccak
+    from eth_utils.crypto import keccak
 
     abi = _common.artifact()[0]["abi"]
     item = next(i for i in abi if i.get("type") == "event" and i["name"] == event)
@@ -197,7 +197,7 @@ def logs_of(contract: Any, event: str, from_block: int, chunk: int = 5_000) -> l
 
 
 def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    from eth_utils import keccak
+    from eth_utils.crypto import keccak
 
     table = {}
     for item in _common.artifact()[0]["abi"]:
@@ -217,7 +217,7 @@ def _type_string(item: dict[str, Any]) -> str:
 
 def decode_error(data: object) -> tuple[str, tuple[Any, ...]] | None:
     """Return (error name, arguments) of revert data the registry's ABI knows, else None."""
-    from eth_abi import decode
+    from eth_abi.abi import decode
 
     if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
         data = data.get("data")

@@ -65,8 +65,8 @@ def _plan(specs: tuple[str, ...]) -> tuple[str | None, int | None, list[tuple[st
 def immutable_words(address: str, chain_id: int) -> list[bytes]:
     """The 32-byte words OpenZeppelin's EIP712 constructor stores as immutables for the domain
     {name: "AnchorRegistry", version: "2"} (docs/registry.md) at ``address`` on ``chain_id``."""
-    from eth_abi import encode
-    from eth_utils import keccak
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
 
     name, version = b"AnchorRegistry", b"2"
     type_hash = keccak(
@@ -135,7 +135,7 @@ def _create(deployer: Any, bytecode: str, delay: int, admin: str) -> Any:
     dict object expected; got brownie.project.sources.Sources") and prints a traceback after a
     good deployment. The manifest is the record; the bytecode is the artifact the service loads.
     """
-    from eth_abi import encode
+    from eth_abi.abi import encode
 
     arguments = encode(["uint48", "address"], [delay, admin]).hex()
     fees = {k: v for k, v in _common.tx(deployer).items() if k != "from"}

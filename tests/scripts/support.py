@@ -84,7 +84,7 @@ class Env:
         anvil index or a private key; default the admin)."""
         if as_ is not None:
             extra["ANCHOR_DEPLOYER_KEY"] = dev_key(as_) if isinstance(as_, int) else as_
-        return finish(self.start(*args, **extra))
+        return finish(self.start(*args, extra=extra))
 
     def ok(self, *args: str, as_: int | str | None = None, **extra: str) -> str:
         """Run brownie; assert it succeeded without a traceback; return its standard output."""
@@ -101,12 +101,15 @@ class Env:
         assert expected in r.err.splitlines(), (expected, r.err)
         return r.err
 
-    def start(self, *args: str, cwd: Path = PROJECT, **extra: str) -> subprocess.Popen[str]:
-        """Start `brownie run <args>` in the background, in the project folder ``cwd``."""
+    def start(
+        self, *args: str, cwd: Path = PROJECT, extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start `brownie run <args>` in the background, in the project folder ``cwd``, with the
+        environment variables ``extra`` added."""
         return subprocess.Popen(
             [str(BVENV / "brownie"), "run", *args, "--network", self.network],
             cwd=cwd,
-            env={**self.env, **extra},
+            env={**self.env, **(extra or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

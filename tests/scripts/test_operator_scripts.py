@@ -360,8 +360,8 @@ def test_well_formed_arguments() -> None:
 
 def test_revert_data_becomes_one_sentence() -> None:
     """The registry's custom errors, decoded from their ABI in the committed artifact."""
-    from eth_abi import encode
-    from eth_utils import keccak
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
 
     from scripts import _chain
 
@@ -413,7 +413,7 @@ def test_scripts_run_from_a_checkout_whose_path_has_a_dot(env: Env) -> None:
     shutil.copy(env.deployments / name, deployments / name)
     r = finish(
         env.start("scripts/pause.py", "status", cwd=checkout,
-                  ANCHOR_DEPLOYMENTS_DIR=str(deployments))
+                  extra={"ANCHOR_DEPLOYMENTS_DIR": str(deployments)})
     )  # fmt: skip
     assert r.code == 0, r.out + r.err
     assert "ModuleNotFoundError" not in r.out + r.err
