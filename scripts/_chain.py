@@ -5,8 +5,10 @@ would revert, nothing is sent and the custom error (docs/registry.md) becomes on
 such as "key 0x... already belongs to body 3." or "the admin transfer can be accepted from
 2026-12-03T08:00:00Z.". An error without a sentence of its own is still named with its arguments.
 
-The readers turn the registry's structs (docs/registry.md, "Bodies", "Keys", "Status changes")
-into small frozen values, by position, so that they do not depend on brownie's field names.
+Decoding uses the service's binding (`anchor.chain.registry.decode_revert`), which imports in
+brownie's venv (web3 7 there too). The readers turn the registry's structs (docs/registry.md,
+"Bodies", "Keys", "Status changes") into small frozen values, by position, so that they do not
+depend on brownie's field names.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from anchor.chain.registry import decode_revert
 from scripts import _common
 from scripts._args import BODY_STATUSES, KINDS, LANGUAGES, PURPOSES, iso
 from scripts._common import OperatorError
@@ -196,18 +199,6 @@ def logs_of(contract: Any, event: str, from_block: int, chunk: int = 5_000) -> l
     return found
 
 
-def _error_table() -> dict[bytes, tuple[str, list[str]]]:
-    from eth_utils.crypto import keccak
-
-    table = {}
-    for item in _common.artifact()[0]["abi"]:
-        if item.get("type") == "error":
-            types = [_type_string(i) for i in item["inputs"]]
-            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
-            table[selector] = (str(item["name"]), types)
-    return table
-
-
 def _type_string(item: dict[str, Any]) -> str:
     if item["type"].startswith("tuple"):
         inner = ",".join(_type_string(c) for c in item["components"])
@@ -215,32 +206,12 @@ def _type_string(item: dict[str, Any]) -> str:
     return str(item["type"])
 
 
-def decode_error(data: object) -> tuple[str, tuple[Any, ...]] | None:
-    """Return (error name, arguments) of revert data the registry's ABI knows, else None."""
-    from eth_abi.abi import decode
-
+def explain(contract: Any, data: object, fallback: str) -> str:
+    """One sentence for the revert data ``data`` of the registry (its custom errors, decoded by
+    the binding's `decode_revert` from the committed ABI); ``fallback`` names anything else."""
     if isinstance(data, dict):  # some nodes nest it: {"data": "0x..."}
         data = data.get("data")
-    if not isinstance(data, str | bytes) or not data:
-        return None
-    raw = (
-        bytes.fromhex(data[2:] if data.startswith("0x") else data)
-        if isinstance(data, str)
-        else data
-    )
-    found = _error_table().get(raw[:4])
-    if found is None:
-        return None
-    name, types = found
-    try:
-        return name, tuple(decode(types, raw[4:]))
-    except Exception:  # noqa: BLE001 - malformed revert data: the caller names it raw
-        return None
-
-
-def explain(contract: Any, data: object, fallback: str) -> str:
-    """One sentence for a revert of the registry (without the trailing period's duplicate)."""
-    decoded = decode_error(data)
+    decoded = decode_revert(data) if isinstance(data, str | bytes) and data else None
     if decoded is None:
         text = fallback.removeprefix("execution reverted: ").rstrip(".")
         return f"the registry at {contract.address} refuses the transaction: {text}."

@@ -2,11 +2,12 @@
 
 Runs inside brownie's own venv (`.venv-brownie`), which has brownie's web3 and safe-pysha3 but
 not the `anchor` package installed: the project root is put on ``sys.path`` so that the modules
-without the service's dependencies import (`anchor.errors`, `anchor.types`, `anchor.merkle.hashing`,
-the fee policy `anchor.chain.fees`). Every check that can fail raises `OperatorError` with one
-sentence; `command` turns it into that sentence on stderr and exit status 1, instead of brownie's
-traceback. The arguments' convention is `scripts/_args.py`'s; sending and reading the registry,
-with its custom errors turned into sentences, is `scripts/_chain.py`'s.
+that need only web3 import (`anchor.errors`, `anchor.types`, `anchor.merkle.hashing`, the fee
+policy `anchor.chain.fees`, the binding's `anchor.chain.registry.decode_revert`). Every check
+that can fail raises `OperatorError` with one sentence; `command` turns it into that sentence on
+stderr and exit status 1, instead of brownie's traceback. The arguments' convention is
+`scripts/_args.py`'s; sending and reading the registry, with its custom errors turned into
+sentences, is `scripts/_chain.py`'s.
 
 Environment:
     ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
