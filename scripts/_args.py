@@ -148,11 +148,16 @@ def one(found: dict[str, list[str]], name: str) -> str | None:
 def validity(found: dict[str, list[str]], prefix: str = "") -> tuple[int, int]:
     """Return (validFrom, validUntil) from the options ``from=`` and ``until=`` (0: now, open).
 
-    ``until`` must be later than ``from`` (when both are given as times).
+    ``until`` must be a time (not ``now``), later than ``from`` when both are given.
     """
     start_text, end_text = one(found, f"{prefix}from"), one(found, f"{prefix}until")
     start = parse_time(start_text, f"{prefix}from") if start_text is not None else 0
     end = parse_time(end_text, f"{prefix}until") if end_text is not None else 0
+    if end_text is not None and end == 0:
+        raise OperatorError(
+            f"{prefix}until {end_text!r} is not a time to come: leave {prefix}until= out for an "
+            "open-ended key, or retire a key with keys.py retire."
+        )
     if start and end and end <= start:
         raise OperatorError(
             f"the key would never be valid: {prefix}until {iso(end)} is not after "

@@ -324,6 +324,11 @@ def test_set_up_writes_nothing_outside_the_checkout(tmp_path: Path) -> None:
             "the key would never be valid: until 2023-11-14T22:13:20Z is not after from "
             "2027-01-01T00:00:00Z.",
         ),
+        (
+            lambda c, a: a.validity({"until": ["now"]}),
+            "until 'now' is not a time to come: leave until= out for an open-ended key, or "
+            "retire a key with keys.py retire.",
+        ),
     ],
 )
 def test_malformed_arguments(call: object, expected: str | None) -> None:
