@@ -59,7 +59,8 @@ def show() -> None:
     if int(delay_at):
         print(f"pending delay     {_seconds(int(new_delay))}  from {_args.iso(int(delay_at))}")
     for role, account, current in _members(contract, manifest):
-        print(f"{role if current else role + ' (former)':<17} {account}")
+        if role != "admin" or not current:  # the current admin is the first line
+            print(f"{role if current else role + ' (former)':<17} {account}")
 
 
 @command

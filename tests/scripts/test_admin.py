@@ -108,6 +108,10 @@ def test_two_step_admin_transfer_with_a_delay(env: Env) -> None:
     out = env.ok("scripts/admin.py", "accept_transfer", as_=NEW_ADMIN)
     assert f"{new} is now the admin of the registry" in out
     assert contract.functions.defaultAdmin().call() == new
+    out = env.ok("scripts/admin.py", "show")
+    assert f"admin             {new}" in out
+    assert f"admin (former)    {address(ADMIN)}" in out
+    assert "pending admin" not in out
     env.fails(
         f"error: account {address(ADMIN)} lacks the admin role on the registry at "
         f"{env.manifest['address']}.",
