@@ -1,7 +1,7 @@
 """Request and response bodies of the API, apart from the store's records.
 
 Requests reject unknown fields; responses use the camel-case names of the proof format
-(``anchoredAt``, ``issuerName``). Every model carries an example for the OpenAPI document.
+(``anchoredAt``, ``leafCount``). Every model carries an example for the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ EXAMPLE_ROOT = "0x1b4f0e9851971998e732078544c96b36c3d01cedf7caa332359d6f1d835670
 EXAMPLE_ADDRESS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
 EXAMPLE_REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3"
 EXAMPLE_ID = "Qm9uam91ciBsZSBtb25kZQ"
+Language = Literal["fr", "de", "en"]
 MAX_ANCHORED_AT = 253_402_300_799
 """9999-12-31 23:59:59 UTC: the last second a calendar date can show (no block is later)."""
 
@@ -247,13 +248,64 @@ class CheckOut(BaseModel):
     required: bool
 
 
+_EXAMPLE_NAMES = {"fr": "Commune de Contern", "de": "Gemeinde Contern", "en": "Commune of Contern",
+                  "lb": "Gemeng Conter"}  # fmt: skip
+_EXAMPLE_BODY = {
+    "id": 7,
+    "kind": "commune",
+    "code": "LU-CONTERN",
+    "status": "active",
+    "namesAtAnchor": _EXAMPLE_NAMES,
+    "namesNow": _EXAMPLE_NAMES,
+}
+
+BodyKind = Literal["commune", "syndicate", "social_office", "childcare", "state_body", "other"]
+BodyStatusWord = Literal["unknown", "active", "suspended", "retired"]
+
+
+class NamesOut(_Response):
+    """A body's names in one version; ``lb`` may be empty, the others fall back to ``fr``."""
+
+    fr: str
+    de: str
+    en: str
+    lb: str
+
+
+class BodyOut(_Response):
+    """The issuing body as the registry holds it (never as a proof names it)."""
+
+    id: int = Field(description="The body's id in the registry")
+    kind: BodyKind | str = Field(description="commune, syndicate, social_office, childcare...")
+    code: str = Field(description="Official code; may be empty")
+    status: BodyStatusWord | str = Field(
+        description="Today's status; documents anchored while active stay valid"
+    )
+    names_at_anchor: NamesOut = Field(description="The names in force when the root was anchored")
+    names_now: NamesOut = Field(description="The names in force today")
+
+
+class RevocationOut(_Response):
+    """A revocation that counts (not annulled), of the document or of its whole batch."""
+
+    of: Literal["document", "batch"]
+    at: int = Field(description="Unix time of the revocation")
+    reason: int = Field(description="Reason code set by the revoker")
+    reason_name: str = Field(description="The reason code's name (docs/operations.md)")
+
+
 class VerdictOut(_Response):
     """The verdict: valid, invalid, or indeterminate when the chain could not be read."""
 
     model_config = _response_config(
         {
             "verdict": "valid",
+            "lang": "fr",
             "issuerName": "Commune de Contern",
+            "issuerNameNow": None,
+            "body": _EXAMPLE_BODY,
+            "authorised": True,
+            "revocations": [],
             "issuer": EXAMPLE_ADDRESS,
             "anchoredAt": 1772534460,
             "anchoredAtText": "3 March 2026 at 10:41 UTC",
@@ -272,36 +324,56 @@ class VerdictOut(_Response):
     )
 
     verdict: Outcome
-    issuer_name: str | None
-    issuer: str | None
+    lang: Language
+    issuer_name: str | None = Field(
+        description="The registry's name of the body at anchoring time, in ``lang`` (never the "
+        "proof's issuerName)"
+    )
+    issuer_name_now: str | None = Field(description="Today's name, when the body was renamed")
+    body: BodyOut | None
+    authorised: bool | None = Field(description="The key was authorised to anchor then")
+    revocations: list[RevocationOut] = Field(
+        description="Revocations that count (an annulled one does not), of the document or batch"
+    )
+    issuer: str | None = Field(description="The key that signed the anchor")
     anchored_at: int | None
     anchored_at_text: str | None
     chain_id: int | None
     checks: list[CheckOut]
 
 
-class RevocationOut(_Response):
-    """A revocation recorded in the registry."""
+class StatusChangeOut(_Response):
+    """A status change recorded in the registry (this version: a revocation)."""
 
-    revoked_at: int = Field(description="Unix time of the revocation")
+    kind: Literal["revoked"]
     reason: int = Field(description="Reason code set by the revoker")
-    revoked_by: str
+    at: int = Field(description="Unix time of the change")
+    actor: str = Field(description="The account or status key that made the change")
+    annulled: bool = Field(
+        description="Annulled by the registrar (made by a compromised key): it does not count"
+    )
+
+
+class DocumentStatusOut(StatusChangeOut):
+    """The status change that counts for one document of the root."""
+
+    leaf: str = Field(description="The document's leaf (public on chain in the registry's events)")
 
 
 class RootOut(_Response):
-    """What the registry says of an anchored root."""
+    """What the registry says of a root anchored by the body of a key (no leaf is asked)."""
 
     model_config = _response_config(
         {
             "root": EXAMPLE_ROOT,
             "anchored": True,
-            "issuer": EXAMPLE_ADDRESS,
-            "issuerName": "Commune de Contern",
+            "key": EXAMPLE_ADDRESS,
+            "body": _EXAMPLE_BODY,
             "anchoredAt": 1772534460,
             "leafCount": 12,
-            "issuerAuthorisedAtAnchor": True,
-            "rootRevocation": None,
-            "documentRevocation": None,
+            "authorised": True,
+            "rootStatus": None,
+            "documentStatuses": [],
             "chainId": 31337,
             "registry": EXAMPLE_REGISTRY,
         }
@@ -309,13 +381,20 @@ class RootOut(_Response):
 
     root: str
     anchored: Literal[True]
-    issuer: str
-    issuer_name: str | None
+    key: str = Field(description="The key that signed the anchor")
+    body: BodyOut
     anchored_at: int
     leaf_count: int
-    issuer_authorised_at_anchor: bool
-    root_revocation: RevocationOut | None
-    document_revocation: RevocationOut | None
+    authorised: bool = Field(
+        description="The key was valid for anchoring then, before any compromise time"
+    )
+    root_status: StatusChangeOut | None = Field(
+        description="The root's last status change (revocation of the whole batch), if any"
+    )
+    document_statuses: list[DocumentStatusOut] = Field(
+        description="Every document of the root revoked (and not annulled), by leaf: the page "
+        "looks for its own leaf here, so it never sends it"
+    )
     chain_id: int
     registry: str
 

@@ -1,6 +1,7 @@
 """JSON-RPC calls per public verification (`POST /v1/verify`), counted by a recording proxy.
 
-Starts its own anvil, deploys the registry, anchors a one-document batch, then posts the same
+Starts its own anvil, deploys the registry v2 with one body (development key 1 is its
+anchoring key), anchors a one-document batch under it, then posts the same
 bundle to `/v1/verify` ``--repeat`` times through the API (in process, TestClient) whose only
 RPC URL is a recording proxy in front of anvil; prints the calls of the first verification, of
 each repeated one, and per method.
@@ -24,7 +25,15 @@ from web3 import Web3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, Registry, deploy_registry, fee_fields
+from anchor.chain.registry import (
+    REGISTRAR_ROLE,
+    Kind,
+    Names,
+    Purpose,
+    Registry,
+    deploy_registry,
+    fee_fields,
+)
 from anchor.merkle.hashing import leaf_hash
 from anchor.settings import load_settings
 from anchor.store import open_store
@@ -51,7 +60,12 @@ def main() -> None:
         address, _ = deploy_registry(w3, Account.from_key(dev_key(0)))
         registry = Registry(w3, address)
         issuer = Account.from_key(dev_key(1)).address
-        _send(w3, dev_key(0), registry.contract.functions.grantRole(ISSUER_ROLE, issuer))
+        functions = registry.contract.functions
+        admin = Account.from_key(dev_key(0)).address
+        _send(w3, dev_key(0), functions.grantRole(REGISTRAR_ROLE, admin))
+        names = Names("Commune de Contern").as_tuple()
+        _send(w3, dev_key(0), functions.registerBody(Kind.COMMUNE, "LU-CONTERN", names))
+        _send(w3, dev_key(0), functions.addKey(1, issuer, Purpose.ANCHORING, 0, 0))
         salt, digest = os.urandom(32), os.urandom(32)
         root = leaf_hash(salt, digest)
         receipt = _send(w3, dev_key(1), registry.contract.functions.anchor(root, 1))
@@ -61,7 +75,7 @@ def main() -> None:
             "chainId": 31337, "registry": address.lower(),
             "txHash": "0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
             "blockNumber": receipt["blockNumber"], "issuer": issuer.lower(),
-            "anchoredAt": registry.anchor_of(root).anchored_at,
+            "anchoredAt": registry.anchor_of(1, root).anchored_at,
         }  # fmt: skip
         settings = load_settings(rpc_urls=[proxy.url], registry_address=address, data_dir=tmp)
         store = open_store(f"sqlite:///{tmp}/anchor.db", migrate=True)

@@ -1,4 +1,6 @@
-"""Shared fixtures: a real anvil node per test session and a freshly deployed registry.
+"""Shared fixtures: a real anvil node per test session and a freshly deployed registry v2 with
+two issuing bodies (`tests.support.bodies`): "Commune de Contern", whose anchoring key is the
+``issuer`` account, and the syndicate SIGI (``issuer2``).
 
 Chain tests isolate themselves with ``evm_snapshot``/``evm_revert`` around each test through the
 `registry` fixture, so one node serves the whole session.
@@ -14,8 +16,9 @@ from eth_account import Account
 from web3 import Web3
 
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.registry import ISSUER_ROLE, REVOKER_ROLE, Registry, deploy_registry
-from tests.support.chain import Accounts, send
+from anchor.chain.registry import Registry
+from tests.support.bodies import Bodies, Body, World, deploy_with_bodies
+from tests.support.chain import Accounts
 
 
 @pytest.fixture(scope="session")
@@ -39,26 +42,15 @@ def accounts() -> Accounts:
 
 
 @pytest.fixture(scope="session")
-def deployed(w3: Web3, accounts: Accounts) -> Registry:
-    """The registry deployed once per session, with an issuer and a revoker granted."""
-    address, _ = deploy_registry(w3, accounts.admin)
-    registry = Registry(w3, address)
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.grantRole(ISSUER_ROLE, accounts.issuer.address),
-    )
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.grantRole(REVOKER_ROLE, accounts.revoker.address),
-    )
-    send(
-        w3,
-        accounts.admin,
-        registry.contract.functions.setIssuerName(accounts.issuer.address, "Commune de Contern"),
-    )
-    return registry
+def world(w3: Web3, accounts: Accounts) -> World:
+    """The registry deployed once per session, with its two bodies and a revoker."""
+    return deploy_with_bodies(w3, accounts)
+
+
+@pytest.fixture(scope="session")
+def deployed(world: World) -> Registry:
+    """The session's registry."""
+    return world.registry
 
 
 @pytest.fixture
@@ -67,6 +59,18 @@ def registry(w3: Web3, deployed: Registry) -> Iterator[Registry]:
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     yield deployed
     w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def bodies(world: World, registry: Registry) -> Bodies:
+    """The registrar's and revoker's actions, inside the `registry` fixture's snapshot."""
+    return world.bodies
+
+
+@pytest.fixture
+def contern(world: World) -> Body:
+    """The body "Commune de Contern", anchoring with the ``issuer`` account."""
+    return world.contern
 
 
 def pytest_report_header() -> str:

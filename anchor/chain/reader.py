@@ -2,8 +2,9 @@
 
 `ChainReader` reads through one `anchor.chain.client.ChainClient` (that module's timeout, retry,
 PoA and failover policy), connected lazily, never at import or at start-up. Anchor facts of a
-root (issuer, time, issuer name) never change once final, so they are cached per root for the
-proof bundles; a root's status (revocations) is reused for a few seconds only.
+root (the body, the key that signed the anchor, the time) never change once final, so they are
+cached per root for the proof bundles; what the registry says of a root for the citizens' page
+(the body's names and status, authorisation, the root's status) is reused for a few seconds only.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+
 from anchor.chain.cache import TTLCache
 from anchor.chain.client import ChainClient
-from anchor.chain.registry import Registry, Revocation
-from anchor.errors import ConfigError
+from anchor.chain.events import anchored_in
+from anchor.chain.registry import Registry, Status, StatusChange
+from anchor.errors import ChainError, ConfigError
 from anchor.settings import Settings
 from anchor.trust import TrustedRegistry
 
@@ -28,22 +34,28 @@ ZERO_LEAF = bytes(32)
 
 @dataclass(frozen=True, slots=True)
 class AnchorFacts:
-    """Who anchored a root and when (block time), with the issuer's display name then."""
+    """Which body anchored a root, with which key (the bundle's ``issuer``), and when."""
 
+    body_id: int
     issuer: str
     anchored_at: int
     leaf_count: int
-    issuer_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class RootReading:
-    """Everything the registry says of an anchored root (and optionally one leaf)."""
+    """What the registry says of a root anchored by a key's body.
 
-    facts: AnchorFacts
-    issuer_authorised_at_anchor: bool
-    root_revocation: Revocation | None
-    document_revocation: Revocation | None
+    ``status`` is its one ``status`` answer, read with no proof and a zero leaf:
+    ``status.included`` and ``status.leaf_status`` say nothing here, since the page never sends
+    a leaf. ``documents`` instead lists every document of the root whose last status change
+    counts (a revocation not annulled), by leaf: the page looks for its own leaf in it, so the
+    server never learns which document is checked. Those leaves are public on chain already
+    (``StatusChanged`` events).
+    """
+
+    status: Status
+    documents: tuple[tuple[bytes, StatusChange], ...] = ()
 
 
 class ChainReader:
@@ -77,18 +89,26 @@ class ChainReader:
         """The head block number of the chain (readiness probe; never cached)."""
         return self.client.read(lambda w3: int(w3.eth.block_number))
 
-    def anchor_facts(self, root: bytes, block_hash: bytes | None) -> AnchorFacts | None:
-        """Issuer, time and issuer name of an anchored root; None if never anchored.
+    def anchor_facts(
+        self,
+        root: bytes,
+        block_hash: bytes | None,
+        tx_hash: bytes | None = None,
+        body_id: int | None = None,
+    ) -> AnchorFacts | None:
+        """Body, key, time and leaf count of an anchored root; None if not anchored (yet).
 
-        Cached by (root, block hash of the anchoring block): after a reorg the root is anchored
-        again in another block, at another time, and is read afresh.
+        The body is ``body_id`` when the caller knows it, else the one of the registry's
+        ``RootAnchored`` event for ``root`` in the transaction ``tx_hash`` (direct, or relayed
+        with other bodies' roots). Cached by (root, block hash of the anchoring block): after a
+        reorg the root is anchored again in another block, at another time, and is read afresh.
         """
         key = (root, block_hash)
         with self._lock:
             cached = self._facts.get(key)
         if cached is not None:
             return cached
-        facts = self._with_registry(lambda r: _read_facts(r, root))
+        facts = self._with_registry(lambda r: _read_facts(r, root, tx_hash, body_id))
         if facts is not None:
             with self._lock:
                 self._facts[key] = facts
@@ -96,18 +116,20 @@ class ChainReader:
                     self._facts.popitem(last=False)
         return facts
 
-    def read_root(self, root: bytes, leaf: bytes | None = None) -> RootReading | None:
-        """What the registry says of ``root`` (and of ``leaf``); None if never anchored.
+    def read_root(self, root: bytes, key: str) -> RootReading | None:
+        """What the registry says of ``root`` anchored by the body of ``key``; None if not.
 
-        A reading is reused for ``ANCHOR_REGISTRY_CACHE_TTL`` seconds.
+        None when ``key`` belongs to no body, or its body never anchored ``root``. A reading is
+        reused for ``ANCHOR_REGISTRY_CACHE_TTL`` seconds. No leaf is ever asked for.
         """
         address = self.registry_address
-        key = ("root", address, root, leaf)
-        found = self.cache.get(key)
+        checksum = Web3.to_checksum_address(key)
+        cache_key = ("root", address, root, checksum)
+        found = self.cache.get(cache_key)
         if isinstance(found, _Reading):
             return found.reading
-        reading = self._with_registry(lambda r: _read_root(r, root, leaf))
-        self.cache.put(key, _Reading(reading))
+        reading = self._with_registry(lambda r: _read_root(r, root, checksum))
+        self.cache.put(cache_key, _Reading(reading))
         return reading
 
     def _with_registry(self, read: Callable[[Registry], T]) -> T:
@@ -123,31 +145,59 @@ class _Reading:
     reading: RootReading | None
 
 
-def _read_facts(registry: Registry, root: bytes) -> AnchorFacts | None:
-    record = registry.anchor_of(root)
+def _read_facts(
+    registry: Registry, root: bytes, tx_hash: bytes | None, body_id: int | None
+) -> AnchorFacts | None:
+    if body_id is None:
+        if tx_hash is None:
+            raise ChainError("the body of a root is unknown without its anchoring transaction")
+        body_id = _body_of_anchor(registry, root, tx_hash)
+        if body_id is None:
+            return None
+    record = registry.anchor_of(body_id, root)
     if not record.anchored:
         return None
-    name = registry.issuer_name(record.issuer)
     return AnchorFacts(
-        issuer=record.issuer.lower(),
+        body_id=body_id,
+        issuer=str(record.key).lower(),
         anchored_at=record.anchored_at,
         leaf_count=record.leaf_count,
-        issuer_name=name or None,
     )
 
 
-def _read_root(registry: Registry, root: bytes, leaf: bytes | None) -> RootReading | None:
-    status = registry.status(root, [], leaf or ZERO_LEAF)
-    if not status.anchored_at:
+def _body_of_anchor(registry: Registry, root: bytes, tx_hash: bytes) -> int | None:
+    """The body that ``tx_hash`` anchored ``root`` for (direct or relayed); None if none."""
+    try:  # a transport failure propagates: the client fails over to the next node
+        receipt = registry.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+    except TransactionNotFound:
         return None
-    facts = AnchorFacts(
-        issuer=status.issuer.lower(),
-        anchored_at=status.anchored_at,
-        leaf_count=status.leaf_count,
-        issuer_name=status.issuer_name or None,
-    )
-    root_revocation = registry.root_revocation(root) if status.root_revoked_at else None
-    leaf_revocation = None
-    if leaf is not None and status.leaf_revoked_at:
-        leaf_revocation = registry.document_revocation(root, leaf)
-    return RootReading(facts, status.issuer_authorised_at_anchor, root_revocation, leaf_revocation)
+    bodies = {body for body, r in anchored_in(receipt["logs"], registry.address) if r == root}
+    if len(bodies) > 1:
+        raise ChainError(f"the transaction anchored the root 0x{root.hex()} for several bodies")
+    return bodies.pop() if bodies else None
+
+
+def _read_root(registry: Registry, root: bytes, key: str) -> RootReading | None:
+    status = registry.status(key, root, [], ZERO_LEAF)
+    if not status.body_id or not status.anchored_at:
+        return None
+    return RootReading(status, _document_statuses(registry, status.body_id, root))
+
+
+def _document_statuses(
+    registry: Registry, body_id: int, root: bytes
+) -> tuple[tuple[bytes, StatusChange], ...]:
+    """The documents of (body, root) whose last change that counts is a revocation.
+
+    The leaves come from the ``StatusChanged`` events (body, root and leaf are indexed, so the
+    node filters them); each leaf's state from its ``historyOf``, which also knows annulments.
+    """
+    event = registry.contract.events.StatusChanged()
+    logs = event.get_logs(from_block=0, argument_filters={"bodyId": body_id, "root": root})
+    leaves = sorted({bytes(log["args"]["leaf"]) for log in logs} - {ZERO_LEAF})
+    found = []
+    for leaf in leaves:
+        counting = [c for c in registry.history_of(body_id, root, leaf) if not c.annulled]
+        if counting and counting[-1].revoked:
+            found.append((leaf, counting[-1]))
+    return tuple(found)

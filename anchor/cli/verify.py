@@ -19,7 +19,7 @@ from anchor.errors import ConfigError, ProofError
 from anchor.proof.bundle import ProofBundle, parse_bundle
 from anchor.proof.compact import from_text, parse_verification_url
 from anchor.trust import TrustedRegistry, parse_trusted_registries
-from anchor.verify import Check, Outcome, Verdict, format_time, verify_bundle
+from anchor.verify import LANGUAGES, Check, Outcome, Verdict, format_time, verify_bundle
 
 #: Exit statuses; documented in the command's help and in docs/proof-format.md.
 
@@ -29,6 +29,19 @@ _EXIT = {
     Outcome.INDETERMINATE: EXIT_INDETERMINATE,
 }
 _COMPACT = re.compile(r"v\d+\.")
+
+#: The registry's body kinds as the page names them (api/static/verify/i18n.js, "kind.*").
+KIND_LABELS = {
+    "fr": {"commune": "Commune", "syndicate": "Syndicat", "social_office": "Office social",
+           "childcare": "Crèche / Maison relais", "state_body": "Administration de l'État",
+           "other": "Autre"},
+    "de": {"commune": "Gemeinde", "syndicate": "Syndikat", "social_office": "Sozialamt",
+           "childcare": "Kinderkrippe / Maison relais", "state_body": "Staatliche Verwaltung",
+           "other": "Sonstige"},
+    "en": {"commune": "Municipality", "syndicate": "Syndicate", "social_office": "Social office",
+           "childcare": "Childcare centre", "state_body": "State administration",
+           "other": "Other"},
+}  # fmt: skip
 
 
 class _UsageError(Exception):
@@ -83,6 +96,14 @@ def verify_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print the verdict and every check as JSON.")
     ] = False,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="Language of the body's name and kind: fr, de or en (French when the body "
+            "has no name in that language).",
+        ),
+    ] = "fr",
 ) -> None:
     """Check that a document is authentic, unaltered, issued by an authorised body, not revoked.
 
@@ -100,6 +121,8 @@ def verify_command(
     A malformed command line is refused by the option parser, with status 2 and a usage message.
     """
     try:
+        if lang not in LANGUAGES:
+            raise _UsageError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
         bundle = load_proof(proof)
         if file is not None and not file.is_file():
             raise _UsageError(f"cannot read the document {file}: no such file")
@@ -121,9 +144,9 @@ def verify_command(
         _report_usage(f"cannot read the document {file}: {e.strerror or e}", json_output)
         raise typer.Exit(EXIT_USAGE) from e
     if json_output:
-        typer.echo(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(verdict.to_dict(lang), indent=2, ensure_ascii=False))
     else:
-        typer.echo(describe(verdict))
+        typer.echo(describe(verdict, lang))
     raise typer.Exit(_EXIT[verdict.outcome])
 
 
@@ -187,9 +210,10 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def describe(verdict: Verdict) -> str:
-    """Plain sentences for a citizen: the verdict first, then one line per failed check."""
-    lines = [_headline(verdict)]
+def describe(verdict: Verdict, lang: str = "fr") -> str:
+    """Plain sentences for a citizen: the verdict first, the issuing body as the registry names
+    it (in ``lang``), then one line per failed check."""
+    lines = [_headline(verdict, lang), *_body_lines(verdict, lang)]
     if verdict.outcome is Outcome.INVALID:
         lines += [
             f"  - {sentence(c.reason)}" for c in verdict.checks if c.required and c.ok is False
@@ -206,7 +230,7 @@ def describe(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def _headline(verdict: Verdict) -> str:
+def _headline(verdict: Verdict, lang: str) -> str:
     if verdict.outcome is Outcome.INDETERMINATE:
         return (
             "INDETERMINATE — the registry could not be read, so the document could not be "
@@ -214,7 +238,7 @@ def _headline(verdict: Verdict) -> str:
         )
     if verdict.outcome is Outcome.INVALID:
         return "INVALID — do not rely on this document."
-    issuer = verdict.issuer_name or verdict.issuer or "an unnamed issuer"
+    issuer = verdict.issuer_name(lang) or verdict.issuer or "an unnamed issuer"
     when = f" on {format_time(verdict.anchored_at)}" if verdict.anchored_at else ""
     document = _document_check(verdict)
     if document is None or document.ok is None:
@@ -222,6 +246,26 @@ def _headline(verdict: Verdict) -> str:
     else:
         matched = "the document matches"
     return f"VALID — issued by {issuer}{when}; {matched}; not revoked."
+
+
+def _body_lines(verdict: Verdict, lang: str) -> list[str]:
+    """The body (name at anchoring, today's if renamed, kind, code, id), its status, the key."""
+    body = verdict.body
+    if body is None:
+        return []
+    kind = KIND_LABELS[lang].get(body.kind, body.kind)
+    code = f", code {body.code}" if body.code else ""
+    lines = [f"  body: {body.name(lang)} ({kind}{code}, body {body.body_id}), {body.status} today"]
+    if (today := body.renamed(lang)) is not None:
+        lines.append(f"  renamed since: today {today}")
+    if body.status != "active" and verdict.authorised:
+        lines.append(
+            f"  the body is {body.status} today; documents it anchored while active stay valid"
+        )
+    if verdict.authorised is not None:
+        said = "was" if verdict.authorised else "was NOT"
+        lines.append(f"  key: {verdict.issuer}, {said} authorised to anchor for the body then")
+    return lines
 
 
 def _document_check(verdict: Verdict) -> Check | None:

@@ -24,8 +24,10 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    SerializerFunctionWrapHandler,
     StrictInt,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -94,6 +96,17 @@ class ProofBundle(BaseModel):
     issuer: Address
     anchored_at: Annotated[Uint64, Field(ge=1)]
     issuer_name: str | None = Field(default=None, min_length=1, max_length=MAX_ISSUER_NAME)
+    """Read for compatibility, never trusted: verifiers show the registry's name. The service
+    no longer writes it."""
+
+    @model_serializer(mode="wrap")
+    def _without_null_name(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """No ``issuerName: null`` in any dump (the API's too): the schema has a string or none."""
+        data = handler(self)
+        if isinstance(data, dict) and self.issuer_name is None:
+            data.pop("issuerName", None)
+            data.pop("issuer_name", None)
+        return data
 
     @model_validator(mode="wrap")
     @classmethod

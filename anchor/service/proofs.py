@@ -31,7 +31,7 @@ def anchor_facts_once(chain: ChainReader, batch: Batch) -> AnchorFacts | None:
             while len(_locks) > _LOCKS_KEPT:
                 _locks.popitem(last=False)
     with lock:
-        return chain.anchor_facts(batch.root, batch.block_hash)
+        return chain.anchor_facts(batch.root, batch.block_hash, batch.tx_hash)
 
 
 def _hex(data: bytes) -> str:
@@ -43,7 +43,10 @@ def build_bundle(
 ) -> ProofBundle:
     """The v1 bundle of ``receipt``, anchored in ``batch`` as ``facts`` read on chain.
 
-    Raise StoreError when the store lacks a part of the proof (an inconsistent row).
+    ``issuer`` is the body's key that signed the anchor (the registry's anchor record), and
+    ``txHash`` the transaction that carried it, possibly a relayer's. No ``issuerName`` is
+    written: verifiers take the body's name from the registry only. Raise StoreError when the
+    store lacks a part of the proof (an inconsistent row).
     """
     if (
         receipt.digest is None
@@ -66,5 +69,4 @@ def build_bundle(
         block_number=batch.block_number,
         issuer=facts.issuer,
         anchored_at=facts.anchored_at,
-        issuer_name=facts.issuer_name,
     )

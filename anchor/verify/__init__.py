@@ -8,15 +8,21 @@ Verdict rules (see ``docs/proof-format.md``):
 * **invalid** when any required check fails: the document does not match the digest, the leaf
   does not follow from salt and digest, the proof does not fold to the root, the proof was
   issued in a registry the caller does not trust (no node is asked anything then), there is no
-  registry at the trusted address on its chain, the root is not anchored there, or was anchored
-  by another issuer, at another time or outside the registry's period of trust, the issuer was
-  not authorised then, the transaction contradicts the bundle, or the document or its batch is
-  revoked;
+  registry at the trusted address on its chain, the proof's issuer key belongs to no issuing
+  body, the root is not anchored by that key's body, or was anchored by another key, at another
+  time or outside the registry's period of trust, the key was not authorised then (e.g. it was
+  anchored after the key's compromise time), the transaction contradicts the bundle, or the
+  document or its batch is revoked (a revocation that was annulled does not count);
 * **indeterminate** when nothing failed but the registry could not be read: every RPC URL was
   unreachable, timed out, served another chain id or lagged behind the anchoring block, or the
   registry speaks an interface version this verifier does not know. An outage is never
   reported as invalid;
-* **valid** otherwise.
+* **valid** otherwise. A body suspended or retired after anchoring leaves it valid; its status
+  is shown.
+
+The issuing body (id, kind, code, its name at anchoring time and today) comes from the registry's
+one ``status(key, root, proof, leaf)`` answer, never from the bundle: a bundle's ``issuerName`` is
+ignored.
 
 The offline checks (document, leaf, root) run first; when one fails the chain is not consulted.
 """
@@ -30,15 +36,29 @@ from typing import TYPE_CHECKING
 from anchor.proof import ProofBundle
 from anchor.trust import TrustedRegistry
 from anchor.verify.offline import offline_checks
-from anchor.verify.verdict import Check, Outcome, Verdict, format_time, outcome_of
+from anchor.verify.verdict import (
+    LANGUAGES,
+    BodyNames,
+    Check,
+    IssuingBody,
+    Outcome,
+    Revocation,
+    Verdict,
+    format_time,
+    outcome_of,
+)
 
 if TYPE_CHECKING:
     from anchor.chain.cache import TTLCache
     from anchor.chain.client import ChainClient
 
 __all__ = [
+    "LANGUAGES",
+    "BodyNames",
     "Check",
+    "IssuingBody",
     "Outcome",
+    "Revocation",
     "TrustedRegistry",
     "Verdict",
     "format_time",
@@ -75,7 +95,7 @@ def verify_bundle(
 
     checks = offline_checks(bundle, document=document, digest=digest)
     if outcome_of(checks) is Outcome.INVALID:
-        return Verdict(Outcome.INVALID, tuple(checks), None, bundle.issuer)
+        return Verdict(Outcome.INVALID, tuple(checks), issuer=bundle.issuer)
     reading = chain_checks(
         bundle,
         trusted,
@@ -90,9 +110,11 @@ def verify_bundle(
     return Verdict(
         outcome_of(checks),
         tuple(checks),
-        issuer_name=reading.issuer_name,  # the registry's, never the proof's (DESIGN.md)
         issuer=bundle.issuer,
         anchored_at=reading.anchored_at,
         chain_id=bundle.chain_id,
         rpc_url=reading.rpc_url,
+        body=reading.body,  # the registry's, never the proof's (DESIGN.md)
+        authorised=reading.authorised,
+        revocations=reading.revocations,
     )

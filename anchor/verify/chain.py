@@ -16,7 +16,7 @@ not an outage. Readings may be reused for a few seconds through a `TTLCache` (th
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from typing import TypeVar
 
 from hexbytes import HexBytes
@@ -30,15 +30,28 @@ from anchor.chain.client import (
     NoUsableNodeError,
     is_transport_failure,
 )
-from anchor.chain.registry import REGISTRY_VERSION, Registry, Status
+from anchor.chain.events import anchored_in
+from anchor.chain.registry import (
+    REGISTRY_VERSION,
+    Names,
+    Purpose,
+    Registry,
+    Status,
+    StatusChange,
+)
 from anchor.errors import ChainError, ConfigError
 from anchor.proof.bundle import ProofBundle
 from anchor.trust import TrustedRegistry
 from anchor.types import reason_name
-from anchor.verify.verdict import Check, format_time
+from anchor.verify.verdict import (
+    BodyNames,
+    Check,
+    IssuingBody,
+    Revocation,
+    format_time,
+)
 
 V = TypeVar("V")
-_ROOT_ANCHORED = Web3.keccak(text="RootAnchored(bytes32,address,uint32,uint64)")
 _NOT_A_REGISTRY = "not a registry"
 
 
@@ -47,9 +60,11 @@ class ChainReading:
     """The chain checks, and what the registry says for display."""
 
     checks: list[Check]
-    issuer_name: str | None = None
+    body: IssuingBody | None = None
     anchored_at: int | None = None
+    authorised: bool | None = None
     rpc_url: str | None = None
+    revocations: tuple[Revocation, ...] = ()
 
 
 def chain_checks(
@@ -140,9 +155,16 @@ def _read(
     registry = Registry(w3, address)
 
     def reading(checks: list[Check], status: Status | None = None) -> ChainReading:
-        name = status.issuer_name if status and status.issuer_name else None
-        when = status.anchored_at if status and status.anchored_at else None
-        return ChainReading(checks, name, when, url)
+        if status is None or not status.anchored:
+            return ChainReading(checks, rpc_url=url)
+        revocations = tuple(
+            Revocation(of, change.at, change.reason, reason_name(change.reason))
+            for of, change in (("document", status.leaf_status), ("batch", status.root_status))
+            if change.revoked
+        )
+        return ChainReading(
+            checks, issuing_body(status), status.anchored_at, status.authorised, url, revocations
+        )
 
     checks = [Check("chain", True, str(chain_id), str(chain_id), f"{url} serves chain {chain_id}")]
     where = f"{address} on chain {chain_id}"
@@ -167,13 +189,18 @@ def _read(
         )  # fmt: skip
         return reading(checks)
     checks.append(Check("registry", True, f"interface {major}.x", version, f"registry at {where}"))
-    key = ("status", address, bundle.root, bundle.leaf, tuple(bundle.proof))
+    key = ("status", address, bundle.issuer, bundle.root, bundle.leaf, tuple(bundle.proof))
     try:
         status = _cached(
             cache,
             key,
             Status,
-            lambda: registry.status(bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes),
+            lambda: registry.status(
+                Web3.to_checksum_address(bundle.issuer),
+                bundle.root_bytes,
+                bundle.proof_bytes,
+                bundle.leaf_bytes,
+            ),
         )
     except ChainError as e:
         if is_transport_failure(e):
@@ -183,12 +210,32 @@ def _read(
         return reading(checks)
     checks += _status_checks(bundle, status)
     if status.anchored_at:
+        checks.append(_authorisation_check(registry, status))
         checks.append(_period_check(trusted, status.anchored_at))
-        tx_key = ("transaction", address, bundle.tx_hash, bundle.root, bundle.issuer,
-                  bundle.block_number)  # fmt: skip
-        transaction = _cached(cache, tx_key, Check, lambda: _transaction_check(w3, bundle, address))
+        tx_key = ("transaction", address, bundle.tx_hash, bundle.root, status.body_id,
+                  status.key, bundle.block_number)  # fmt: skip
+        transaction = _cached(
+            cache, tx_key, Check, lambda: _transaction_check(w3, bundle, address, status)
+        )
         checks.append(transaction)
     return reading(checks, status)
+
+
+def issuing_body(status: Status) -> IssuingBody:
+    """The body of a `Status` answer, in the verdict's terms (kind and status as words)."""
+    return IssuingBody(
+        body_id=status.body_id,
+        kind=status.kind.slug,
+        code=status.code,
+        status=status.body_status.name.lower(),
+        name_at_anchor=body_names(status.name_at_anchor),
+        name_now=body_names(status.name_now),
+    )
+
+
+def body_names(names: Names) -> BodyNames:
+    """The binding's `Names` as the verdict's `BodyNames`."""
+    return BodyNames(fr=names.fr, de=names.de, en=names.en, lb=names.lb)
 
 
 def _version(w3: Web3, registry: Registry) -> str:
@@ -216,58 +263,94 @@ def _period_check(trusted: Sequence[TrustedRegistry], anchored_at: int) -> Check
 
 
 def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
-    """Anchoring, issuer, time, authorisation and revocation, from one ``status`` call."""
-    if not s.anchored_at:
+    """Body, anchoring, key, time, authorisation and statuses, from one ``status`` call."""
+    if not s.body_id:
+        return [
+            Check("issuer", False, "a key of an issuing body", "unknown key",
+                  f"the key {bundle.issuer} that the proof names as its issuer belongs to no "
+                  "issuing body in this registry")
+        ]  # fmt: skip
+    if not s.anchored:
+        who = f"{s.name_now.fr} (body {s.body_id})"  # no anchor, so no name at anchoring time
         return [
             Check("anchored", False, "anchored", "never anchored",
-                  "the root was never anchored in this registry")
+                  f"the root was never anchored by {who} in this registry")
         ]  # fmt: skip
-    issuer = s.issuer.lower()
+    body = issuing_body(s)
+    who = f"{body.name()} (body {body.body_id})"
+    key = s.key.lower()
     checks = [
-        Check("anchored", True, "anchored", "anchored", "the root is anchored in the registry"),
+        Check("anchored", True, "anchored", "anchored", f"the root is anchored by {who}"),
         Check("inclusion", s.included, "true", str(s.included).lower(),
               "the registry confirms the proof" if s.included
               else "the registry's own Merkle check rejects the proof"),
-        Check("issuer", issuer == bundle.issuer, bundle.issuer, issuer,
-              "the root was anchored by the issuer named in the proof" if issuer == bundle.issuer
-              else f"the root was anchored by {issuer}, not by {bundle.issuer}"),
+        Check("issuer", key == bundle.issuer, bundle.issuer, key,
+              "the root was anchored by the key named in the proof" if key == bundle.issuer
+              else f"the root was anchored by the key {key}, not by {bundle.issuer}"),
         Check("anchoredAt", s.anchored_at == bundle.anchored_at, str(bundle.anchored_at),
               str(s.anchored_at),
               f"anchored on {format_time(s.anchored_at)}" if s.anchored_at == bundle.anchored_at
               else f"the root was anchored on {format_time(s.anchored_at)}, "
                    f"not on {format_time(bundle.anchored_at)} as the proof says"),
-        Check("issuerAuthorised", s.issuer_authorised_at_anchor, "true",
-              str(s.issuer_authorised_at_anchor).lower(),
-              "the issuer was authorised when it anchored the root"
-              if s.issuer_authorised_at_anchor
-              else "the issuer was not authorised when it anchored the root"),
-        _revocation("leafRevocation", "the document", s.leaf_revoked_at,
-                    s.leaf_revocation_reason),
-        _revocation("rootRevocation", "the whole batch of this document", s.root_revoked_at,
-                    s.root_revocation_reason),
+        _status_change("leafStatus", "the document", s.leaf_status),
+        _status_change("rootStatus", "the whole batch of this document", s.root_status),
+        Check("bodyStatus", True, None, body.status,
+              f"{who} is active" if body.status == "active" else
+              f"{who} is {body.status} today; documents it anchored while active stay valid",
+              required=False),
     ]  # fmt: skip
-    if bundle.issuer_name and s.issuer_name and bundle.issuer_name != s.issuer_name:
+    names = {bundle.issuer_name} - {"", None}
+    known = set(astuple(body.name_at_anchor)) | set(astuple(body.name_now))
+    if names and not names <= known:
         checks.append(
-            Check("issuerName", False, bundle.issuer_name, s.issuer_name,
-                  f"the proof names the issuer {bundle.issuer_name!r} but the registry names it "
-                  f"{s.issuer_name!r}; the registry's name is shown", required=False)
+            Check("issuerName", False, body.name(), bundle.issuer_name,
+                  f"the proof carries the issuer name {bundle.issuer_name!r}, which verifiers "
+                  f"ignore: the registry names the body {body.name()!r}", required=False)
         )  # fmt: skip
     return checks
 
 
-def _revocation(name: str, what: str, revoked_at: int, reason: int) -> Check:
-    if not revoked_at:
+def _authorisation_check(registry: Registry, s: Status) -> Check:
+    """Whether the anchoring key was authorised then; when not, why (one more read)."""
+    key, at = s.key.lower(), s.anchored_at
+    when = format_time(at)
+    if s.authorised:
+        return Check("authorised", True, "true", "true",
+                     f"the key {key} was authorised to anchor for its body on {when}")  # fmt: skip
+    reason = f"not authorised: the key {key} could not anchor for its body on {when}"
+    record = registry.key_of(Web3.to_checksum_address(key))
+    if record.compromised_since and record.compromised_since <= at:
+        reason = (
+            f"not authorised: the key {key} is marked compromised since "
+            f"{format_time(record.compromised_since)}, and it anchored the root at or after "
+            f"that, on {when}"
+        )
+    elif record.purpose != Purpose.ANCHORING:
+        reason = f"not authorised: the key {key} is not an anchoring key"
+    elif not record.valid_from <= at < record.valid_until:
+        reason = f"not authorised: the key {key} was not valid for anchoring on {when}"
+    return Check("authorised", False, "true", "false", reason)
+
+
+def _status_change(name: str, what: str, change: StatusChange) -> Check:
+    """The document's or the root's status: invalid when a revocation counts (one the registrar
+    annulled, made by a key later found compromised, does not)."""
+    if not change.revoked:
         return Check(name, True, "not revoked", "not revoked", f"{what} is not revoked")
-    when, label = format_time(revoked_at), reason_name(reason)
+    when, label = format_time(change.at), reason_name(change.reason)
     return Check(
-        name, False, "not revoked", f"revoked at {revoked_at}, reason {reason} ({label})",
-        f"{what} was revoked on {when} (reason {reason}: {label})",
+        name, False, "not revoked", f"revoked at {change.at}, reason {change.reason} ({label})",
+        f"{what} was revoked on {when} (reason {change.reason}: {label})",
     )  # fmt: skip
 
 
-def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str) -> Check:
-    """The anchoring transaction is in ``blockNumber`` and emitted RootAnchored for this root."""
-    expected = f"RootAnchored in block {bundle.block_number}"
+def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str, s: Status) -> Check:
+    """The transaction is in ``blockNumber`` and anchored this root for the key's body.
+
+    A relayed anchor is sent by a relayer, not by the key: the sender is not checked; the key
+    is the one the registry holds for the anchor (``status``), whose signature it verified.
+    """
+    expected = f"the anchor of this root by body {s.body_id} in block {bundle.block_number}"
     try:
         receipt = w3.eth.get_transaction_receipt(HexBytes(bundle.tx_hash))
     except TransactionNotFound:
@@ -275,17 +358,9 @@ def _transaction_check(w3: Web3, bundle: ProofBundle, registry: str) -> Check:
                      "the node does not have the anchoring transaction, so it was not checked",
                      required=False)  # fmt: skip
     block = int(receipt["blockNumber"])
-    topics = [
-        HexBytes(_ROOT_ANCHORED),
-        HexBytes(bundle.root_bytes),
-        HexBytes(b"\x00" * 12 + bytes.fromhex(bundle.issuer[2:])),
-    ]
-    emitted = any(
-        str(log["address"]).lower() == registry and list(log["topics"][:3]) == topics
-        for log in receipt["logs"]
-    )
+    emitted = (s.body_id, bundle.root_bytes) in anchored_in(receipt["logs"], registry)
     ok = receipt["status"] == 1 and block == bundle.block_number and emitted
-    actual = f"{'RootAnchored' if emitted else 'no RootAnchored'} in block {block}"
+    actual = f"{'the anchor' if emitted else 'no anchor of this root'} in block {block}"
     reason = (
         "the transaction anchored this root in the stated block"
         if ok

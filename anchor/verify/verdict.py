@@ -1,4 +1,5 @@
-"""What a verification concludes: the outcome, every check made, and how times are shown."""
+"""What a verification concludes: the outcome, every check made, the issuing body as the
+registry names it, and how times are shown."""
 
 from __future__ import annotations
 
@@ -8,7 +9,26 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["Check", "Outcome", "Verdict", "format_time", "outcome_of"]
+__all__ = [
+    "LANGUAGES",
+    "BodyNames",
+    "Check",
+    "IssuingBody",
+    "Outcome",
+    "Revocation",
+    "Verdict",
+    "format_time",
+    "outcome_of",
+]
+
+#: The languages a body's name is shown in; French is the default and the fallback.
+LANGUAGES = ("fr", "de", "en")
+
+#: The registry's ``Kind`` enum by value, as the verdict names it (``Kind.slug``); kept here so
+#: that importing the verdict loads no web3 (tests check that the two agree).
+BODY_KINDS = ("commune", "syndicate", "social_office", "childcare", "state_body", "other")
+#: The registry's ``BodyStatus`` enum by value, in lower case.
+BODY_STATUSES = ("unknown", "active", "suspended", "retired")
 
 
 class Outcome(StrEnum):
@@ -23,8 +43,8 @@ class Outcome(StrEnum):
 class Check:
     """One check: ``ok`` is True (passed), False (failed) or None (could not be made).
 
-    A check that is not ``required`` (the transaction receipt, the issuer's display name, the
-    document when none was given) is reported but never changes the verdict by being None.
+    A check that is not ``required`` (the transaction receipt, the bundle's ignored issuer name,
+    the document when none was given) is reported but never changes the verdict by being None.
     """
 
     name: str
@@ -35,17 +55,88 @@ class Check:
     required: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class BodyNames:
+    """A body's names in one version: French (never empty), German, English, Luxembourgish."""
+
+    fr: str
+    de: str = ""
+    en: str = ""
+    lb: str = ""
+
+    def for_language(self, lang: str) -> str:
+        """The name in ``lang``; the French one when that language has none."""
+        name = getattr(self, lang, "") if lang in ("fr", "de", "en", "lb") else ""
+        return name or self.fr
+
+
+@dataclass(frozen=True, slots=True)
+class IssuingBody:
+    """The body that anchored the root, as the registry holds it (never as a proof says).
+
+    ``kind`` is one of `BODY_KINDS`, ``status`` one of `BODY_STATUSES` (today's status: a body
+    suspended or retired after anchoring leaves its earlier documents valid).
+    """
+
+    body_id: int
+    kind: str
+    code: str
+    status: str
+    name_at_anchor: BodyNames
+    name_now: BodyNames
+
+    def name(self, lang: str = "fr") -> str:
+        """The name in force when the root was anchored, in ``lang`` (French fallback)."""
+        return self.name_at_anchor.for_language(lang)
+
+    def renamed(self, lang: str = "fr") -> str | None:
+        """Today's name in ``lang`` when it differs from the name at anchoring, else None."""
+        now = self.name_now.for_language(lang)
+        return now if now != self.name(lang) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (camel-case names, as the API and ``--json`` print it)."""
+        return {
+            "id": self.body_id,
+            "kind": self.kind,
+            "code": self.code,
+            "status": self.status,
+            "namesAtAnchor": asdict(self.name_at_anchor),
+            "namesNow": asdict(self.name_now),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A revocation that counts (not annulled): of the ``document`` or of its whole ``batch``."""
+
+    of: str
+    at: int
+    reason: int
+    reason_name: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {"of": self.of, "at": self.at, "reason": self.reason, "reasonName": self.reason_name}
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome, every check made, and what to show a citizen (issuer name, anchor time)."""
+    """The outcome, every check made, and what to show a citizen (the body, the anchor time).
+
+    ``body``, ``authorised`` and ``revocations`` come from the registry; the first two are None
+    when it was not read. A revocation the registrar annulled is not listed: it does not count.
+    """
 
     outcome: Outcome
     checks: tuple[Check, ...]
-    issuer_name: str | None = None
     issuer: str | None = None
     anchored_at: int | None = None
     chain_id: int | None = None
     rpc_url: str | None = field(default=None)
+    body: IssuingBody | None = None
+    authorised: bool | None = None
+    revocations: tuple[Revocation, ...] = ()
 
     @property
     def failed(self) -> tuple[Check, ...]:
@@ -56,11 +147,21 @@ class Verdict:
         """Return the check called ``name``, if it was made."""
         return next((c for c in self.checks if c.name == name), None)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form: the verdict, display fields and every check."""
+    def issuer_name(self, lang: str = "fr") -> str | None:
+        """The registry's name of the body at anchoring time, in ``lang``; None if unknown."""
+        return self.body.name(lang) if self.body is not None else None
+
+    def to_dict(self, lang: str = "fr") -> dict[str, Any]:
+        """A JSON-ready form: the verdict, display fields (names in ``lang``), every check."""
+        body = self.body
         return {
             "verdict": self.outcome.value,
-            "issuerName": self.issuer_name,
+            "lang": lang,
+            "issuerName": self.issuer_name(lang),
+            "issuerNameNow": body.renamed(lang) if body is not None else None,
+            "body": body.to_dict() if body is not None else None,
+            "authorised": self.authorised,
+            "revocations": [r.to_dict() for r in self.revocations],
             "issuer": self.issuer,
             "anchoredAt": self.anchored_at,
             "anchoredAtText": format_time(self.anchored_at) if self.anchored_at else None,

@@ -16,7 +16,9 @@ from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
 from api.internal import create_internal_app
+from api.schemas import RootOut, VerdictOut
 from tests.support.api import DEAD_RPC, Keys, MakeClient
+from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body, names_dict
 from tests.support.chain import Accounts, send
 from tests.support.lookalike import deploy_lookalike, forged_bundle
 from tests.support.rpc_proxy import RecordingProxy
@@ -69,6 +71,8 @@ def test_proof_qr_roots_and_verify(
     w3: Web3,
     accounts: Accounts,
     registry: Registry,
+    bodies: Bodies,
+    contern: Body,
     tmp_path: Path,
 ) -> None:
     ids, root = anchor_all(chain_client, keys, store, w3, accounts, registry)
@@ -80,14 +84,20 @@ def test_proof_qr_roots_and_verify(
     bundle = body["proof"]
     assert bundle["digest"] == "0x" + DIGESTS[1]
     assert bundle["root"] == "0x" + root.hex()
-    assert bundle["issuer"] == accounts.issuer.address.lower()
-    assert bundle["issuerName"] == "Commune de Contern"
+    assert bundle["issuer"] == accounts.issuer.address.lower()  # Contern's anchoring key
+    assert "issuerName" not in bundle  # names come from the registry only
     assert bundle["registry"] == registry.address.lower()
     assert body["verificationUrl"].startswith(BASE + "/verify#v1.")
 
     verdict = chain_client.post("/v1/verify", json={"bundle": bundle, "digest": DIGESTS[1]})
     assert verdict.status_code == 200, verdict.text
-    assert verdict.json()["verdict"] == "valid"
+    shown = verdict.json()
+    assert shown["verdict"] == "valid" and shown["authorised"] is True
+    assert shown["issuerName"] == CONTERN.fr and shown["issuerNameNow"] is None
+    assert shown["body"]["kind"] == "commune" and shown["body"]["code"] == CONTERN_CODE
+    assert VerdictOut.model_validate(shown).issuer_name_now is None
+    in_german = chain_client.post("/v1/verify?lang=de", json={"bundle": bundle})
+    assert in_german.json()["issuerName"] == CONTERN.de
     by_url = chain_client.post("/v1/verify", json={"url": body["verificationUrl"]})
     assert by_url.json()["verdict"] == "valid"
     wrong = chain_client.post("/v1/verify", json={"bundle": bundle, "digest": DIGESTS[0]})
@@ -97,6 +107,56 @@ def test_proof_qr_roots_and_verify(
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     svg = chain_client.get(f"/v1/receipts/{ids[1]}/qr.svg", headers=h)
     assert svg.status_code == 200 and svg.content.startswith(b"<svg")
+
+    key = {"key": bundle["issuer"]}
+    roots = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key, headers=ORIGIN)
+    assert roots.status_code == 200, roots.text
+    assert roots.headers["access-control-allow-origin"] == "*"
+    info = roots.json()
+    assert info["anchored"] is True and info["leafCount"] == 3
+    assert info["key"] == accounts.issuer.address.lower()
+    assert info["body"] == {
+        "id": contern.id, "kind": "commune", "code": CONTERN_CODE, "status": "active",
+        "namesAtAnchor": names_dict(CONTERN), "namesNow": names_dict(CONTERN),
+    }  # fmt: skip
+    assert info["authorised"] is True
+    assert info["anchoredAt"] == bundle["anchoredAt"]
+    assert info["rootStatus"] is None and info["documentStatuses"] == []
+    parsed = RootOut.model_validate(info)  # the answer reads back into its documented schema
+    assert parsed.body.names_at_anchor == parsed.body.names_now and parsed.document_statuses == []
+    assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
+
+    proof = [bytes.fromhex(p[2:]) for p in bundle["proof"]]
+    bodies.revoke_document(contern.id, root, proof, bytes.fromhex(bundle["leaf"][2:]), 7)
+    after = chain_client.post("/v1/verify", json={"bundle": bundle})
+    assert after.json()["verdict"] == "invalid"
+    (revocation,) = after.json()["revocations"]
+    assert revocation["of"] == "document" and revocation["reason"] == 7
+    assert VerdictOut.model_validate(after.json()).revocations[0].reason_name == "site-specific"
+    # Asked about the root only, the route lists its revoked documents by leaf.
+    (document,) = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()[
+        "documentStatuses"
+    ]
+    assert document["leaf"] == bundle["leaf"] and document["reason"] == 7
+    assert document["actor"] == accounts.revoker.address.lower()
+    bodies.revoke_root(contern.id, root, 2)
+    revoked = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()["rootStatus"]
+    assert revoked["kind"] == "revoked" and revoked["reason"] == 2
+    assert revoked["actor"] == accounts.revoker.address.lower() and revoked["annulled"] is False
+
+    unknown = chain_client.get(f"/v1/roots/0x{'00' * 31}01", params=key)
+    assert unknown.status_code == 404 and f"0x{'00' * 31}01" in unknown.json()["detail"]
+    other_body = {"key": accounts.issuer2.address}  # SIGI never anchored Contern's root
+    assert chain_client.get(f"/v1/roots/0x{root.hex()}", params=other_body).status_code == 404
+    assert chain_client.get("/readyz").json() == {"status": "ready", "store": "ok", "chain": "ok"}
+    assert chain_client.get("/metrics").status_code == 404  # internal port only
+    internal = TestClient(create_internal_app(chain_client.app))  # type: ignore[arg-type]
+    metrics = internal.get("/metrics").text
+    assert 'anchor_http_requests_total{method="GET",route="/v1/roots/{root}",status="200"}' in (
+        metrics
+    )
+
+    # Last, since it may skip: the QR code decodes to the verification URL.
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
         pytest.skip("zbarimg (Debian zbar-tools) is not installed")
@@ -107,41 +167,6 @@ def test_proof_qr_roots_and_verify(
     ).stdout.strip()
     assert decoded == body["verificationUrl"]
     assert compact.parse_verification_url(decoded).to_dict() == bundle
-
-    roots = chain_client.get(f"/v1/roots/0x{root.hex()}", headers=ORIGIN)
-    assert roots.status_code == 200, roots.text
-    assert roots.headers["access-control-allow-origin"] == "*"
-    info = roots.json()
-    assert info["anchored"] is True and info["leafCount"] == 3
-    assert info["issuer"] == accounts.issuer.address.lower()
-    assert info["issuerName"] == "Commune de Contern"
-    assert info["issuerAuthorisedAtAnchor"] is True
-    assert info["anchoredAt"] == bundle["anchoredAt"]
-    assert info["rootRevocation"] is None and info["documentRevocation"] is None
-    assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
-
-    send(
-        w3,
-        accounts.revoker,
-        registry.contract.functions.revokeDocument(
-            root, [bytes.fromhex(p[2:]) for p in bundle["proof"]],
-            bytes.fromhex(bundle["leaf"][2:]), 7,
-        ),
-    )  # fmt: skip
-    revoked = chain_client.get(f"/v1/roots/0x{root.hex()}", params={"leaf": bundle["leaf"]})
-    document = revoked.json()["documentRevocation"]
-    assert document["reason"] == 7 and document["revokedBy"] == accounts.revoker.address.lower()
-    after = chain_client.post("/v1/verify", json={"bundle": bundle})
-    assert after.json()["verdict"] == "invalid"
-
-    assert chain_client.get(f"/v1/roots/0x{'00' * 31}01").status_code == 404
-    assert chain_client.get("/readyz").json() == {"status": "ready", "store": "ok", "chain": "ok"}
-    assert chain_client.get("/metrics").status_code == 404  # internal port only
-    internal = TestClient(create_internal_app(chain_client.app))  # type: ignore[arg-type]
-    metrics = internal.get("/metrics").text
-    assert 'anchor_http_requests_total{method="GET",route="/v1/roots/{root}",status="200"}' in (
-        metrics
-    )
 
 
 def test_chain_outage_is_503_and_indeterminate(
@@ -158,7 +183,7 @@ def test_chain_outage_is_503_and_indeterminate(
         "proof"
     ]
     dead = make_client(registry_address=registry.address)  # RPC URL refuses connections
-    down = dead.get(f"/v1/roots/0x{root.hex()}", headers=ORIGIN)
+    down = dead.get(f"/v1/roots/0x{root.hex()}", params={"key": bundle["issuer"]}, headers=ORIGIN)
     assert down.status_code == 503
     assert "cannot be reached" in down.json()["detail"]
     assert down.headers["access-control-allow-origin"] == "*"
@@ -199,18 +224,20 @@ def test_public_verification_uses_its_own_nodes_one_client_and_a_cache(
             assert proxy.url not in answer.text
             per_request.append(proxy.count())
         proxy.reset()
-        roots = public.get(f"/v1/roots/0x{root.hex()}")
+        key = {"key": bundle["issuer"]}
+        roots = public.get(f"/v1/roots/0x{root.hex()}", params=key)
         assert roots.status_code == 200
         roots_calls = proxy.methods()
         proxy.reset()
-        assert public.get(f"/v1/roots/0x{root.hex()}").status_code == 200
+        assert public.get(f"/v1/roots/0x{root.hex()}", params=key).status_code == 200
         roots_again = proxy.count()
     print(f"JSON-RPC calls per POST /v1/verify: first {per_request[0]}, then {per_request[1:]}")
     assert per_request == [6, 0, 0, 0, 0]  # 10 on every request before (issue 11, item 3)
     # One client per process: the roots route reads through the node the verifier bound (web3
     # may ask eth_chainId once per thread of the pool), and through the same short cache.
     assert public.app.state.chain.client.url == proxy.url  # type: ignore[attr-defined]
-    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call"]
+    # status, and the root's StatusChanged events (none: no document of it is revoked)
+    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call", "eth_getLogs"]
     assert roots_again == 0
 
 
@@ -227,4 +254,4 @@ def test_public_verification_of_a_lookalike_registry_is_invalid_and_never_calls_
     assert answer.status_code == 200 and body["verdict"] == "invalid"
     (failed,) = [c for c in body["checks"] if c["ok"] is False]
     assert failed["name"] == "registry" and "issued in another registry" in failed["reason"]
-    assert body["issuerName"] != "Ministère de l'Intérieur"
+    assert body["issuerName"] is None and body["body"] is None  # nothing from the forger

@@ -122,14 +122,14 @@ def test_submit_any_json_and_idempotency_key(
 @FUZZ
 @given(latin1, st.text(max_size=80), st.none() | st.text(max_size=80))
 def test_any_authorization_root_and_receipt_id(
-    fuzz: TestClient, authorization: bytes, segment: str, leaf: str | None
+    fuzz: TestClient, authorization: bytes, segment: str, key: str | None
 ) -> None:
     headers = {"Authorization": authorization}
     segment = quote(segment, safe="")
     no_server_error(
         fuzz.get(f"/v1/receipts/{segment}", headers=headers), 405
     )  # "" is /v1/receipts/
-    params = {} if leaf is None else {"leaf": leaf}
+    params = {} if key is None else {"key": key}
     no_server_error(fuzz.get(f"/v1/roots/{segment}", params=params), 503)
 
 

@@ -19,6 +19,7 @@ from tests.support.api import Keys, MakeClient
 
 REDIS_URL = os.environ.get("ANCHOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = "0x" + "ab" * 32
+KEY = {"key": "0x" + "cd" * 20}
 URL = {"url": "https://x/verify#v1.AA"}  # refused with 422: cheap, but counted all the same
 
 
@@ -36,7 +37,7 @@ def test_default_public_limits_per_client_address(client: TestClient) -> None:
     assert passed == 30
     assert 1 <= int(headers["retry-after"]) <= 60
     origin = {"Origin": "https://page.example"}
-    passed, headers = first_429(lambda: client.get(f"/v1/roots/{ROOT}", headers=origin))
+    passed, headers = first_429(lambda: client.get(f"/v1/roots/{ROOT}", params=KEY, headers=origin))
     assert passed == 120
     assert headers["access-control-allow-origin"] == "*"  # the page on another origin
     assert headers["access-control-expose-headers"] == "Retry-After"  # can read the wait

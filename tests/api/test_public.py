@@ -40,9 +40,13 @@ def test_page_and_static(client: TestClient) -> None:
 
 
 def test_roots_validation_and_unconfigured(client: TestClient) -> None:
-    assert client.get("/v1/roots/0x1234").status_code == 422
-    assert client.get(f"/v1/roots/{ROOT}", params={"leaf": "nope"}).status_code == 422
-    unconfigured = client.get(f"/v1/roots/{ROOT}")
+    key = {"key": "0x" + "cd" * 20}
+    assert client.get("/v1/roots/0x1234", params=key).status_code == 422
+    assert client.get(f"/v1/roots/{ROOT}", params={"key": "nope"}).status_code == 422
+    assert client.get(f"/v1/roots/{ROOT}").status_code == 422  # the key is required
+    # The page never sends a leaf; the route has no such parameter.
+    assert client.get(f"/v1/roots/{ROOT}", params={"leaf": ROOT} | key).status_code == 503
+    unconfigured = client.get(f"/v1/roots/{ROOT}", params=key)
     assert unconfigured.status_code == 503
     assert unconfigured.json()["detail"] == (
         "the service is not configured for this request; retry later"

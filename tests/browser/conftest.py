@@ -2,7 +2,8 @@
 
 The application is `api.app.create_app` with a SQLite test store and the session's anvil chain
 and registry, served by uvicorn in a thread on 127.0.0.1. Each test anchors its own small batch
-of documents inside the `registry` fixture's snapshot, so tests do not see each other's roots.
+of documents under the body "Commune de Contern" inside the `registry` fixture's snapshot, so
+tests do not see each other's roots (nor their renames, suspensions and compromised keys).
 The browser is the system Chromium (Debian package ``chromium``), driven through the DevTools
 protocol (`tests/support/cdp.py`); every test gets its own browser context (fresh localStorage).
 """
@@ -16,15 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web3 import Web3
 
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
-from anchor.merkle import build_tree
-from anchor.proof.bundle import ProofBundle
-from tests.support.browser import ISSUER_NAME, Anchored
+from tests.support.bodies import Bodies, Body, anchor_documents
+from tests.support.browser import Anchored
 from tests.support.cdp import Chromium, Page
-from tests.support.chain import Accounts, send
 from tests.support.server import Server
 
 CHROMIUM = os.environ.get("ANCHOR_CHROMIUM", "/usr/bin/chromium")
@@ -101,39 +99,16 @@ def start_server(tmp_path: Path) -> Iterator[Callable[[str, str], Server]]:
 
 
 @pytest.fixture
-def anchored(tmp_path: Path, w3: Web3, accounts: Accounts, registry: Registry) -> Anchored:
-    """Three documents anchored by the issuer "Commune de Contern" in one root."""
-    import hashlib
+def anchored(tmp_path: Path, bodies: Bodies, contern: Body) -> Anchored:
+    """Three documents anchored by the body "Commune de Contern" in one root.
 
+    The bundles carry no issuer name, as the service writes them now; a test that forges one
+    adds it.
+    """
     files = []
     for i, text in enumerate(["Permis de bâtir 2026/041", "Autorisation 17", "Certificat 9"]):
         path = tmp_path / f"document-{i}.pdf"
         path.write_bytes(f"%PDF-1.7\n{text}\n".encode() * 50)
         files.append(path)
-    digests = [hashlib.sha256(p.read_bytes()).digest() for p in files]
-    salts = [os.urandom(32) for _ in files]
-    tree = build_tree(list(zip(salts, digests, strict=True)))
-    receipt = send(
-        w3, accounts.issuer, registry.contract.functions.anchor(tree.root, tree.leaf_count)
-    )
-    block = w3.eth.get_block(receipt["blockNumber"])  # type: ignore[arg-type]
-    bundles = []
-    for i, (salt, digest) in enumerate(zip(salts, digests, strict=True)):
-        bundles.append(
-            ProofBundle(
-                version=1,
-                digest="0x" + digest.hex(),
-                salt="0x" + salt.hex(),
-                leaf="0x" + tree.leaf(i).hex(),
-                proof=tuple("0x" + p.hex() for p in tree.proof(i)),
-                root="0x" + tree.root.hex(),
-                chain_id=31337,
-                registry=registry.address,
-                tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),  # type: ignore[arg-type]
-                block_number=int(receipt["blockNumber"]),  # type: ignore[arg-type]
-                issuer=accounts.issuer.address,
-                anchored_at=int(block["timestamp"]),
-                issuer_name=ISSUER_NAME,
-            )
-        )
-    return Anchored(files, bundles, registry)
+    batch = anchor_documents(bodies, contern.anchoring, [p.read_bytes() for p in files])
+    return Anchored(files, batch.bundles, bodies.registry, bodies, contern)

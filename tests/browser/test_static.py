@@ -63,13 +63,26 @@ def test_every_text_the_page_names_exists() -> None:
     html = (PAGE / "index.html").read_text()
     js = (PAGE / "verify.js").read_text()
     used = set(re.findall(r'data-i18n="([\w.]+)"', html))
-    used |= set(re.findall(r'"((?:reason|unavailable|summary|verdict|document|details)\.\w+)"', js))
+    prefixes = "reason|unavailable|summary|verdict|document|details|body"
+    used |= set(re.findall(rf'"((?:{prefixes})\.\w+)"', js))
     assert used, "no keys found"
     assert used <= keys, used - keys
     for state in ("valid", "invalid", "unavailable", "checking", "none"):
         assert f"verdict.{state}" in keys
     for status in ("reading", "match", "mismatch", "error"):
         assert f"document.{status}" in keys
+    # The registry's body kinds and statuses (docs/registry.md), and the CLI's labels of them.
+    from anchor.cli.verify import KIND_LABELS
+    from anchor.verify.verdict import BODY_KINDS, BODY_STATUSES
+
+    texts = _texts()
+    for kind in BODY_KINDS:
+        for lang in ("fr", "de", "en"):
+            assert texts[lang][f"kind.{kind}"] == KIND_LABELS[lang][kind].replace("'", "\u2019")
+    for status in BODY_STATUSES:
+        assert f"bodyStatus.{status}" in keys
+    for status in ("suspended", "retired"):
+        assert f"body.{status}" in keys
 
 
 def test_page_loads_only_files_of_this_site() -> None:

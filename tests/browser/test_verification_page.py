@@ -17,9 +17,9 @@ import pytest
 
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import encode_compact
+from tests.support.bodies import CONTERN, CONTERN_CODE
 from tests.support.browser import ISSUER_NAME, Anchored
 from tests.support.cdp import Page
-from tests.support.chain import Accounts, send
 from tests.support.server import Server
 
 pytestmark = pytest.mark.browser
@@ -39,6 +39,8 @@ def _read_verdict(page: Page) -> dict[str, Any]:
             summary: document.getElementById("verdict-summary").textContent,
             reasons: [...document.querySelectorAll("#verdict-reasons li")].map(
               (li) => ({key: li.dataset.reason, text: li.textContent})),
+            body: Object.fromEntries([...document.querySelectorAll("#verdict-body li")].map(
+              (li) => [li.dataset.field, li.textContent])),
             retry: !document.getElementById("retry").hidden,
             lang: document.documentElement.lang,
             title: document.title,
@@ -81,6 +83,15 @@ def text_of(bundle: ProofBundle, payload: bytes | None = None) -> str:
     return "v1." + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def details_of(page: Page) -> dict[str, str]:
+    """The technical details the page lists, by field."""
+    details: dict[str, str] = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#details-list dd[data-field]')]"
+        ".map((dd) => [dd.dataset.field, dd.textContent]))"
+    )
+    return details
+
+
 def test_valid_proof_shows_valid_with_issuer_and_date(
     page: Page, api_server: Server, anchored: Anchored, tmp_path: Path
 ) -> None:
@@ -90,13 +101,15 @@ def test_valid_proof_shows_valid_with_issuer_and_date(
     assert verdict["state"] == "valid", verdict
     assert verdict["word"] == "VALIDE"
     assert verdict["lang"] == "fr"
-    assert ISSUER_NAME in verdict["summary"]
+    assert verdict["summary"].startswith(f"Émis par {ISSUER_NAME}, enregistré le ")
     assert date_words(bundle.anchored_at, FR_MONTHS) in verdict["summary"]
     assert verdict["reasons"] == []
-    details = page.evaluate(
-        "Object.fromEntries([...document.querySelectorAll('#details-list dd[data-field]')]"
-        ".map((dd) => [dd.dataset.field, dd.textContent]))"
-    )
+    assert verdict["body"] == {"kind": f"Commune · code officiel {CONTERN_CODE}"}
+    details = details_of(page)
+    assert details["issuer"] == ISSUER_NAME
+    assert details["kind"] == "Commune" and details["code"] == CONTERN_CODE
+    assert details["bodyId"] == str(anchored.body.id) and details["bodyStatus"] == "actif"
+    assert details["key"] == bundle.issuer
     assert details["txHash"] == bundle.tx_hash
     assert details["blockNumber"] == str(bundle.block_number)
     assert details["registry"] == bundle.registry
@@ -128,9 +141,7 @@ def test_tampered_proof_is_invalid_root_unknown(
 ) -> None:
     bundle = anchored.bundles[0]
     payload = bytearray(encode_compact(bundle))
-    payload[-1] ^= 0x01  # a bit of the issuer name...
-    sibling_offset = len(payload) - len(ISSUER_NAME.encode()) - 1 - 32
-    payload[sibling_offset] ^= 0x80  # ...and a bit of the last proof sibling
+    payload[len(payload) - 32] ^= 0x80  # a bit of the last proof sibling
     verdict = open_verdict(page, f"{api_server.url}/verify#{text_of(bundle, bytes(payload))}")
 
     assert verdict["state"] == "invalid", verdict
@@ -147,20 +158,12 @@ def test_malformed_fragment_is_invalid(page: Page, api_server: Server, anchored:
 
 
 def test_revoked_document_is_invalid_with_date_and_reason(
-    page: Page,
-    api_server: Server,
-    anchored: Anchored,
-    accounts: Accounts,
+    page: Page, api_server: Server, anchored: Anchored
 ) -> None:
     bundle = anchored.bundles[0]
-    functions = anchored.registry.contract.functions
-    receipt = send(
-        anchored.registry.w3,
-        accounts.revoker,
-        functions.revokeDocument(
-            bundle.root_bytes, bundle.proof_bytes, bundle.leaf_bytes, 1
-        ),  # 1: superseded, "replaced by a new document" (docs/operations.md)
-    )
+    receipt = anchored.bodies.revoke_document(
+        anchored.body.id, bundle.root_bytes, list(bundle.proof_bytes), bundle.leaf_bytes, 1
+    )  # 1: superseded, "replaced by a new document" (docs/operations.md)
     revoked_at = anchored.registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"]  # type: ignore[arg-type]
 
     verdict = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(0)}")
@@ -176,15 +179,9 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     assert other["state"] == "valid", other
 
 
-def test_revoked_batch_is_invalid(
-    page: Page, api_server: Server, anchored: Anchored, accounts: Accounts
-) -> None:
+def test_revoked_batch_is_invalid(page: Page, api_server: Server, anchored: Anchored) -> None:
     bundle = anchored.bundles[1]
-    send(
-        anchored.registry.w3,
-        accounts.revoker,
-        anchored.registry.contract.functions.revokeRoot(bundle.root_bytes, 7),
-    )
+    anchored.bodies.revoke_root(anchored.body.id, bundle.root_bytes, 7)
     verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(1)}")
     assert verdict["state"] == "invalid"
     assert verdict["word"] == "INVALID"
@@ -298,7 +295,7 @@ def test_language_switch_fr_default_then_de_remembered_then_en(
     verdict = _read_verdict(page)
     assert verdict["word"] == "GÜLTIG"
     assert date_words(bundle.anchored_at, DE_MONTHS, ".") in verdict["summary"]
-    assert "Ausgestellt von Commune de Contern" in verdict["summary"]
+    assert f"Ausgestellt von {CONTERN.de}" in verdict["summary"]  # the registry's German name
     pressed = page.evaluate(
         "[...document.querySelectorAll('button[data-lang]')]"
         ".map((b) => b.dataset.lang + ':' + b.getAttribute('aria-pressed'))"

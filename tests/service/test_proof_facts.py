@@ -12,7 +12,7 @@ from anchor.service.proofs import anchor_facts_once
 from anchor.store import Batch
 from anchor.types import BatchState
 
-FACTS = AnchorFacts(issuer="0xabc", anchored_at=1, leaf_count=3, issuer_name="Contern")
+FACTS = AnchorFacts(body_id=1, issuer="0xabc", anchored_at=1, leaf_count=3)
 
 
 class _CachingChain:
@@ -22,7 +22,9 @@ class _CachingChain:
         self.reads: list[bytes] = []
         self.cache: dict[tuple[bytes, bytes | None], AnchorFacts] = {}
 
-    def anchor_facts(self, root: bytes, block_hash: bytes | None) -> AnchorFacts | None:
+    def anchor_facts(
+        self, root: bytes, block_hash: bytes | None, tx_hash: bytes | None = None
+    ) -> AnchorFacts | None:
         if (root, block_hash) in self.cache:
             return self.cache[root, block_hash]
         time.sleep(0.05)  # a chain round trip, long enough for every thread to arrive

@@ -2,25 +2,44 @@
 pragma solidity 0.8.28;
 
 /**
- * @notice An attacker's look-alike of AnchorRegistry, deployed by an account with no role: it
- * answers `version()` and `status()` as the real registry would for a valid document, and emits
- * a matching `RootAnchored` event. Tests only; a verifier must never run its code.
+ * @notice An attacker's look-alike of AnchorRegistry v2, deployed by an account with no role: it
+ * answers `version()` and `status(key, root, proof, leaf)` as the real registry would for a valid
+ * document of a state body, and emits a matching `RootAnchored` event. Tests only; a verifier
+ * must never run its code.
  */
 contract LookAlikeRegistry {
+    struct Names {
+        string fr;
+        string de;
+        string en;
+        string lb;
+    }
+
+    struct StatusChange {
+        uint8 kind;
+        uint16 reason;
+        uint64 at;
+        address actor;
+        bool annulled;
+    }
+
     struct Status {
         bool included;
         uint64 anchoredAt;
-        address issuer;
-        string issuerName;
         uint32 leafCount;
-        uint64 leafRevokedAt;
-        uint16 leafRevocationReason;
-        uint64 rootRevokedAt;
-        uint16 rootRevocationReason;
-        bool issuerAuthorisedAtAnchor;
+        address key;
+        bool authorised;
+        uint32 bodyId;
+        uint8 kind;
+        uint8 bodyStatus;
+        string code;
+        Names nameAtAnchor;
+        Names nameNow;
+        StatusChange leafStatus;
+        StatusChange rootStatus;
     }
 
-    event RootAnchored(bytes32 indexed root, address indexed issuer, uint32 leafCount, uint64 timestamp);
+    event RootAnchored(uint32 indexed bodyId, bytes32 indexed root, address key, uint32 leafCount);
 
     address private immutable _issuer;
     mapping(bytes32 root => uint64) private _anchoredAt;
@@ -30,20 +49,25 @@ contract LookAlikeRegistry {
     }
 
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "2.0.0";
     }
 
     function anchor(bytes32 root) external {
         _anchoredAt[root] = uint64(block.timestamp);
-        emit RootAnchored(root, _issuer, 1, uint64(block.timestamp));
+        emit RootAnchored(1, root, _issuer, 1);
     }
 
-    function status(bytes32 root, bytes32[] calldata, bytes32) external view returns (Status memory s) {
+    function status(address, bytes32 root, bytes32[] calldata, bytes32) external view returns (Status memory s) {
         s.included = true;
         s.anchoredAt = _anchoredAt[root];
-        s.issuer = _issuer;
-        s.issuerName = unicode"Ministère de l'Intérieur";
         s.leafCount = 1;
-        s.issuerAuthorisedAtAnchor = true;
+        s.key = _issuer;
+        s.authorised = true;
+        s.bodyId = 1;
+        s.kind = 4; // StateBody
+        s.bodyStatus = 1; // Active
+        s.code = "LU-MININT";
+        s.nameAtAnchor = Names(unicode"Ministère de l'Intérieur", "Innenministerium", "Ministry of Home Affairs", "");
+        s.nameNow = s.nameAtAnchor;
     }
 }

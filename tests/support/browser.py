@@ -1,4 +1,4 @@
-"""What the browser tests share besides fixtures: the issuer's name and an anchored batch."""
+"""What the browser tests share besides fixtures: the body's name and an anchored batch."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from pathlib import Path
 from anchor.chain.registry import Registry
 from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import to_text
+from tests.support.bodies import CONTERN, Bodies, Body
 
-ISSUER_NAME = "Commune de Contern"
+ISSUER_NAME = CONTERN.fr
 
 
 @dataclass(frozen=True)
 class Anchored:
-    """A batch anchored on chain: its documents (files), their bundles and verification texts."""
+    """A batch anchored on chain: its documents (files), their bundles and verification texts,
+    and the body that anchored it."""
 
     files: list[Path]
     bundles: list[ProofBundle]
     registry: Registry
+    bodies: Bodies
+    body: Body
 
     def fragment(self, index: int = 0) -> str:
         """The ``v1.…`` text of document ``index``, for the URL fragment."""

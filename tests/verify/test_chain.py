@@ -1,8 +1,11 @@
-"""The golden vectors against the registry on anvil, and `verify_bundle` end to end.
+"""The golden vectors against the registry v2 on anvil, and `verify_bundle` end to end.
 
-Every batch root of ``tests/vectors/batches.json`` is anchored by the issuer account; then the
-contract's ``verify(root, proof, leaf)`` must agree with each vector, and `verify_bundle` must
-give the expected verdict, never ``invalid`` for an outage.
+Every batch root of ``tests/vectors/batches.json`` is anchored by the anchoring key of the body
+"Commune de Contern" (the ``issuer`` account); then the registry's own Merkle check
+(``status(key, root, proof, leaf).included``) must agree with each vector, and `verify_bundle`
+must give the expected verdict, never ``invalid`` for an outage. The attacker's side (another
+body's name in the bundle, a compromised key, a look-alike registry, a rename, an annulled
+revocation, a suspended body) is in ``test_bodies.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from anchor.proof.bundle import ProofBundle
 from anchor.proof.compact import verification_url
 from anchor.trust import TrustedRegistry
 from anchor.verify import Outcome, format_time, verify_bundle
-from tests.support.chain import Accounts, send
+from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body
+from tests.support.chain import Accounts
 from tests.support.lookalike import deploy_lookalike, forged_bundle
 from tests.support.rpc_proxy import RecordingProxy
 
@@ -54,13 +58,12 @@ def b32(value: str) -> bytes:
 
 
 @pytest.fixture
-def anchored(w3: Web3, registry: Registry, accounts: Accounts) -> dict[str, Anchored]:
-    """Every batch root anchored by the issuer, with its transaction and time."""
+def anchored(bodies: Bodies, contern: Body) -> dict[str, Anchored]:
+    """Every batch root anchored by Contern's key, with its transaction and time."""
     out: dict[str, Anchored] = {}
     for name, batch in BATCHES.items():
-        call = registry.contract.functions.anchor(b32(batch["root"]), batch["leafCount"])
-        receipt = send(w3, accounts.issuer, call)
-        record = registry.anchor_of(b32(batch["root"]))
+        receipt = bodies.anchor(contern.anchoring, b32(batch["root"]), batch["leafCount"])
+        record = bodies.registry.anchor_of(contern.id, b32(batch["root"]))
         tx = receipt["transactionHash"]
         assert isinstance(tx, bytes)
         out[name] = Anchored("0x" + tx.hex(), int(receipt["blockNumber"]), record.anchored_at)  # type: ignore[call-overload]
@@ -101,14 +104,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_onchain_verify_agrees_with_every_vector(
-    registry: Registry, anchored: dict[str, Anchored]
+def test_onchain_inclusion_agrees_with_every_vector(
+    registry: Registry, accounts: Accounts, anchored: dict[str, Anchored]
 ) -> None:
     wrong = []
     for v in VALID + MUTATED:
         proof = [b32(p) for p in v["proof"]]
-        got = registry.contract.functions.verify(b32(v["root"]), proof, b32(v["leaf"])).call()
-        if got is not v["expected"]["onchain"]:
+        status = registry.status(accounts.issuer.address, b32(v["root"]), proof, b32(v["leaf"]))
+        if status.included is not v["expected"]["onchain"]:
             wrong.append(v["desc"])
     assert not wrong
 
@@ -122,7 +125,13 @@ def test_valid_vectors_are_valid_end_to_end(
             bundle, trusted=trust(registry), document=v["document"].encode(), rpc_urls=[anvil.url]
         )
         assert verdict.outcome is Outcome.VALID, (v["desc"], verdict.failed)
-        assert verdict.issuer_name == "Commune de Contern"
+        assert verdict.issuer_name() == "Commune de Contern"
+        assert verdict.issuer_name("de") == "Gemeinde Contern"
+        assert verdict.body is not None and verdict.authorised is True
+        assert (verdict.body.kind, verdict.body.code, verdict.body.status) == (
+            "commune", CONTERN_CODE, "active",
+        )  # fmt: skip
+        assert verdict.body.renamed() is None
         assert verdict.anchored_at == anchored[v["batch"]].anchored_at
         transaction = verdict.check("transaction")
         assert transaction is not None and transaction.ok is True
@@ -143,7 +152,7 @@ def test_mutated_vectors_are_invalid_end_to_end(
     ("override", "check", "says"),
     [
         ({"anchoredAt": 1_000_000_000}, "anchoredAt", "not on 9 September 2001"),
-        ({"issuer": "0x" + "44" * 20}, "issuer", "not by 0x4444"),
+        ({"issuer": "0x" + "44" * 20}, "issuer", "belongs to no issuing body"),
         ({"txHash": "0x" + "55" * 32}, "transaction", None),
     ],
 )
@@ -179,17 +188,16 @@ def test_transaction_of_another_batch_is_invalid(
 
 
 def test_revoked_document_is_invalid_with_date_and_reason(
-    w3: Web3,
     anvil: Anvil,
     registry: Registry,
+    bodies: Bodies,
+    contern: Body,
     accounts: Accounts,
     anchored: dict[str, Anchored],
 ) -> None:
     v = VALID[3]
-    call = registry.contract.functions.revokeDocument(
-        b32(v["root"]), [b32(p) for p in v["proof"]], b32(v["leaf"]), 3
-    )
-    send(w3, accounts.revoker, call)
+    proof = [b32(p) for p in v["proof"]]
+    bodies.revoke_document(contern.id, b32(v["root"]), proof, b32(v["leaf"]), 3)
     verdict = verify_bundle(
         trusted=trust(registry),
         bundle=bundle_for(v, anchored, registry, accounts),
@@ -197,8 +205,10 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     )
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
-    assert failed.name == "leafRevocation"
+    assert failed.name == "leafStatus"
     assert "the document was revoked on" in failed.reason and "(reason 3: fraud)" in failed.reason
+    ((of, reason),) = [(r.of, r.reason) for r in verdict.revocations]
+    assert (of, reason) == ("document", 3) and verdict.to_dict()["revocations"][0]["reason"] == 3
     sibling = VALID[4]  # same batch, not revoked
     assert (
         verify_bundle(
@@ -211,14 +221,15 @@ def test_revoked_document_is_invalid_with_date_and_reason(
 
 
 def test_revoked_root_is_invalid_with_reason(
-    w3: Web3,
     anvil: Anvil,
     registry: Registry,
+    bodies: Bodies,
+    contern: Body,
     accounts: Accounts,
     anchored: dict[str, Anchored],
 ) -> None:
     v = VALID[3]
-    send(w3, accounts.issuer, registry.contract.functions.revokeRoot(b32(v["root"]), 7))
+    bodies.revoke_root(contern.id, b32(v["root"]), 7)
     verdict = verify_bundle(
         trusted=trust(registry),
         bundle=bundle_for(v, anchored, registry, accounts),
@@ -226,7 +237,10 @@ def test_revoked_root_is_invalid_with_reason(
     )
     assert verdict.outcome is Outcome.INVALID
     (failed,) = verdict.failed
-    assert failed.name == "rootRevocation" and "(reason 7: site-specific)" in failed.reason
+    assert failed.name == "rootStatus" and "(reason 7: site-specific)" in failed.reason
+    assert [(r.of, r.reason, r.reason_name) for r in verdict.revocations] == [
+        ("batch", 7, "site-specific")
+    ]
 
 
 def test_root_never_anchored_is_invalid(
@@ -237,6 +251,9 @@ def test_root_never_anchored_is_invalid(
     verdict = verify_bundle(bundle, trusted=trust(registry), rpc_urls=[anvil.url])
     assert verdict.outcome is Outcome.INVALID
     assert [c.name for c in verdict.failed] == ["anchored"]
+    assert verdict.failed[0].reason == (
+        f"the root was never anchored by {CONTERN.fr} (body 1) in this registry"
+    )
 
 
 def test_dead_node_is_indeterminate_never_invalid(
@@ -320,8 +337,11 @@ def test_cli_valid_sentence_and_url_form(
     result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, *args])
     assert result.exit_code == 0, result.output
     when = format_time(anchored[v["batch"]].anchored_at)
+    issuer = accounts.issuer.address.lower()
     assert result.output == (
         f"VALID — issued by Commune de Contern on {when}; the document matches; not revoked.\n"
+        f"  body: Commune de Contern (Commune, code {CONTERN_CODE}, body 1), active today\n"
+        f"  key: {issuer}, was authorised to anchor for the body then\n"
     )
     doc.write_bytes(b"altered")
     result = CliRunner().invoke(cli, ["verify", str(doc), "--proof", url, *args])
@@ -338,9 +358,9 @@ def test_lookalike_registry_is_invalid_and_never_called(
     bundle = forged_bundle(w3, lookalike, accounts)
     # What fooled the old verifier: the look-alike answers exactly as a registry would.
     fake = Registry(w3, lookalike.address)
-    assert fake.version() == "1.0.0"
-    answer = fake.status(bundle.root_bytes, [], bundle.leaf_bytes)
-    assert answer.issuer_name == "Ministère de l'Intérieur" and answer.issuer_authorised_at_anchor
+    assert fake.version() == "2.0.0"
+    answer = fake.status(accounts.issuer.address, bundle.root_bytes, [], bundle.leaf_bytes)
+    assert answer.name_at_anchor.fr == "Ministère de l'Intérieur" and answer.authorised
     proof = tmp_path / "forged.json"
     proof.write_text(bundle.to_json())
     cli = typer.Typer()

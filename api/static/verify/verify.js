@@ -1,13 +1,16 @@
 // The citizen's verification page: decode the proof carried in the URL fragment, recompute its
-// leaf and root with keccak256 (js-sha3), ask the registry API about the root, optionally hash the
-// citizen's copy of the document with WebCrypto, and show one verdict:
+// leaf and root with keccak256 (js-sha3), ask the registry API about the root (with the key the
+// proof names as issuer, never the leaf), optionally hash the citizen's copy of the document with
+// WebCrypto, and show one verdict:
 //
-//   valid        the root is anchored by an authorised issuer and nothing is revoked
+//   valid        the root is anchored by the body of an authorised key and nothing is revoked
 //   invalid      a definite reason says the document or its proof is not genuine
 //   unavailable  the check cannot be done now (API down, chain unreachable): never "invalid"
 //
+// The issuing body (its name at anchoring time, kind, official code, today's name and status)
+// comes from the registry's answer only; a name carried in the proof is decoded and ignored.
 // The fragment (#v1.<base64url>) never reaches the server; the document file never leaves the
-// device. The Python reference of the format is anchor/compact.py and anchor/hashing.py.
+// device. The Python reference of the format is anchor/proof/compact.py and anchor/merkle/.
 "use strict";
 
 (function () {
@@ -134,6 +137,8 @@
     if (count > MAX_PROOF_LENGTH) throw new ProofFormatError("proof longer than " + MAX_PROOF_LENGTH);
     const proof = [];
     for (let i = 0; i < count; i++) proof.push(r.take(32, "proof[" + i + "]"));
+    // A name in the proof is decoded (the format allows it) but never shown: the page shows the
+    // name the registry holds.
     bundle.issuerName = null;
     if (flags & FLAG_ISSUER_NAME) {
       const length = r.varint("issuerName length");
@@ -203,12 +208,13 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Registry lookup: GET /v1/roots/{root}?leaf={leaf}
+  // Registry lookup: GET /v1/roots/{root}?key={issuer}. The leaf is never sent: the server
+  // cannot tell which document of the batch is being checked.
   // Returns {kind: "answer", data} | {kind: "notAnchored"} | {kind: "unavailable", reason}.
   // Anything but 200 and 404 (503, 500, a network failure, a timeout) is "unavailable".
   // ---------------------------------------------------------------------------------------------
   async function lookUpRoot(bundle) {
-    const url = "/v1/roots/" + bundle.root + "?leaf=" + bundle.leaf;
+    const url = "/v1/roots/" + bundle.root + "?key=" + bundle.issuer;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), API_TIMEOUT_MS);
     let response;
@@ -242,6 +248,29 @@
     }
   }
 
+  const BODY_KINDS = ["commune", "syndicate", "social_office", "childcare", "state_body", "other"];
+  const LANG_NAMES = ["fr", "de", "en", "lb"];
+
+  function isNames(n) {
+    return n && typeof n === "object" && LANG_NAMES.every((l) => typeof n[l] === "string") && n.fr !== "";
+  }
+
+  function isBody(b) {
+    return b && typeof b === "object" && Number.isSafeInteger(b.id) && typeof b.kind === "string" &&
+      typeof b.code === "string" && typeof b.status === "string" &&
+      isNames(b.namesAtAnchor) && isNames(b.namesNow);
+  }
+
+  function isChange(c) {
+    return c === null || c === undefined ||
+      (Number.isSafeInteger(c.at) && Number.isSafeInteger(c.reason) && typeof c.annulled === "boolean");
+  }
+
+  /** A revocation counts unless the registrar annulled it (made by a compromised key). */
+  function counts(change) {
+    return Boolean(change) && change.kind === "revoked" && change.annulled !== true;
+  }
+
   /** Same integer? API numbers are JSON numbers, proof numbers are BigInts. */
   function sameInt(apiValue, bigValue) {
     return Number.isSafeInteger(apiValue) && BigInt(apiValue) === bigValue;
@@ -260,12 +289,11 @@
     }
     const d = result.data;
     const wellFormed =
-      d && typeof d === "object" && typeof d.root === "string" && typeof d.issuer === "string" &&
+      d && typeof d === "object" && typeof d.root === "string" && typeof d.key === "string" &&
       typeof d.registry === "string" && Number.isSafeInteger(d.anchoredAt) &&
-      Number.isSafeInteger(d.chainId) &&
-      [d.documentRevocation, d.rootRevocation].every(
-        (r) => r === null || r === undefined || (Number.isSafeInteger(r.revokedAt) && Number.isSafeInteger(r.reason)),
-      );
+      Number.isSafeInteger(d.chainId) && typeof d.authorised === "boolean" && isBody(d.body) &&
+      isChange(d.rootStatus) && Array.isArray(d.documentStatuses) &&
+      d.documentStatuses.every((c) => c && typeof c.leaf === "string" && isChange(c));
     if (!wellFormed || d.root.toLowerCase() !== bundle.root) {
       return { status: "unavailable", reasons: [{ key: "reason.unexpectedAnswer" }] };
     }
@@ -276,14 +304,14 @@
       return { status: "invalid", reasons: [{ key: "reason.notAnchored" }], data: d };
     }
     const reasons = [];
-    if (d.issuer.toLowerCase() !== bundle.issuer) reasons.push({ key: "reason.issuerMismatch" });
+    if (d.key.toLowerCase() !== bundle.issuer) reasons.push({ key: "reason.issuerMismatch" });
     if (!sameInt(d.anchoredAt, bundle.anchoredAt)) reasons.push({ key: "reason.timeMismatch" });
-    if (d.issuerAuthorisedAtAnchor !== true) reasons.push({ key: "reason.notAuthorised" });
-    if (d.documentRevocation) {
-      reasons.push({ key: "reason.documentRevoked", revocation: d.documentRevocation });
-    }
-    if (d.rootRevocation) {
-      reasons.push({ key: "reason.rootRevoked", revocation: d.rootRevocation });
+    if (d.authorised !== true) reasons.push({ key: "reason.notAuthorised" });
+    // The server lists the revoked documents of the root; the page finds its own leaf there.
+    const own = d.documentStatuses.find((c) => c.leaf.toLowerCase() === bundle.leaf && counts(c));
+    if (own) reasons.push({ key: "reason.documentRevoked", revocation: own });
+    if (counts(d.rootStatus)) {
+      reasons.push({ key: "reason.rootRevoked", revocation: d.rootStatus });
     }
     return { status: reasons.length ? "invalid" : "ok", reasons: reasons, data: d };
   }
@@ -328,7 +356,7 @@
   function reasonText(reason) {
     if (reason.revocation) {
       return t(reason.key, {
-        date: formatDate(reason.revocation.revokedAt),
+        date: formatDate(reason.revocation.at),
         reason: revocationText(reason.revocation),
       });
     }
@@ -379,6 +407,7 @@
         return li;
       }),
     );
+    renderBody(v);
     $("retry").hidden = !v.retry;
     document.title = t("verdict." + v.state) + " — " + t("page.title");
 
@@ -387,10 +416,20 @@
     renderDetails();
   }
 
+  /** A body's name in the page's language; French when it has none in that language. */
+  function nameIn(names) {
+    return names[state.lang] || names.fr;
+  }
+
+  function kindText(kind) {
+    return BODY_KINDS.includes(kind) ? t("kind." + kind) : t("kind.other");
+  }
+
   function summaryText(v) {
     if (v.state === "valid") {
       const data = state.chain.data;
-      const issuer = data.issuerName || state.bundle.issuerName || data.issuer;
+      // The registry's name in force at anchoring time; never the name the proof carries.
+      const issuer = nameIn(data.body.namesAtAnchor);
       const key = state.file && state.file.status === "match" ? "summary.validWithDoc" : "summary.valid";
       return t(key, { issuer: issuer, date: formatDate(data.anchoredAt) });
     }
@@ -398,6 +437,30 @@
     if (v.state === "unavailable") return t("summary.unavailable");
     if (v.state === "none") return t("summary.none");
     return t("summary.checking");
+  }
+
+  /** Under a valid verdict: the body's kind and code, today's name, a suspension or retirement. */
+  function renderBody(v) {
+    const list = $("verdict-body");
+    const lines = [];
+    if (v.state === "valid") {
+      const body = state.chain.data.body;
+      const code = body.code ? t("body.code", { code: body.code }) : "";
+      lines.push(["kind", code ? kindText(body.kind) + " · " + code : kindText(body.kind)]);
+      const now = nameIn(body.namesNow);
+      if (now !== nameIn(body.namesAtAnchor)) lines.push(["renamed", t("body.renamed", { name: now })]);
+      if (body.status === "suspended" || body.status === "retired") {
+        lines.push([body.status, t("body." + body.status)]);
+      }
+    }
+    list.replaceChildren(
+      ...lines.map(([field, text]) => {
+        const li = document.createElement("li");
+        li.dataset.field = field;
+        li.textContent = text;
+        return li;
+      }),
+    );
   }
 
   function renderFile() {
@@ -414,8 +477,19 @@
     if (!b) return;
     const data = state.chain && state.chain.data;
     const rows = [];
-    if (data || b.issuerName) rows.push(["details.issuer", (data && data.issuerName) || b.issuerName, b.issuer]);
-    else rows.push(["details.issuer", b.issuer]);
+    // The issuer's name comes from the registry only; before its answer only the key is shown.
+    if (data && data.body) {
+      const body = data.body;
+      const status = ["active", "suspended", "retired"].includes(body.status) ? body.status : "unknown";
+      rows.push(
+        ["details.issuer", nameIn(body.namesAtAnchor)],
+        ["details.kind", kindText(body.kind)],
+        ["details.code", body.code],
+        ["details.bodyId", String(body.id)],
+        ["details.bodyStatus", t("bodyStatus." + status)],
+      );
+    }
+    rows.push(["details.key", b.issuer]);
     rows.push(["details.anchoredAt", formatDate(b.anchoredAt)]);
     if (data && Number.isSafeInteger(data.leafCount)) rows.push(["details.leafCount", String(data.leafCount)]);
     rows.push(
@@ -430,7 +504,9 @@
     );
     const list = $("details-list");
     list.replaceChildren();
-    for (const [key, ...values] of rows) {
+    for (const [key, ...given] of rows) {
+      const values = given.filter((value) => value); // an empty code shows no row
+      if (!values.length) continue;
       const dt = document.createElement("dt");
       dt.textContent = t(key);
       list.append(dt);
