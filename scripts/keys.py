@@ -138,6 +138,10 @@ def compromise(key: str, since: str) -> None:
             f"annul what it changed since then: keys.py changes {address}, "
             f"keys.py annul_all {address}"
         )
+    print(
+        f"give body {record.body_id} a new {record.purpose_name} key: keys.py add "
+        f"{record.body_id} 0xNEW {record.purpose_name}"
+    )
 
 
 @command
