@@ -218,7 +218,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     error RegistryBadPurpose();
     /// @notice The validity period is empty or already over.
     error RegistryBadValidity(uint64 validFrom, uint64 validUntil);
-    /// @notice A compromise time in the future, or later than the one already set.
+    /// @notice A compromise time of zero, in the future, or not earlier than the one already set.
     error RegistryBadCompromiseTime(uint64 since);
     /// @notice The caller may not change the status of this body's documents.
     error RegistryUnauthorizedActor(address account, uint32 bodyId);
@@ -540,7 +540,8 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         emit KeyAdded(bodyId, key, purpose, validFrom, validUntil);
     }
 
-    /// @notice Ends a key's validity now (if it ends later). Anchors made before stay authorised.
+    /// @notice Ends a key's validity now (if it ends later). Anchors made in an earlier second stay
+    /// authorised; one made earlier in this same second is reported not authorised (the safe side).
     function retireKey(address key) external onlyRole(REGISTRAR_ROLE) {
         _retire(_knownKey(key), key);
     }
@@ -548,11 +549,15 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     /**
      * @notice Takes a key as compromised since `since`: its anchors from then on are not
      * authorised, its status changes from then on may be annulled, and it is retired.
-     * @param since At most now; may only move earlier than a time already set.
+     * @param since At most now and not zero (zero is stored as "not compromised"); may only move
+     * earlier than a time already set.
      */
     function setKeyCompromised(address key, uint64 since) external onlyRole(REGISTRAR_ROLE) {
         Key storage k = _knownKey(key);
-        if (since > block.timestamp || (k.compromisedSince != 0 && since >= k.compromisedSince)) {
+        if (
+            since == 0 || since > block.timestamp
+                || (k.compromisedSince != 0 && since >= k.compromisedSince)
+        ) {
             revert RegistryBadCompromiseTime(since);
         }
         k.compromisedSince = since;
