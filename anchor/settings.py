@@ -131,6 +131,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base URL of the public verification page"
     )
 
+    doctypes_dir: Path | None = Field(
+        default=None,
+        description="Folder of the operator's own document types (<id>.v<version>.json), "
+        "beside the shipped ones",
+    )
+
     env: Literal["development", "production"] = Field(
         default="development",
         description="production: refuse settings only fit for development (an http:// page)",

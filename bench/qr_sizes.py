@@ -1,96 +1,137 @@
-"""QR code sizes of verification URLs, for proofs from batches of 1,000 to 1,000,000 leaves.
+"""QR code sizes of verification URLs: version 1 (a digest) and version 2 (a typed document).
 
-Prints, for each proof length, with and without the optional issuer name: the compact payload
-size, the URL length, the QR version needed at error correction M in byte mode (the published
-form: base64url), and the module size when the symbol is printed 6 cm wide. The last column,
-for comparison only, is the version an upper-case base32 URL would need in alphanumeric mode.
+For batches of 1, 1,024 and 65,536 documents (proofs of 0, 10 and 16 elements), prints the
+compact payload size, the URL length, the QR version needed at error correction M and Q, and
+the module size when the symbol (quiet zone excluded) is printed 12 cm wide, as on the poster.
+
+* v1: ``#v1.`` + base64url, byte mode (no issuer name; with one, 19 bytes more);
+* v2: the building permit of issue 10 (docs/proof-format.md, section 10), ``#v2.`` + decimal
+  digits: a byte segment for the head, a numeric segment for the digits, as
+  `anchor.proof.qr` renders it. Three variants: with the file digest and a private
+  commitment (the worked example), with the file digest only, and with the facts alone.
+
+Last, for the 1,024-document permit at Q, the longest base URL that still fits version 25.
 Run: ``.venv/bin/python bench/qr_sizes.py``.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 
-import qrcode
-from qrcode.util import MODE_8BIT_BYTE, QRData
-
 from anchor.merkle.hashing import fold_proof, leaf_hash
-from anchor.proof.bundle import ProofBundle
+from anchor.proof.bundle import ProofBundle, ProofBundleV2
 from anchor.proof.compact import encode_compact, verification_url
+from anchor.proof.doctypes import builtin_types
+from anchor.proof.qr import qr_version
+from anchor.proof.statement import statement_for
 
 BASE_URL = "https://verify.anchor.example.lu/verify"
-PRINT_WIDTH_MM = 60.0
-CASES = [(1_000, 10), (65_536, 16), (1_000_000, 20)]
+PRINT_WIDTH_MM = 120.0
+CASES = [(1, 0), (1_024, 10), (65_536, 16)]
+FACTS = {
+    "reference": "2026/0042",
+    "decisionDate": "2026-03-12",
+    "works": "Construction d'une maison unifamiliale avec garage",
+    "address": "6, rue de l'Étang, L-5326 Contern",
+    "parcel": "Contern, section A, n° 123/4567",
+    "validUntil": "2027-03-12",
+}
+ANCHOR = {
+    "chain_id": 24_601,
+    "block_number": 12_345_678,
+    "anchored_at": 1_772_534_460,
+}
 
 
 def _h(label: str) -> bytes:
     return hashlib.sha256(label.encode()).digest()
 
 
-def sample_bundle(proof_length: int, issuer_name: str | None) -> ProofBundle:
-    """A realistic bundle: production-sized chain id, block number and timestamp."""
-    salt, digest = _h("salt"), _h("digest")
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _anchoring(salt: bytes, digest: bytes, proof_length: int) -> dict[str, object]:
     proof = [_h(f"sibling {i}") for i in range(proof_length)]
     leaf = leaf_hash(salt, digest)
-    return ProofBundle(
-        version=1,
-        digest="0x" + digest.hex(),
-        salt="0x" + salt.hex(),
-        leaf="0x" + leaf.hex(),
-        proof=tuple("0x" + p.hex() for p in proof),
-        root="0x" + fold_proof(leaf, proof).hex(),
-        chain_id=24_601,
-        registry="0x" + _h("registry")[:20].hex(),
-        tx_hash="0x" + _h("tx").hex(),
-        block_number=12_345_678,
-        issuer="0x" + _h("issuer")[:20].hex(),
-        anchored_at=1_772_534_460,
-        issuer_name=issuer_name,
+    return {
+        "digest": _hex(digest),
+        "salt": _hex(salt),
+        "leaf": _hex(leaf),
+        "proof": tuple(_hex(p) for p in proof),
+        "root": _hex(fold_proof(leaf, proof)),
+        "registry": _hex(_h("registry")[:20]),
+        "tx_hash": _hex(_h("tx")),
+        "issuer": _hex(_h("issuer")[:20]),
+        **ANCHOR,
+    }
+
+
+def v1_bundle(proof_length: int) -> ProofBundle:
+    """A realistic version 1 bundle without issuer name."""
+    return ProofBundle(version=1, **_anchoring(_h("salt"), _h("digest"), proof_length))  # type: ignore[arg-type]
+
+
+def v2_bundle(proof_length: int, *, file: bool, private: bool) -> ProofBundleV2:
+    """The building permit of issue 10 as a version 2 bundle."""
+    permit = builtin_types().get_type("lu.building-permit")
+    facts = permit.validate_facts(FACTS, {"holder": "Marie Schmit"} if private else {})
+    statement = statement_for(
+        permit, facts, file_digest=_h("file") if file else None, private_salt=_h("private salt")
+    )
+    fields = _anchoring(_h("salt"), statement.digest(), proof_length)
+    return ProofBundleV2(
+        version=2,
+        type_id=permit.id,
+        type_version=permit.version,
+        facts=facts.public,
+        file=_hex(statement.file) if statement.file else None,
+        private=_hex(statement.private) if statement.private else None,
+        **fields,  # type: ignore[arg-type]
     )
 
 
-def qr_version(text: str) -> int:
-    """Smallest QR version holding ``text`` in byte mode at error correction M."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(QRData(text.encode("ascii"), mode=MODE_8BIT_BYTE))
-    qr.make(fit=True)
-    return int(qr.version)
+def _row(form: str, leaves: int, length: int, bundle: ProofBundle) -> str:
+    url = verification_url(bundle, BASE_URL)
+    size = len(encode_compact(bundle))
+    m, q = qr_version(url, "M"), qr_version(url, "Q")
+    modules = 17 + 4 * q
+    return (
+        f"| {form} | {leaves:,} | {length} | {size} | {len(url)} | {m} | {q} | {modules} |"
+        f" {PRINT_WIDTH_MM / modules:.2f} |"
+    )
 
 
-def alphanumeric_version(bundle: ProofBundle) -> int:
-    """For comparison only: an upper-case URL with a base32 payload, QR alphanumeric mode.
-
-    ``#`` is not in the QR alphanumeric set, so the encoder mixes a byte-mode segment for the
-    URL head with an alphanumeric segment for the payload.
-    """
-    payload = base64.b32encode(encode_compact(bundle)).decode("ascii").rstrip("=")
-    url = BASE_URL.upper() + "#V1." + payload
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(url, optimize=20)
-    qr.make(fit=True)
-    return int(qr.version)
+def longest_base_url(bundle: ProofBundle, version: int = 25) -> int:
+    """The longest ``https://…/verify`` base URL whose URL still fits ``version`` at Q."""
+    length = len("https://x/verify")
+    while True:
+        host = "h" * (length - len("https:///verify") + 1)
+        if qr_version(verification_url(bundle, f"https://{host}/verify"), "Q") > version:
+            return length
+        length += 1
 
 
 def main() -> None:
-    print(f"base URL: {BASE_URL}; QR error correction M, byte mode")
-    print(f"module size: symbol (quiet zone excluded) printed {PRINT_WIDTH_MM:.0f} mm wide")
-    print(
-        f"{'leaves':>9} {'proof':>5} {'name':>4} {'bytes':>5} {'URL':>5} {'QR v':>4}"
-        f" {'modules':>7} {'mm/module':>9} {'b32 alnum v':>11}"
-    )
+    print(f"base URL: {BASE_URL}; qrcode 8.2; v2: byte segment + numeric segment")
+    print(f"mm/module: the symbol at Q, quiet zone excluded, printed {PRINT_WIDTH_MM:.0f} mm wide")
+    print()
+    print("| form | leaves | proof | bytes | URL chars | QR v at M | QR v at Q | modules (Q) |"
+          " mm/module (Q) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for leaves, length in CASES:
-        for name in ("Commune de Contern", None):
-            bundle = sample_bundle(length, name)
-            url = verification_url(bundle, BASE_URL)
-            version = qr_version(url)
-            modules = 17 + 4 * version
-            size = len(encode_compact(bundle))
-            print(
-                f"{leaves:>9,} {length:>5} {'yes' if name else 'no':>4} {size:>5}"
-                f" {len(url):>5} {version:>4} {modules:>7} {PRINT_WIDTH_MM / modules:>9.2f}"
-                f" {alphanumeric_version(bundle):>11}"
-            )
+        print(_row("v1 digest", leaves, length, v1_bundle(length)))
+        print(_row("v2 permit, file + private", leaves, length,
+                   v2_bundle(length, file=True, private=True)))  # fmt: skip
+        print(_row("v2 permit, file", leaves, length, v2_bundle(length, file=True, private=False)))
+        print(_row("v2 permit, facts only", leaves, length,
+                   v2_bundle(length, file=False, private=False)))  # fmt: skip
+    example = v2_bundle(10, file=True, private=True)
+    print()
+    print(
+        "longest base URL for the 1,024-document permit (file + private) at Q in version 25:"
+        f" {longest_base_url(example) - 1} characters (this one: {len(BASE_URL)})"
+    )
 
 
 if __name__ == "__main__":

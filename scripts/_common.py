@@ -1,10 +1,13 @@
 """What the operator scripts share: the manifest, the signing account, fees, roles, errors.
 
 Runs inside brownie's own venv (`.venv-brownie`), which has brownie's web3 and safe-pysha3 but
-not the `anchor` package installed: the project root is put on ``sys.path`` so that the pure
-modules `anchor.errors` and `anchor.merkle.hashing` import; `anchor.chain` (the service's web3)
-never is. Every check that can fail raises `OperatorError` with one sentence; `command` turns it
-into that sentence on stderr and exit status 1, instead of brownie's traceback.
+not the `anchor` package installed: the project root is put on ``sys.path`` so that the modules
+that need only web3 import (`anchor.errors`, `anchor.types`, `anchor.merkle.hashing`, the fee
+policy `anchor.chain.fees`, the binding's `anchor.chain.registry.decode_revert`). Every check
+that can fail raises `OperatorError` with one sentence; `command` turns it into that sentence on
+stderr and exit status 1, instead of brownie's traceback. The arguments' convention is
+`scripts/_args.py`'s; sending and reading the registry, with its custom errors turned into
+sentences, is `scripts/_chain.py`'s.
 
 Environment:
     ANCHOR_BROWNIE_ACCOUNT   brownie account id (``brownie accounts new <id>``) that signs;
@@ -23,7 +26,6 @@ import hashlib
 import inspect
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,10 +40,8 @@ from anchor.types import REVOCATION_REASONS, reason_name  # noqa: E402
 
 ARTIFACT = ROOT / "anchor" / "chain" / "AnchorRegistry.json"
 _ZERO32 = "0x" + "00" * 32
-#: Role names as the operator spells them, and their on-chain identifiers.
-ROLE_NAMES = ("admin", "issuer", "revoker")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_BYTES32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+#: Role names as the operator spells them (docs/registry.md, "Roles").
+ROLE_NAMES = ("admin", "registrar", "pauser", "revoker")
 #: Revocation reason codes: the one table of `anchor.types` (docs/operations.md shows it).
 REASONS = REVOCATION_REASONS
 
@@ -52,50 +52,16 @@ class OperatorError(AnchorError):
     """A check of an operator script failed; the message is one sentence for the operator."""
 
 
-# --- arguments -------------------------------------------------------------------------------
-
-
 def role_id(name: str) -> str:
-    """Return the bytes32 identifier (0x hex) of a role spelled admin, issuer or revoker."""
+    """Return the bytes32 identifier (0x hex) of a role named as in `ROLE_NAMES`."""
     from web3 import Web3
 
     key = str(name).strip().lower()
     if key == "admin":
         return _ZERO32
-    if key in ("issuer", "revoker"):
+    if key in ROLE_NAMES:
         return "0x" + Web3.keccak(text=f"{key.upper()}_ROLE").hex().removeprefix("0x")
     raise OperatorError(f"unknown role {name!r}: use one of {', '.join(ROLE_NAMES)}.")
-
-
-def parse_address(text: object, what: str = "address") -> str:
-    """Return the checksummed form of a 0x address, or fail with one sentence."""
-    from web3 import Web3
-
-    value = str(text).strip()
-    if not _ADDRESS.match(value):
-        raise OperatorError(f"{what} {value!r} is not an Ethereum address (0x and 40 hex digits).")
-    digits = value[2:]
-    mixed = digits != digits.lower() and digits != digits.upper()
-    if mixed and Web3.to_checksum_address(value) != value:
-        raise OperatorError(f"{what} {value!r} has a wrong checksum (a mistyped letter?).")
-    return str(Web3.to_checksum_address(value))
-
-
-def parse_bytes32(text: object, what: str) -> str:
-    """Return a lower-case 0x hex string of 32 bytes, or fail with one sentence."""
-    value = str(text).strip()
-    if not _BYTES32.match(value):
-        raise OperatorError(f"{what} {value!r} is not 32 bytes of hex (0x and 64 hex digits).")
-    return value.lower()
-
-
-def parse_reason(text: object) -> int:
-    """Return a reason code 0..65535, or fail with one sentence."""
-    value = str(text).strip()
-    if not value.isdigit() or int(value) > 65535:
-        table = ", ".join(f"{k} {v}" for k, v in REASONS.items())
-        raise OperatorError(f"reason {value!r} is not a code from 0 to 65535 ({table}).")
-    return int(value)
 
 
 # --- manifest --------------------------------------------------------------------------------
@@ -288,11 +254,19 @@ def tx(account: Any) -> dict[str, Any]:
 
 
 def require_role(contract: Any, role: str, account: Any) -> None:
-    """Fail with one sentence unless ``account`` holds ``role`` (admin, issuer or revoker)."""
+    """Fail with one sentence unless ``account`` holds ``role`` (one of `ROLE_NAMES`)."""
     if not contract.hasRole(role_id(role), account):
         raise OperatorError(
             f"account {account} lacks the {role} role on the registry at {contract.address}."
         )
+
+
+def prepare(role: str) -> tuple[Any, Any]:
+    """Return (registry, signing account) once the account is known to hold ``role``."""
+    contract = registry(load_manifest())
+    account = operator_account()
+    require_role(contract, role, account)
+    return contract, account
 
 
 def reason_text(code: int) -> str:

@@ -1,4 +1,4 @@
-"""Pause or resume anchoring and revocation on the registry; reads never pause.
+"""Pause or resume anchoring on the registry; status changes and reads never pause.
 
     brownie run scripts/pause.py pause --network NETWORK
     brownie run scripts/pause.py unpause --network NETWORK
@@ -6,16 +6,16 @@
     brownie run scripts/pause.py help
 
 pause and unpause are signed by the operator account (ANCHOR_BROWNIE_ACCOUNT or
-ANCHOR_DEPLOYER_KEY; accounts[0] on development), which must hold the admin role. While the
-registry is paused the anchoring service's submissions revert and it keeps its batches until
-the registry is resumed; verification goes on.
+ANCHOR_DEPLOYER_KEY; accounts[0] on development), which must hold the pauser role (PAUSER_ROLE;
+the admin holds it only if it was granted). While the registry is paused no root is anchored
+(directly or relayed): the anchoring service keeps its batches until the registry is resumed.
+Revocations by revokers and bodies' status keys, annulments by the registrar, and verification
+go on.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from scripts import _common
+from scripts import _chain, _common
 from scripts._common import command
 
 USAGE = __doc__ or ""
@@ -33,23 +33,23 @@ def main() -> None:
 
 @command
 def pause() -> None:
-    """Pause anchoring and revocation."""
-    contract, operator = _prepare()
+    """Pause anchoring."""
+    contract, operator = _common.prepare("pauser")
     if contract.paused():
         print(f"registry {contract.address} is already paused; nothing sent")
         return
-    contract.pause(_common.tx(operator))
+    _chain.send(contract, "pause", (), operator)
     print(f"paused registry {contract.address}")
 
 
 @command
 def unpause() -> None:
-    """Resume anchoring and revocation."""
-    contract, operator = _prepare()
+    """Resume anchoring."""
+    contract, operator = _common.prepare("pauser")
     if not contract.paused():
         print(f"registry {contract.address} is not paused; nothing sent")
         return
-    contract.unpause(_common.tx(operator))
+    _chain.send(contract, "unpause", (), operator)
     print(f"resumed registry {contract.address}")
 
 
@@ -58,15 +58,8 @@ def status() -> None:
     """Print whether the registry is paused."""
     manifest = _common.load_manifest()
     contract = _common.registry(manifest)
-    state = "paused" if contract.paused() else "active"
+    state = "paused (anchoring stops; status changes go on)" if contract.paused() else "active"
     print(f"registry {contract.address} on chain {manifest['chainId']}: {state}")
-
-
-def _prepare() -> tuple[Any, Any]:
-    contract = _common.registry(_common.load_manifest())
-    operator = _common.operator_account()
-    _common.require_role(contract, "admin", operator)
-    return contract, operator
 
 
 _common.check_function(__file__, ("main", "help", "pause", "unpause", "status"), USAGE)

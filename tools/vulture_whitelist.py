@@ -1,10 +1,27 @@
 """Names that vulture cannot see used, read by vulture only (never imported).
 
-brownie runs an operator script's functions by name: `brownie run scripts/issuers.py revoke ...`;
+brownie runs an operator script's functions by name: `brownie run scripts/keys.py annul_all ...`;
 `http.server` calls a handler's `do_GET`.
 """
 
-from scripts import issuers  # type: ignore[import-not-found]
+from scripts import admin, bodies, keys  # type: ignore[import-not-found]
 from tests.cli.test_client import _Receipts
 
-_ = [issuers.revoke, _Receipts.do_GET]
+_ = [
+    admin.begin_transfer,
+    admin.accept_transfer,
+    admin.cancel_transfer,
+    admin.change_delay,
+    admin.rollback_delay,
+    admin.revoke,
+    bodies.rename,
+    bodies.suspend,
+    bodies.reactivate,
+    bodies.retire,
+    keys.rotate,
+    keys.retire,
+    keys.compromise,
+    keys.annul,
+    keys.annul_all,
+    _Receipts.do_GET,
+]

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Final, Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,25 +28,41 @@ from pydantic import (
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     StrictInt,
+    StrictStr,
     ValidationError,
+    field_serializer,
+    field_validator,
     model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from anchor.errors import ProofError
+from anchor.proof.statement import Statement
 
 __all__ = [
     "BUNDLE_VERSION",
+    "BUNDLE_VERSIONS",
+    "MAX_FACT_LENGTH",
     "MAX_ISSUER_NAME",
     "MAX_PROOF_LENGTH",
     "ProofBundle",
+    "ProofBundleV2",
     "hex_to_bytes",
     "parse_bundle",
 ]
 
-#: The only bundle version this module reads and writes.
+#: Version 1: the leaf commits to the file digest alone.
 BUNDLE_VERSION: Final = 1
+#: Version 2: the leaf commits to a typed document's statement (`anchor.proof.statement`).
+BUNDLE_VERSION_TYPED: Final = 2
+#: The versions `parse_bundle` reads.
+BUNDLE_VERSIONS: Final = (BUNDLE_VERSION, BUNDLE_VERSION_TYPED)
+#: Longest fact value a bundle may carry, in characters (a type sets its own, lower, bound).
+MAX_FACT_LENGTH = 1000
+#: Most facts a bundle may carry (a type has at most 32 public facts).
+MAX_FACTS = 32
+_FACT_NAME = re.compile(r"[a-z][A-Za-z0-9]{0,31}")
 #: A registry tree has at most 2**32 leaves (``leafCount`` is a uint32), so at most 32 levels.
 MAX_PROOF_LENGTH = 32
 #: Longest issuer display name, in characters.
@@ -82,6 +100,8 @@ class ProofBundle(BaseModel):
     model_config = ConfigDict(
         frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True
     )
+    #: The version this class reads; `ProofBundleV2` reads 2.
+    VERSION: ClassVar[int] = BUNDLE_VERSION
 
     version: Literal[1]
     digest: Hex32
@@ -115,16 +135,18 @@ class ProofBundle(BaseModel):
         if isinstance(data, dict):
             version = data.get("version")
             if "version" in data and type(version) is not int:
-                raise ProofError(f"the proof bundle version must be the integer {BUNDLE_VERSION}")
-            if version is not None and version != BUNDLE_VERSION:
+                raise ProofError(f"the proof bundle version must be the integer {cls.VERSION}")
+            if version is not None and version != cls.VERSION:
+                raise ProofError(_unsupported(version))
+            if cls.VERSION == BUNDLE_VERSION_TYPED and "issuerName" in data:
                 raise ProofError(
-                    f"proof bundle version {version} is not supported by this verifier; "
-                    f"it reads version {BUNDLE_VERSION}"
+                    "the proof bundle has an unknown field issuerName: a version 2 bundle never "
+                    "names its issuer, whose name comes from the registry"
                 )
         try:
             return handler(data)
         except ValidationError as e:
-            raise ProofError(_describe(e)) from e
+            raise ProofError(_describe(e, cls.VERSION)) from e
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON object of the bundle (JSON names, no null ``issuerName``)."""
@@ -169,6 +191,51 @@ class ProofBundle(BaseModel):
         return [hex_to_bytes(p) for p in self.proof]
 
 
+class ProofBundleV2(ProofBundle):
+    """A frozen, validated proof bundle of a typed document, version 2.
+
+    Version 1's fields without ``issuerName`` (a name comes from the registry only), plus the
+    document's type (``type``, ``typeVersion``), its public ``facts``, the SHA-256 of its
+    ``file`` (optional) and the commitment to its ``private`` facts (optional). ``digest`` is
+    the statement digest (`anchor.proof.statement`), not a file hash. A subclass of
+    `ProofBundle`, so that every consumer of a bundle's anchoring fields reads both versions.
+    """
+
+    VERSION: ClassVar[int] = BUNDLE_VERSION_TYPED
+
+    version: Literal[2]  # type: ignore[assignment]
+    issuer_name: None = Field(default=None, exclude=True)
+    type_id: str = Field(alias="type", pattern=r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$", max_length=64)
+    type_version: Annotated[StrictInt, Field(ge=1, le=65535)]
+    facts: Mapping[str, StrictStr] = Field(max_length=MAX_FACTS)
+    file: Hex32 | None = None
+    private: Hex32 | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _fact_names(cls, facts: Mapping[str, str]) -> Mapping[str, str]:
+        for name, value in facts.items():
+            if not _FACT_NAME.fullmatch(name):
+                raise ValueError(f"the fact name {name!r} is not a name of the type's form")
+            if len(value) > MAX_FACT_LENGTH:
+                raise ValueError(f"the fact {name} is longer than {MAX_FACT_LENGTH} characters")
+        return MappingProxyType(dict(facts))
+
+    @field_serializer("facts")
+    def _facts_as_dict(self, facts: Mapping[str, str]) -> dict[str, str]:
+        return dict(facts)
+
+    def statement(self) -> Statement:
+        """The statement the bundle's type, file, facts and private commitment make."""
+        return Statement(
+            self.type_id,
+            self.type_version,
+            dict(self.facts),
+            hex_to_bytes(self.file) if self.file else None,
+            hex_to_bytes(self.private) if self.private else None,
+        )
+
+
 def hex_to_bytes(value: str) -> bytes:
     """Return the bytes of a ``0x``-prefixed hex string."""
     return bytes.fromhex(value[2:])
@@ -177,8 +244,8 @@ def hex_to_bytes(value: str) -> bytes:
 def parse_bundle(data: str | bytes | dict[str, Any]) -> ProofBundle:
     """Return the bundle in ``data`` (JSON text or an already decoded object).
 
-    Raises `ProofError` with one sentence when the JSON is malformed, a field is missing,
-    unknown or malformed, or the version is not 1.
+    A version 2 bundle is a `ProofBundleV2`. Raises `ProofError` with one sentence when the
+    JSON is malformed, a field is missing, unknown or malformed, or the version is not 1 or 2.
     """
     if isinstance(data, str | bytes):
         try:
@@ -188,11 +255,25 @@ def parse_bundle(data: str | bytes | dict[str, Any]) -> ProofBundle:
     if not isinstance(data, dict):
         raise ProofError("the proof bundle must be a JSON object")
     if "version" not in data:
-        raise ProofError("the proof bundle has no version field; this verifier reads version 1")
+        raise ProofError(
+            "the proof bundle has no version field; this verifier reads versions 1 and 2"
+        )
+    version = data["version"]
+    if type(version) is int and version not in BUNDLE_VERSIONS:
+        raise ProofError(_unsupported(version))
+    if version == BUNDLE_VERSION_TYPED and type(version) is int:
+        return ProofBundleV2.model_validate(data)
     return ProofBundle.model_validate(data)
 
 
-def _describe(error: ValidationError) -> str:
+def _unsupported(version: object) -> str:
+    return (
+        f"proof bundle version {version} is not supported by this verifier; "
+        "it reads versions 1 and 2"
+    )
+
+
+def _describe(error: ValidationError, version: int) -> str:
     """One sentence for the first validation error, naming the field by its JSON name."""
     first = error.errors()[0]
     loc = [str(p) for p in first["loc"]]
@@ -204,6 +285,6 @@ def _describe(error: ValidationError) -> str:
     if kind == "extra_forbidden":
         return f"the proof bundle has an unknown field {where}"
     if kind == "literal_error" and field == "version":
-        return f"the proof bundle version must be the integer {BUNDLE_VERSION}"
+        return f"the proof bundle version must be the integer {version}"
     message = first["msg"].removeprefix("Value error, ")
     return f"the proof bundle field {where} is malformed: {message}"

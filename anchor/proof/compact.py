@@ -23,7 +23,24 @@ import re
 
 from anchor.errors import ProofError
 from anchor.merkle.hashing import fold_proof, leaf_hash
-from anchor.proof.bundle import BUNDLE_VERSION, MAX_PROOF_LENGTH, ProofBundle, hex_to_bytes
+from anchor.proof._wire import Reader, hexed, varint
+from anchor.proof.bundle import (
+    BUNDLE_VERSION,
+    BUNDLE_VERSIONS,
+    MAX_PROOF_LENGTH,
+    ProofBundle,
+    ProofBundleV2,
+    hex_to_bytes,
+)
+from anchor.proof.compact2 import (
+    MAGIC_V2,
+    PREFIX_V2,
+    bytes_to_digits,
+    decode_compact_v2,
+    digits_to_bytes,
+    encode_compact_v2,
+)
+from anchor.proof.doctypes import TypeRegistry, builtin_types
 
 __all__ = [
     "MAGIC",
@@ -45,12 +62,21 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _OTHER_VERSION = re.compile(r"v(\d+)\.")
 
 
-def encode_compact(bundle: ProofBundle) -> bytes:
-    """Return the compact bytes of ``bundle``.
+def encode_compact(bundle: ProofBundle, types: TypeRegistry | None = None) -> bytes:
+    """Return the compact bytes of ``bundle`` (version 1, or 2 for a `ProofBundleV2`).
 
-    Raises `ProofError` when the bundle's leaf or root does not follow from its salt, digest
-    and proof, since the compact form could not carry them.
+    ``types`` (default: the shipped types) must hold a version 2 bundle's type. Raises
+    `ProofError` when the bundle's leaf or root does not follow from its salt, digest and
+    proof (and for version 2 its facts), since the compact form could not carry them.
     """
+    if isinstance(bundle, ProofBundleV2):
+        doctype = (types or builtin_types()).get((bundle.type_id, bundle.type_version))
+        if doctype is None:
+            raise ProofError(
+                f"cannot encode the bundle: its type {bundle.type_id} version "
+                f"{bundle.type_version} is not known here"
+            )
+        return encode_compact_v2(bundle, doctype)
     leaf = leaf_hash(bundle.salt_bytes, bundle.digest_bytes)
     if leaf != bundle.leaf_bytes:
         raise ProofError("cannot encode the bundle: its leaf does not follow from salt and digest")
@@ -58,33 +84,36 @@ def encode_compact(bundle: ProofBundle) -> bytes:
         raise ProofError("cannot encode the bundle: its proof does not fold the leaf to its root")
     name = bundle.issuer_name.encode("utf-8") if bundle.issuer_name else b""
     out = bytearray([MAGIC, FLAG_ISSUER_NAME if name else 0])
-    out += _varint(bundle.chain_id)
+    out += varint(bundle.chain_id)
     out += hex_to_bytes(bundle.registry) + hex_to_bytes(bundle.tx_hash)
-    out += _varint(bundle.block_number)
+    out += varint(bundle.block_number)
     out += hex_to_bytes(bundle.issuer)
-    out += _varint(bundle.anchored_at)
+    out += varint(bundle.anchored_at)
     out += bundle.digest_bytes + bundle.salt_bytes
     out.append(len(bundle.proof))
     for sibling in bundle.proof_bytes:
         out += sibling
     if name:
-        out += _varint(len(name)) + name
+        out += varint(len(name)) + name
     return bytes(out)
 
 
-def decode_compact(data: bytes) -> ProofBundle:
+def decode_compact(data: bytes, types: TypeRegistry | None = None) -> ProofBundle:
     """Return the bundle encoded in ``data``, with its leaf and root recomputed.
 
-    Raises `ProofError` on a bad magic byte, unknown flags, truncated or trailing bytes, a
+    A version 2 payload needs its type in ``types`` (default: the shipped types). Raises
+    `ProofError` on a bad magic byte, unknown flags, truncated or trailing bytes, a
     non-minimal varint, an over-long proof or an issuer name that is not UTF-8.
     """
-    reader = _Reader(data)
+    if data[:1] == bytes([MAGIC_V2]):
+        return decode_compact_v2(data, types or builtin_types())
+    reader = Reader(data)
     magic = reader.byte("magic byte")
     if magic != MAGIC:
         if magic >> 4 == 0xA:
             raise ProofError(
                 f"compact proof version {magic & 0x0F} is not supported by this verifier; "
-                f"it reads version {BUNDLE_VERSION}"
+                "it reads versions 1 and 2"
             )
         raise ProofError(
             f"not a compact proof: its first byte is 0x{magic:02x}, expected 0x{MAGIC:02x}"
@@ -115,34 +144,41 @@ def decode_compact(data: bytes) -> ProofBundle:
     leaf = leaf_hash(salt, digest)
     return ProofBundle(
         version=BUNDLE_VERSION,
-        digest=_hex(digest),
-        salt=_hex(salt),
-        leaf=_hex(leaf),
-        proof=tuple(_hex(p) for p in proof),
-        root=_hex(fold_proof(leaf, proof)),
+        digest=hexed(digest),
+        salt=hexed(salt),
+        leaf=hexed(leaf),
+        proof=tuple(hexed(p) for p in proof),
+        root=hexed(fold_proof(leaf, proof)),
         chain_id=chain_id,
-        registry=_hex(registry),
-        tx_hash=_hex(tx_hash),
+        registry=hexed(registry),
+        tx_hash=hexed(tx_hash),
         block_number=block_number,
-        issuer=_hex(issuer),
+        issuer=hexed(issuer),
         anchored_at=anchored_at,
         issuer_name=issuer_name,
     )
 
 
-def to_text(bundle: ProofBundle) -> str:
-    """Return the text form ``v1.<base64url of the compact bytes, no padding>``."""
+def to_text(bundle: ProofBundle, types: TypeRegistry | None = None) -> str:
+    """Return the text form: ``v1.<base64url, no padding>``, or ``v2.<decimal digits>``."""
+    if isinstance(bundle, ProofBundleV2):
+        return PREFIX_V2 + bytes_to_digits(encode_compact(bundle, types))
     return _PREFIX + base64.urlsafe_b64encode(encode_compact(bundle)).rstrip(b"=").decode("ascii")
 
 
-def from_text(text: str) -> ProofBundle:
+def from_text(text: str, types: TypeRegistry | None = None) -> ProofBundle:
     """Return the bundle of a text form made by `to_text`; raise `ProofError` if malformed."""
     text = text.strip()
+    if text.startswith(PREFIX_V2):
+        data = digits_to_bytes(text[len(PREFIX_V2) :])
+        if data[:1] != bytes([MAGIC_V2]):
+            raise ProofError("a v2. compact proof must hold a version 2 payload")
+        return decode_compact_v2(data, types or builtin_types())
     if not text.startswith(_PREFIX):
-        if match := _OTHER_VERSION.match(text):
+        if (match := _OTHER_VERSION.match(text)) and int(match.group(1)) not in BUNDLE_VERSIONS:
             raise ProofError(
                 f"compact proof version {match.group(1)} is not supported by this verifier; "
-                f"it reads version {BUNDLE_VERSION}"
+                "it reads versions 1 and 2"
             )
         raise ProofError(f"a compact proof starts with {_PREFIX!r}")
     body = text[len(_PREFIX) :]
@@ -151,71 +187,21 @@ def from_text(text: str) -> ProofBundle:
     data = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     if base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii") != body:
         raise ProofError("the compact proof is not canonical base64url (stray bits at the end)")
+    if data[:1] == bytes([MAGIC_V2]):
+        raise ProofError("a v1. compact proof must hold a version 1 payload")
     return decode_compact(data)
 
 
-def verification_url(bundle: ProofBundle, base_url: str) -> str:
-    """Return ``<base_url>#v1.<payload>``: the page at ``base_url`` verifies the fragment."""
+def verification_url(bundle: ProofBundle, base_url: str, types: TypeRegistry | None = None) -> str:
+    """Return ``<base_url>#v1.<payload>`` (or ``#v2.<digits>``): the page there verifies it."""
     if "#" in base_url:
         raise ValueError("the base URL must not have a fragment")
-    return f"{base_url}#{to_text(bundle)}"
+    return f"{base_url}#{to_text(bundle, types)}"
 
 
-def parse_verification_url(url: str) -> ProofBundle:
+def parse_verification_url(url: str, types: TypeRegistry | None = None) -> ProofBundle:
     """Return the bundle carried in the fragment of a verification URL."""
     _, sep, fragment = url.strip().partition("#")
     if not sep or not fragment:
-        raise ProofError("the verification URL has no #v1.… fragment carrying a proof")
-    return from_text(fragment)
-
-
-def _hex(data: bytes) -> str:
-    return "0x" + data.hex()
-
-
-def _varint(value: int) -> bytes:
-    """Unsigned LEB128."""
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-class _Reader:
-    """A cursor over the payload that names the field it could not read."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, size: int, field: str) -> bytes:
-        end = self.pos + size
-        if end > len(self.data):
-            raise ProofError(f"compact proof is truncated: it ends inside {field}")
-        chunk = self.data[self.pos : end]
-        self.pos = end
-        return chunk
-
-    def byte(self, field: str) -> int:
-        return self.take(1, field)[0]
-
-    def varint(self, field: str) -> int:
-        value = shift = 0
-        for _ in range(10):  # 10 x 7 bits cover a uint64
-            b = self.byte(field)
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                if b == 0 and shift > 7:
-                    raise ProofError(f"compact proof {field} is not a minimal varint")
-                return value
-        raise ProofError(f"compact proof {field} is longer than a 64-bit varint")
-
-    def finish(self) -> None:
-        extra = len(self.data) - self.pos
-        if extra:
-            raise ProofError(f"compact proof has {extra} trailing byte(s) after its last field")
+        raise ProofError("the verification URL has no #v1.… or #v2.… fragment carrying a proof")
+    return from_text(fragment, types)

@@ -95,8 +95,8 @@ def test_python_names_are_accepted() -> None:
     ("change", "message"),
     [
         (
-            {"version": 2},
-            "proof bundle version 2 is not supported by this verifier; it reads version 1",
+            {"version": 3},
+            "proof bundle version 3 is not supported by this verifier; it reads versions 1 and 2",
         ),
         ({"version": "1"}, "version must be the integer 1"),
         ({"version": True}, "version must be the integer 1"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from anchor.proof.compact import (
     parse_verification_url,
     to_text,
 )
+from anchor.proof.compact2 import bytes_to_digits
 from tests.proof.test_bundle import bundle_dict
 from tests.proof.test_compact import bundles
 
@@ -112,3 +114,46 @@ def test_json_corner_cases() -> None:
     for text in ("NaN", "[1e999]", '{"version": 1e400}', '"\\ud800"', "{" * 30 + "}" * 30):
         parses_or_refuses(parse_bundle, text)
     assert json.loads("1e999") == float("inf")
+
+
+# -- version 2 (typed documents) --------------------------------------------------------------
+
+TYPED = json.loads((Path(__file__).parents[1] / "vectors" / "typed.json").read_text())["valid"]
+V2_PAYLOADS = [bytes.fromhex(v["compactHex"]) for v in TYPED]
+V2_FIELDS = list(TYPED[0]["bundle"])
+
+
+@FUZZ
+@given(st.sampled_from(V2_PAYLOADS), st.data())
+def test_mutated_v2_payloads_decode_or_are_refused(payload: bytes, data: st.DataObject) -> None:
+    raw = bytearray(payload)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        at = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
+        raw[at] = data.draw(st.integers(min_value=0, max_value=255))
+    cut = data.draw(st.integers(min_value=0, max_value=len(raw)))
+    raw = raw[:cut] + data.draw(st.binary(max_size=8))
+    bundle = parses_or_refuses(decode_compact, bytes(raw))
+    if bundle is not None:
+        assert encode_compact(bundle) == bytes(raw)  # one payload per bundle
+    parses_or_refuses(from_text, "v2." + bytes_to_digits(bytes(raw)))
+
+
+@FUZZ
+@given(st.text(st.sampled_from("0123456789"), max_size=700), st.text(max_size=3))
+def test_any_digits_parse_or_are_refused(digits: str, junk: str) -> None:
+    parses_or_refuses(from_text, "v2." + digits)
+    parses_or_refuses(from_text, "v2." + digits + junk)
+    parses_or_refuses(parse_verification_url, "https://x/verify#v2." + digits)
+
+
+@FUZZ
+@given(st.sampled_from([*V2_FIELDS, "issuerName"]), json_values, st.booleans())
+def test_any_single_v2_field_change_parses_or_is_refused(
+    field: str, value: Any, drop: bool
+) -> None:
+    data = json.loads(json.dumps(TYPED[0]["bundle"]))
+    if drop:
+        data.pop(field, None)
+    else:
+        data[field] = value
+    parses_or_refuses(parse_bundle, data)

@@ -1,13 +1,7 @@
-"""The brownie operator scripts end to end, run as programs from brownie's own venv.
+"""The brownie operator scripts end to end, run as programs from brownie's own venv: deployment,
+the generic errors, the signing account, set-up, and the argument checks.
 
-The test starts its own anvil (free port, free gas as on a QBFT network), registers it as a live
-brownie network through `scripts/setup_networks.py` in a temporary brownie data folder
-(ANCHOR_BROWNIE_HOME, which brownie's venv turns into HOME: see tools/brownie_paths.py), and
-writes manifests to a temporary ANCHOR_DEPLOYMENTS_DIR. Effects are checked on chain with the
-service's web3 (`anchor.chain.registry.Registry`).
-
-brownie takes about 1.5 s to start here; the error cases run one after the other.
-ANCHOR_BROWNIE_PROJECT may name another checkout to run in.
+The chain, the isolated brownie data folder and the deployment are `tests/scripts/support.py`'s.
 """
 
 from __future__ import annotations
@@ -16,10 +10,9 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,256 +20,138 @@ import yaml
 from eth_account import Account
 from web3 import Web3
 
-from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.devchain import dev_key
 from anchor.chain.registry import (
     DEFAULT_ADMIN_ROLE,
-    ISSUER_ROLE,
+    PAUSER_ROLE,
+    REGISTRAR_ROLE,
     REVOKER_ROLE,
-    Registry,
-    fee_fields,
     load_artifact,
 )
-from anchor.merkle.hashing import hash_pair, leaf_hash
+from tests.scripts.support import (
+    ADMIN,
+    BVENV,
+    CHAIN_ID,
+    OUTSIDER,
+    PAUSER,
+    PROJECT,
+    REGISTRAR,
+    REVOKER,
+    ROOT,
+    Env,
+    address,
+    brownie_available,
+    finish,
+    make_env,
+)
 
 pytestmark = [pytest.mark.brownie, pytest.mark.chain]
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT = Path(os.environ.get("ANCHOR_BROWNIE_PROJECT") or ROOT)
-BVENV = ROOT / ".venv-brownie" / "bin"
-CHAIN_ID = 31411
-NETWORK = f"anchor-test-{os.getpid()}"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-if not (BVENV / "brownie").exists():
+if not brownie_available():
     pytest.skip(
         "brownie's venv .venv-brownie is absent: run `make brownie-setup`",
         allow_module_level=True,
     )
 
 
-@dataclass(frozen=True)
-class Result:
-    """What a brownie invocation gave: exit status and output without colours."""
-
-    code: int
-    out: str
-    err: str
-
-
-@dataclass
-class Env:
-    """The test's chain, brownie environment and deployed registry."""
-
-    anvil: Anvil
-    w3: Web3
-    env: dict[str, str]
-    deployments: Path
-    tmp: Path
-    deploy: Result
-    manifest: dict[str, object]
-
-    def brownie(self, *args: str, **extra: str) -> Result:
-        """Run `brownie run <args> --network <test network>` and return its result."""
-        return _finish(self.start(*args, **extra))
-
-    def start(self, *args: str, cwd: Path = PROJECT, **extra: str) -> subprocess.Popen[str]:
-        """Start `brownie run <args>` in the background, in the project folder ``cwd``."""
-        return subprocess.Popen(
-            [str(BVENV / "brownie"), "run", *args, "--network", NETWORK],
-            cwd=cwd,
-            env={**self.env, **extra},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    @property
-    def registry(self) -> Registry:
-        return Registry(self.w3, str(self.manifest["address"]))
-
-
-def _finish(proc: subprocess.Popen[str], timeout: float = 240) -> Result:
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-    return Result(proc.returncode, _ANSI.sub("", out), _ANSI.sub("", err))
-
-
-def _check_project_config() -> None:
-    with (PROJECT / "brownie-config.yaml").open() as f:
-        config = yaml.safe_load(f)
-    if "dotenv" in config and not isinstance(config["dotenv"], str):
-        pytest.fail("brownie-config.yaml: brownie 1.22 rejects `dotenv: null`; remove the line")
-    if not all(isinstance(v, dict) for k, v in (config.get("networks") or {}).items()):
-        pytest.fail(
-            "brownie-config.yaml: brownie 1.22.2 (mypyc build) fails on a non-mapping entry "
-            "under `networks:` such as `default: development`; remove it"
-        )
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    """anvil, an isolated brownie HOME with the test network, and the registry deployed."""
-    _check_project_config()
-    tmp = tmp_path_factory.mktemp("brownie")
-    home, deployments = tmp / "home", tmp / "deployments"
-    home.mkdir()
-    with Anvil(chain_id=CHAIN_ID, extra_args=["--block-base-fee-per-gas", "0"]) as node:
-        base = {
-            **os.environ,
-            "ANCHOR_BROWNIE_HOME": str(home),
-            "ANCHOR_DEPLOYMENTS_DIR": str(deployments),
-            "ANCHOR_RPC_URL": node.url,
-            "ANCHOR_DEPLOYER_KEY": dev_key(0),
-            "NO_COLOR": "1",
-        }
-        for name in ("ANCHOR_BROWNIE_ACCOUNT", "ANCHOR_CHAIN_ID"):
-            base.pop(name, None)
-        setup = subprocess.run(
-            [
-                str(BVENV / "python"),
-                str(ROOT / "scripts" / "setup_networks.py"),
-                *("--live-id", NETWORK, "--chain-id", str(CHAIN_ID)),
-            ],
-            env=base,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert setup.returncode == 0, setup.stderr
-        config = yaml.safe_load((home / ".brownie" / "network-config.yaml").read_text())
-        live = [n for g in config["live"] for n in g["networks"] if n["id"] == NETWORK]
-        assert live == [
-            {
-                "name": f"Anchor PoA ({NETWORK})",
-                "id": NETWORK,
-                "host": "$ANCHOR_RPC_URL",
-                "chainid": CHAIN_ID,
-            }
-        ]
-        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
-        e = Env(node, w3, base, deployments, tmp, Result(0, "", ""), {})
-        issuer = Account.from_key(dev_key(1)).address
-        started = time.monotonic()
-        e.deploy = e.brownie("scripts/deploy.py", "main", f"issuer={issuer}")
-        print(f"deploy took {time.monotonic() - started:.1f} s")
-        assert e.deploy.code == 0, e.deploy.out + e.deploy.err
-        e.manifest = json.loads((deployments / f"{NETWORK}.json").read_text())
-        try:
-            yield e
-        finally:
-            shutil.rmtree(PROJECT / "build" / "brownie" / "deployments" / str(CHAIN_ID), True)
-
-
-def send(w3: Web3, key: str, call: object) -> None:
-    """Sign and send a contract call from the service side; fail on a revert."""
-    account = Account.from_key(key)
-    tx = call.build_transaction(  # type: ignore[attr-defined]
-        {
-            "from": account.address,
-            "nonce": w3.eth.get_transaction_count(account.address),
-            **fee_fields(w3),
-        }
-    )
-    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
-    assert w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)["status"] == 1
+    yield from make_env(tmp_path_factory.mktemp("brownie"))
 
 
 def test_deploy_writes_a_checked_manifest(env: Env) -> None:
     # A good deployment prints no traceback (brownie's own deployment record used to fail).
-    assert "Traceback" not in env.deploy.out + env.deploy.err, env.deploy.err
+    assert "Traceback" not in env.deploy.text, env.deploy.err
     assert "AnchorRegistry deployed at" in env.deploy.out
     # The raw key of ANCHOR_DEPLOYER_KEY works, with a warning (brownie accounts are the default).
     assert "warning: signing with the raw private key of ANCHOR_DEPLOYER_KEY" in env.deploy.err
     m = env.manifest
     artifact = load_artifact()
-    admin = Account.from_key(dev_key(0)).address
-    assert m["network"] == NETWORK
+    admin = address(ADMIN)
+    assert m["network"] == env.network
     assert m["chainId"] == CHAIN_ID
     assert m["deployer"] == m["admin"] == admin
+    assert m["adminDelay"] == 172_800  # a live network: 2 days by default
     assert m["artifactSha256"] == artifact.sha256
     assert m["compiler"] == artifact.compiler_version
-    assert m["contractVersion"] == "1.0.0"
+    assert m["contractVersion"] == "2.0.0"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(m["deployedAt"]))
     receipt = env.w3.eth.get_transaction_receipt(str(m["deploymentTx"]))
     assert receipt["contractAddress"] == m["address"]
     assert receipt["blockNumber"] == m["deploymentBlock"]
     assert env.w3.eth.get_transaction(str(m["deploymentTx"]))["gasPrice"] == 0  # free gas
-    code = env.w3.eth.get_code(str(m["address"]))
-    assert "0x" + code.hex().removeprefix("0x") == artifact.deployed_bytecode
+    # The runtime code is the artifact's but for EIP-712's immutable words, which hold what this
+    # chain and address give; another address, or one byte changed elsewhere, does not match.
+    from scripts.deploy import runtime_matches
+
+    code = bytes(env.w3.eth.get_code(str(m["address"])))
+    expected = bytes.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
+    assert code != expected
+    assert runtime_matches(code, expected, str(m["address"]), CHAIN_ID)
+    assert not runtime_matches(code, expected, address(OUTSIDER), CHAIN_ID)
+    assert not runtime_matches(code, expected, str(m["address"]), CHAIN_ID + 1)
+    tampered = bytearray(code)
+    tampered[100] ^= 1
+    assert not runtime_matches(bytes(tampered), expected, str(m["address"]), CHAIN_ID)
     registry = env.registry
+    contract = registry.contract
+    assert contract.functions.defaultAdmin().call() == admin
+    assert contract.functions.defaultAdminDelay().call() == 172_800
+    # The admin holds no other role; each role went to the account given for it, the revoker's
+    # only because it was asked for.
+    for role, holder in (
+        (REGISTRAR_ROLE, REGISTRAR), (PAUSER_ROLE, PAUSER), (REVOKER_ROLE, REVOKER),
+    ):  # fmt: skip
+        assert registry.has_role(role, address(holder))
+        assert not registry.has_role(role, admin)
     assert registry.has_role(DEFAULT_ADMIN_ROLE, admin)
-    assert registry.has_role(ISSUER_ROLE, Account.from_key(dev_key(1)).address)
+    for line in ("granted registrar to", "granted pauser to", "granted revoker to"):
+        assert line in env.deploy.out
 
 
-def test_operator_scenario(env: Env) -> None:
-    registry = env.registry
-    issuer, revoker = (Account.from_key(dev_key(i)) for i in (1, 2))
+def test_deploy_on_a_development_network_has_no_delay_and_grants_no_revoker(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """brownie's `development` network: delay 0 by default; no revoker unless asked; a delay
+    given on a live network below 2 days is taken with a warning (checked in the same run)."""
+    tmp = tmp_path_factory.mktemp("dev-deploy")
+    for e in make_env(tmp, deploy_args=(f"registrar={address(REGISTRAR)}", "delay=60")):
+        assert e.manifest["adminDelay"] == 60
+        assert "warning: an admin delay of 60 s on the live network" in e.deploy.err
+        assert e.registry.has_role(REGISTRAR_ROLE, address(REGISTRAR))
+        assert not e.registry.has_role(REVOKER_ROLE, address(REVOKER))
+        assert not e.registry.has_role(PAUSER_ROLE, address(PAUSER))
+        r = e.brownie("scripts/deploy.py", "main")  # live network: the manifest is kept
+        assert r.code == 1
+        assert "move that manifest away to deploy another." in r.err
+        # brownie's development network, moved to a free port in this test's brownie home (its
+        # default 8545 may be another checkout's anvil): brownie launches anvil there.
+        port = _free_port()
+        config_path = Path(e.env["ANCHOR_BROWNIE_HOME"]) / ".brownie" / "network-config.yaml"
+        config = yaml.safe_load(config_path.read_text())
+        for group in config["development"]:
+            if group["id"] == "development":
+                group["host"] = f"http://127.0.0.1:{port}"
+                group.setdefault("cmd_settings", {})["port"] = port
+        config_path.write_text(yaml.safe_dump(config))
+        deployments = tmp / "dev-deployments"
+        dev = subprocess.run(
+            [str(BVENV / "brownie"), "run", "scripts/deploy.py", "main", "--network",
+             "development"],
+            cwd=PROJECT, env={**e.env, "ANCHOR_DEPLOYMENTS_DIR": str(deployments),
+                              "ANCHOR_DEPLOYER_KEY": ""},
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        assert dev.returncode == 0, dev.stdout + dev.stderr
+        manifest = json.loads((deployments / "development.json").read_text())
+        assert manifest["adminDelay"] == 0
+        assert "granted" not in dev.stdout
 
-    r = env.brownie("scripts/issuers.py", "grant", "revoker", revoker.address)
-    assert r.code == 0, r.out + r.err
-    assert registry.has_role(REVOKER_ROLE, revoker.address)
 
-    r = env.brownie("scripts/issuers.py", "name", issuer.address, "Commune de Contern")
-    assert r.code == 0, r.out + r.err
-    assert registry.issuer_name(issuer.address) == "Commune de Contern"
-
-    r = env.brownie("scripts/issuers.py", "list")
-    assert r.code == 0, r.out + r.err
-    lines = {line.split()[0] + " " + line.split()[1] for line in r.out.splitlines() if "0x" in line}
-    assert f"issuer {issuer.address}" in lines
-    assert f"revoker {revoker.address}" in lines
-    assert f"admin {env.manifest['admin']}" in lines
-    assert "name='Commune de Contern'" in r.out
-    assert re.search(r"terms=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\.now", r.out)
-
-    # Two 2-leaf batches anchored by the issuer from the service side.
-    salts = [bytes([i]) * 32 for i in (1, 2, 3, 4)]
-    digests = [bytes([i + 16]) * 32 for i in (1, 2, 3, 4)]
-    leaves = [leaf_hash(s, d) for s, d in zip(salts, digests, strict=True)]
-    root_a, root_b = hash_pair(leaves[0], leaves[1]), hash_pair(leaves[2], leaves[3])
-    for root in (root_a, root_b):
-        send(env.w3, dev_key(1), registry.contract.functions.anchor(root, 2))
-    bundle = env.tmp / "bundle.json"
-    bundle.write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "digest": "0x" + digests[0].hex(),
-                "salt": "0x" + salts[0].hex(),
-                "leaf": "0x" + leaves[0].hex(),
-                "proof": ["0x" + leaves[1].hex()],
-                "root": "0x" + root_a.hex(),
-                "chainId": CHAIN_ID,
-                "registry": env.manifest["address"],
-            }
-        )
-    )
-    # The issuer that anchored the root revokes one of its documents.
-    r = env.brownie(
-        "scripts/revoke.py", "document", str(bundle), "2", ANCHOR_DEPLOYER_KEY=dev_key(1)
-    )
-    assert r.code == 0, r.out + r.err
-    doc = registry.document_revocation(root_a, leaves[0])
-    assert (doc.revoked_by, doc.reason) == (issuer.address, 2) and doc.revoked_at > 0
-    assert registry.document_revocation(root_a, leaves[1]).revoked_at == 0
-
-    # The revoker (not the admin) revokes the other root.
-    r = env.brownie(
-        "scripts/revoke.py", "root", "0x" + root_b.hex(), "3", ANCHOR_DEPLOYER_KEY=dev_key(2)
-    )
-    assert r.code == 0, r.out + r.err
-    rev = registry.root_revocation(root_b)
-    assert (rev.revoked_by, rev.reason) == (revoker.address, 3)
-
-    r = env.brownie("scripts/pause.py", "pause")
-    assert r.code == 0, r.out + r.err
-    assert registry.paused()
-    r = env.brownie("scripts/pause.py", "unpause")
-    assert r.code == 0, r.out + r.err
-    assert not registry.paused()
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_errors_are_one_sentence(env: Env) -> None:
@@ -284,48 +159,58 @@ def test_errors_are_one_sentence(env: Env) -> None:
     empty.mkdir()
     wrong = env.tmp / "wrong"
     wrong.mkdir()
-    (wrong / f"{NETWORK}.json").write_text(json.dumps({**env.manifest, "chainId": 999}))
-    nobody = Account.from_key(dev_key(7)).address
+    network = env.network
+    (wrong / f"{network}.json").write_text(json.dumps({**env.manifest, "chainId": 999}))
+    nobody = address(OUTSIDER)
+    registry = env.manifest["address"]
     cases: Sequence[tuple[tuple[str, ...], dict[str, str], str]] = [
         (
             ("scripts/pause.py", "status"),
             {"ANCHOR_DEPLOYMENTS_DIR": str(empty)},
-            f"error: no deployment manifest for network '{NETWORK}' at {empty / NETWORK}.json: "
-            f"deploy first (brownie run scripts/deploy.py --network {NETWORK}).",
+            f"error: no deployment manifest for network '{network}' at {empty / network}.json: "
+            f"deploy first (brownie run scripts/deploy.py --network {network}).",
         ),
         (
             ("scripts/pause.py", "status"),
             {"ANCHOR_DEPLOYMENTS_DIR": str(wrong)},
-            f"error: wrong network: the manifest {NETWORK}.json is for chain id 999 but network "
-            f"'{NETWORK}' is chain id {CHAIN_ID}.",
+            f"error: wrong network: the manifest {network}.json is for chain id 999 but network "
+            f"'{network}' is chain id {CHAIN_ID}.",
         ),
         (
             ("scripts/pause.py", "pause"),
-            {"ANCHOR_DEPLOYER_KEY": dev_key(7)},
-            f"error: account {nobody} lacks the admin role on the registry at "
-            f"{env.manifest['address']}.",
+            {"ANCHOR_DEPLOYER_KEY": dev_key(OUTSIDER)},
+            f"error: account {nobody} lacks the pauser role on the registry at {registry}.",
         ),
         (
-            ("scripts/revoke.py", "root", "0x1234", "1"),
+            ("scripts/pause.py", "pause"),
+            {},  # the admin holds no pauser role unless granted
+            f"error: account {address(ADMIN)} lacks the pauser role on the registry at {registry}.",
+        ),
+        (
+            ("scripts/revoke.py", "root", "1", "0x1234", "1"),
             {},
             "error: root '0x1234' is not 32 bytes of hex (0x and 64 hex digits).",
         ),
         (
+            ("scripts/deploy.py", "main", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+            {},
+            "error: argument '0x70997970C51812dc3A010C7d01b50e0d17dc79C8' is not NAME=VALUE "
+            "(one of admin, delay, registrar, pauser, revoker).",
+        ),
+        (
             ("scripts/pause.py", "status"),
             {"ANCHOR_RPC_URL": ""},
-            f"error: ANCHOR_RPC_URL is not set: network '{NETWORK}' connects to $ANCHOR_RPC_URL; "
+            f"error: ANCHOR_RPC_URL is not set: network '{network}' connects to $ANCHOR_RPC_URL; "
             "export ANCHOR_RPC_URL=http://<node>:8545 (a JSON-RPC URL of the network).",
         ),
-        (("scripts/issuers.py", "frobnicate"), {}, "error: unknown function 'frobnicate'."),
+        (("scripts/bodies.py", "frobnicate"), {}, "error: unknown function 'frobnicate'."),
     ]
     # One after the other: brownie rewrites build/.../map.json at start, and a second brownie
     # reading it mid-write fails with a JSONDecodeError.
     for args, extra, expected in cases:
-        r = env.brownie(*args, **extra)
-        assert r.code == 1, (expected, r.out, r.err)
-        assert expected in r.err.splitlines(), (expected, r.err)
-        assert "Traceback" not in r.out + r.err
-    assert "brownie run scripts/issuers.py grant ROLE ADDRESS" in r.err  # the usage, last case
+        env.fails(expected, *args, **extra)
+    r = env.brownie("scripts/bodies.py", "frobnicate")
+    assert "brownie run scripts/bodies.py onboard KIND" in r.err  # the usage follows
     assert not env.registry.paused()
 
 
@@ -345,17 +230,17 @@ def test_a_brownie_account_file_others_can_read_is_refused(env: Env) -> None:
         "ANCHOR_BROWNIE_ACCOUNT": "anchor-admin",
         "ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE": str(password),
     }
-    issuer = Account.from_key(dev_key(1)).address
-    r = env.brownie("scripts/issuers.py", "grant", "issuer", issuer, **signer)
+    revoker = address(REVOKER)
+    r = env.brownie("scripts/admin.py", "grant", "revoker", revoker, **signer)
     assert r.code == 1, r.out + r.err
     assert (
         f"error: the brownie account file {keystore} is readable by other users (mode 644); "
         f"run `chmod 600 {keystore}`."
     ) in r.err.splitlines()
     keystore.chmod(0o600)
-    r = env.brownie("scripts/issuers.py", "grant", "issuer", issuer, **signer)
+    r = env.brownie("scripts/admin.py", "grant", "revoker", revoker, **signer)
     assert r.code == 0, r.out + r.err
-    assert f"{issuer} already holds the issuer role; nothing sent" in r.out
+    assert f"{revoker} already holds the revoker role; nothing sent" in r.out
 
 
 def test_set_up_writes_nothing_outside_the_checkout(tmp_path: Path) -> None:
@@ -390,42 +275,119 @@ def test_set_up_writes_nothing_outside_the_checkout(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
-        (lambda c: c.role_id("boss"), "unknown role 'boss': use one of admin, issuer, revoker."),
         (
-            lambda c: c.parse_reason("70000"),
+            lambda c, a: c.role_id("issuer"),
+            "unknown role 'issuer': use one of admin, registrar, pauser, revoker.",
+        ),
+        (
+            lambda c, a: a.parse_reason("70000"),
             "reason '70000' is not a code from 0 to 65535 (0 unspecified, 1 superseded, "
             "2 issued in error, 3 fraud, 4 withdrawn by the issuer).",
         ),
-        (lambda c: c.parse_reason("-1"), None),
-        (lambda c: c.parse_address("0x12"), None),
+        (lambda c, a: a.parse_reason("-1"), None),
+        (lambda c, a: a.parse_address("0x12"), None),
         (
-            lambda c: c.parse_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267"),
+            lambda c, a: a.parse_address("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267"),
             "address '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267' has a wrong checksum "
             "(a mistyped letter?).",
         ),
-        (lambda c: c.parse_bytes32("0x" + "g" * 64, "root"), None),
+        (lambda c, a: a.parse_bytes32("0x" + "g" * 64, "root"), None),
+        (
+            lambda c, a: a.parse_time("2026-12-01T08:00", "since"),
+            "since '2026-12-01T08:00' has no time zone: add Z (UTC) or an offset such as +01:00.",
+        ),
+        (
+            lambda c, a: a.parse_time("yesterday", "from"),
+            "from 'yesterday' is not a time: use ISO 8601 with a zone (2026-12-01T08:00:00Z), "
+            "Unix seconds, or now.",
+        ),
+        (
+            lambda c, a: a.parse_kind("village"),
+            "kind 'village' is not a body kind: use one of commune, syndicate, social-office, "
+            "childcare, state-body, other.",
+        ),
+        (
+            lambda c, a: a.parse_purpose("signing"),
+            "purpose 'signing' is not a key purpose: use anchoring or status.",
+        ),
+        (lambda c, a: a.parse_body("0"), "body id '0' is not a whole number from 1 to 4294967295."),
+        (
+            lambda c, a: a.options(["fr=A", "fr=B"], ("fr", "de")),
+            "option fr= is given twice.",
+        ),
+        (
+            lambda c, a: a.options(["nl=A"], ("fr", "de")),
+            "unknown option 'nl': use fr=, de=.",
+        ),
+        (
+            lambda c, a: a.validity({"from": ["2027-01-01T00:00:00Z"], "until": ["1700000000"]}),
+            "the key would never be valid: until 2023-11-14T22:13:20Z is not after from "
+            "2027-01-01T00:00:00Z.",
+        ),
+        (
+            lambda c, a: a.validity({"until": ["now"]}),
+            "until 'now' is not a time to come: leave until= out for an open-ended key, or "
+            "retire a key with keys.py retire.",
+        ),
     ],
 )
 def test_malformed_arguments(call: object, expected: str | None) -> None:
-    from scripts import _common
+    from scripts import _args, _common
 
     with pytest.raises(_common.OperatorError) as raised:
-        call(_common)  # type: ignore[operator]
+        call(_common, _args)  # type: ignore[operator]
     if expected is not None:
         assert str(raised.value) == expected
 
 
 def test_well_formed_arguments() -> None:
-    from scripts import _common
+    from scripts import _args, _common
 
-    assert _common.role_id("Issuer") == "0x" + Web3.keccak(text="ISSUER_ROLE").hex().removeprefix(
-        "0x"
-    )
+    for role in ("registrar", "pauser", "revoker"):
+        expected = Web3.keccak(text=f"{role.upper()}_ROLE").hex().removeprefix("0x")
+        assert _common.role_id(role.capitalize()) == "0x" + expected
     assert _common.role_id("admin") == "0x" + "00" * 32
-    assert _common.parse_reason("65535") == 65535
+    assert _args.parse_reason("65535") == 65535
     lower = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-    assert _common.parse_address(lower) == Web3.to_checksum_address(lower)
+    assert _args.parse_address(lower) == Web3.to_checksum_address(lower)
     assert _common.REASONS[3] == "fraud"
+    assert _args.parse_time("2026-12-01T09:00:00+01:00", "t") == 1796112000
+    assert _args.parse_time("2026-12-01T08:00:00Z", "t") == 1796112000
+    assert _args.parse_time("1796112000", "t") == 1796112000
+    assert _args.parse_time("now", "t") == 0
+    assert _args.parse_kind("Social_Office") == 2
+    assert _args.parse_kind("state-body") == 4
+    assert _args.parse_purpose("status") == 2
+    assert _args.options(["registrar=0x1", "registrar=0x2"], ("registrar",), repeat=("registrar",))
+    assert _args.validity({}) == (0, 0)
+    assert _args.iso(2**64 - 1) == "open-ended"
+
+
+def test_revert_data_becomes_one_sentence() -> None:
+    """The registry's custom errors, decoded from their ABI in the committed artifact."""
+    from eth_abi.abi import encode
+    from eth_utils.crypto import keccak
+
+    from scripts import _chain
+
+    class Registry:
+        address = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+
+    def data(signature: str, types: list[str], values: list[object]) -> str:
+        return "0x" + (keccak(text=signature)[:4] + encode(types, values)).hex()
+
+    schedule = 1796112000
+    assert _chain.explain(
+        Registry(), data("AccessControlEnforcedDefaultAdminDelay(uint48)", ["uint48"], [schedule]),
+        "",
+    ) == "the admin transfer can be accepted from 2026-12-01T08:00:01Z."  # fmt: skip
+    assert (
+        _chain.explain(Registry(), data("RegistryBodyRetired(uint32)", ["uint32"], [7]), "")
+        == "body 7 is retired; a retired body cannot be changed."
+    )
+    assert _chain.explain(Registry(), "0xdeadbeef", "execution reverted: custom error") == (
+        f"the registry at {Registry.address} refuses the transaction: custom error."
+    )
 
 
 def test_script_fees_are_the_service_policy() -> None:
@@ -452,10 +414,11 @@ def test_scripts_run_from_a_checkout_whose_path_has_a_dot(env: Env) -> None:
         (checkout / folder).mkdir()
     deployments = env.tmp / "dot-deployments"
     deployments.mkdir()
-    shutil.copy(env.deployments / f"{NETWORK}.json", deployments / f"{NETWORK}.json")
-    r = _finish(
+    name = f"{env.network}.json"
+    shutil.copy(env.deployments / name, deployments / name)
+    r = finish(
         env.start("scripts/pause.py", "status", cwd=checkout,
-                  ANCHOR_DEPLOYMENTS_DIR=str(deployments))
+                  extra={"ANCHOR_DEPLOYMENTS_DIR": str(deployments)})
     )  # fmt: skip
     assert r.code == 0, r.out + r.err
     assert "ModuleNotFoundError" not in r.out + r.err

@@ -268,7 +268,7 @@ def test_cli_reads_rpc_urls_from_the_environment(tmp_path: Path) -> None:
         (["--proof", "{proof}", "--rpc", "ftp://x"], "must start with http://"),
         (["--proof", "{proof}", "--rpc", "http://x", "--digest", "12"], "64 hex digits"),
         (["--proof", "{bad}", "--rpc", "http://x"], "field salt is malformed"),
-        (["--proof", "{v2}", "--rpc", "http://x"], "version 2 is not supported"),
+        (["--proof", "{v3}", "--rpc", "http://x"], "version 3 is not supported"),
         (["--proof", "v1.AAAA", "--rpc", "http://x"], "not a compact proof"),
         (["--proof", "https://x/verify", "--rpc", "http://x"], "no #v1"),
         (["--proof", "{proof}", "--rpc", "http://x", "--registry", "0x12"], "is not written"),
@@ -280,9 +280,9 @@ def test_cli_unusable_input_exits_64(tmp_path: Path, args: list[str], message: s
     _, proof = write_case(tmp_path, v)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**json.loads(proof.read_text()), "salt": "0x12"}))
-    v2 = tmp_path / "v2.json"
-    v2.write_text(json.dumps({**json.loads(proof.read_text()), "version": 2}))
-    paths = {"{proof}": str(proof), "{bad}": str(bad), "{v2}": str(v2)}
+    v3 = tmp_path / "v3.json"
+    v3.write_text(json.dumps({**json.loads(proof.read_text()), "version": 3}))
+    paths = {"{proof}": str(proof), "{bad}": str(bad), "{v3}": str(v3)}
     result = run(*[paths.get(a, a) for a in args])
     assert result.exit_code == 64, result.output
     assert message.lower() in result.output.lower()

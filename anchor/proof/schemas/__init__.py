@@ -9,6 +9,8 @@ from typing import Any
 
 #: File name of the proof bundle schema, version 1.
 PROOF_BUNDLE_V1 = "proof-bundle-v1.schema.json"
+#: File name of the proof bundle schema, version 2 (a typed document).
+PROOF_BUNDLE_V2 = "proof-bundle-v2.schema.json"
 
 
 @lru_cache(maxsize=4)
