@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 #: Seconds between two looks at the registry for bodies not onboarded yet.
 DISCOVER_EVERY = 2.0
 
+#: Bodies not onboarded asked about in one look at most (one ``keyOf`` call each); the next
+#: look goes on with the following ones, so hundreds of waiting bodies never flood the node.
+DISCOVER_AT_MOST = 50
+
 
 class Bodies:
     """The onboarded bodies of this step, their anchoring signers and their holds."""
@@ -37,6 +41,7 @@ class Bodies:
         self._holds: dict[int, Holds] = {}
         self._told: set[int] = set()
         self._last_discovery = float("-inf")
+        self._after = 0  # the next look starts after this issuer id
 
     def refresh(self) -> None:
         """Read the onboarded bodies from the store again."""
@@ -82,7 +87,12 @@ class Bodies:
         if now - self._last_discovery < DISCOVER_EVERY:
             return
         self._last_discovery = now
-        for issuer in self.store.list_issuers(onboarded=False):
+        waiting = self.store.list_issuers(onboarded=False)
+        turn = [i for i in waiting if i.id > self._after][:DISCOVER_AT_MOST]
+        if len(turn) < DISCOVER_AT_MOST:  # wrap around
+            turn += [i for i in waiting if i.id <= self._after][: DISCOVER_AT_MOST - len(turn)]
+        self._after = turn[-1].id if turn else 0
+        for issuer in turn:
             key = issuer.key_for(KeyPurpose.ANCHORING)
             body_id = 0 if key is None else registry.key_of(key.address).body_id
             label = str(issuer.id)

@@ -321,3 +321,27 @@ def test_direct_mode_keeps_the_guarantees_reorg_and_stuck_replacement(env: Env) 
     assert again is not None and again.state == BatchState.ANCHORED
     assert again.block_hash != anchored.block_hash
     assert_anchored_under(env, env.bodies[0], 1)
+
+
+def test_discovery_asks_about_a_few_waiting_bodies_at_a_time_in_turn(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bodies_module, "DISCOVER_EVERY", 0.0)
+    monkeypatch.setattr(bodies_module, "DISCOVER_AT_MOST", 1)
+    waiting = [env.add_body(f"Crèche {n}", onboard=False, fund=False) for n in range(3)]
+    waiting[2].body_id = env.onboard(waiting[2], "Crèche 2")
+    submitter = env.submitter()
+    calls: list[str] = []
+    key_of = type(env.registry).key_of
+
+    def counting(self: object, address: str) -> object:
+        calls.append(address)
+        return key_of(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(env.registry), "key_of", counting)
+    submitter.step()
+    submitter.step()
+    assert len(calls) == 2 and env.store.get_issuer(waiting[2].issuer_id).chain_body_id is None  # type: ignore[union-attr]
+    submitter.step()
+    assert len(calls) == 3
+    assert env.store.get_issuer(waiting[2].issuer_id).chain_body_id == waiting[2].body_id  # type: ignore[union-attr]
