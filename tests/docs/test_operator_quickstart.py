@@ -2,11 +2,13 @@
 drill of docs/operations.md ("Backups and restore").
 
 From a clean data directory, a fresh brownie data folder and a fresh PostgreSQL schema: register
-the network, import the admin keystore and make it private, deploy, create the service's
-keystore and grant its address the issuer role, name it, grant the revoker role, migrate, start
-the worker and the API, create a key, submit a document, fetch its proof and QR code, verify it,
-revoke it with reason 1 and verify again. Then stop everything, dump the schema, drop it, restore
-it, and check that the keys, the batches and the proof came back.
+the network, import the admin's, the registrar's and the revoker's keystores and make them
+private, deploy with the registrar, pauser and revoker roles, migrate, create the relayer's
+keystore, add a body in the service and have the registrar onboard its keys, start the worker and
+the API, create a key bound to the body, submit a document, fetch its proof and QR code, verify
+it (it names the body from the registry), revoke it with reason 1 as the revoker and verify
+again. Then stop everything, dump the schema, drop it, restore it, and check that the keys, the
+batches and the proof came back.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import httpx
 import psycopg
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 
 from anchor.chain.devchain import Anvil, dev_key
 from tests.support.pg import PG_DSN, fresh_schema
@@ -35,6 +38,7 @@ BVENV = ROOT / ".venv-brownie" / "bin"
 BIN = Path(sys.executable).parent
 CHAIN_ID = 31412
 NETWORK = f"anchor-quickstart-{os.getpid()}"
+ROLES = ("admin", "registrar", "revoker")
 
 if not (BVENV / "brownie").exists():
     pytest.skip("brownie's venv .venv-brownie is absent: run `make brownie-setup`",
@@ -54,9 +58,15 @@ class Shell:
         self.env = env
         self.background: list[subprocess.Popen[bytes]] = []
 
-    def run(self, *argv: str, stdin: str | None = None, ok: bool = True, **extra: str) -> str:
+    def run(
+        self,
+        *argv: str,
+        stdin: str | None = None,
+        ok: bool = True,
+        extra: dict[str, str] | None = None,
+    ) -> str:
         done = subprocess.run(
-            list(argv), cwd=ROOT, env={**self.env, **extra}, input=stdin,
+            list(argv), cwd=ROOT, env={**self.env, **(extra or {})}, input=stdin,
             capture_output=True, text=True, timeout=180, check=False,
         )  # fmt: skip
         assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
@@ -68,7 +78,7 @@ class Shell:
         return self.run(str(BVENV / "brownie"), "run", script, *args, "--network", NETWORK)
 
     def anchor(self, *args: str, **extra: str) -> str:
-        return self.run(str(BIN / "anchor"), *args, **extra)
+        return self.run(str(BIN / "anchor"), *args, extra=extra)
 
     def start(self, log: Path, *args: str, **extra: str) -> subprocess.Popen[bytes]:
         with log.open("ab") as out:
@@ -131,40 +141,48 @@ def private(path: Path, text: str | bytes) -> Path:
 
 def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -> None:
     secrets = tmp_path / "secrets"
-    admin_pw = private(secrets / "admin-pw", "admin password\n")
+    passwords = {who: private(secrets / f"{who}-pw", f"{who} password\n") for who in ROLES}
     anchor_pw = private(secrets / "anchor-pw", "service password\n")
     pepper = private(secrets / "anchor-pepper", os.urandom(32))
-    usb = tmp_path / "usb" / "anchor-admin.json"  # made on the state's offline machine
-    usb.parent.mkdir()
-    usb.write_text(json.dumps(Account.encrypt(dev_key(0), "admin password")))
+    usb = tmp_path / "usb"  # the keystores made on the offline machines
+    usb.mkdir()
+    for index, who in enumerate(ROLES):
+        (usb / f"anchor-{who}.json").write_text(
+            json.dumps(Account.encrypt(HexStr(dev_key(index)), f"{who} password"))
+        )
+    accounts = tmp_path / "brownie-home" / ".brownie" / "accounts"
     started = time.monotonic()
 
     with Anvil(chain_id=CHAIN_ID, extra_args=["--block-base-fee-per-gas", "0"]) as node, \
             fresh_schema() as database_url:  # fmt: skip
         shell.env |= {"ANCHOR_RPC_URL": node.url, "ANCHOR_CHAIN_ID": str(CHAIN_ID)}
         shell.run(str(BVENV / "python"), "scripts/setup_networks.py", "--live-id", NETWORK)
-        # 1. The admin key, imported and made private.
-        shell.run(str(BVENV / "brownie"), "accounts", "import", "anchor-admin", str(usb),
-                  stdin="admin password\n")  # fmt: skip
-        account_file = tmp_path / "brownie-home" / ".brownie" / "accounts" / "anchor-admin.json"
-        assert account_file.stat().st_mode & 0o777 == 0o644  # as brownie writes it
-        account_file.chmod(0o600)
-        shell.env |= {
-            "ANCHOR_BROWNIE_ACCOUNT": "anchor-admin",
-            "ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE": str(admin_pw),
-        }
-        shell.brownie("scripts/deploy.py", "main")
+        # 1. The admin's, the registrar's and the revoker's keys, imported and made private.
+        for who in ROLES:
+            shell.run(str(BVENV / "brownie"), "accounts", "import", f"anchor-{who}",
+                      str(usb / f"anchor-{who}.json"), stdin=f"{who} password\n")  # fmt: skip
+            account_file = accounts / f"anchor-{who}.json"
+            assert account_file.stat().st_mode & 0o777 == 0o644  # as brownie writes it
+            account_file.chmod(0o600)
+
+        def address(who: str) -> str:
+            return "0x" + str(json.loads((accounts / f"anchor-{who}.json").read_text())["address"])
+
+        def as_(who: str) -> dict[str, str]:
+            return {
+                "ANCHOR_BROWNIE_ACCOUNT": f"anchor-{who}",
+                "ANCHOR_BROWNIE_ACCOUNT_PASSWORD_FILE": str(passwords[who]),
+            }
+
+        shell.env |= as_("admin")
+        # 2. Deploy with the roles.
+        shell.brownie(
+            "scripts/deploy.py", "main", f"registrar={address('registrar')}",
+            f"pauser={address('registrar')}", f"revoker={address('revoker')}",
+        )  # fmt: skip
         manifest = json.loads((tmp_path / "deployments" / f"{NETWORK}.json").read_text())
-        # 2. The service's keystore prints the address that gets the issuer role.
+        # 3. The store and the service's keys.
         signer = tmp_path / "data" / "signer.json"
-        issuer = shell.anchor(
-            "keystore", "create", str(signer), "--password-file", str(anchor_pw)
-        ).strip()
-        shell.brownie("scripts/issuers.py", "grant", "issuer", issuer)
-        shell.brownie("scripts/issuers.py", "name", issuer, "Commune de Contern")
-        # 3. The revoker: here the admin itself.
-        shell.brownie("scripts/issuers.py", "grant", "revoker", manifest["admin"])
-        # 4. The store, the worker and the API.
         shell.env |= {
             "ANCHOR_DATABASE_URL": database_url,
             "ANCHOR_IDEMPOTENCY_PEPPER_FILE": str(pepper),
@@ -172,14 +190,30 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
             "ANCHOR_FEE_MODE": "zero",
             "ANCHOR_CONFIRMATIONS": "0",
             "ANCHOR_REGISTRY_ADDRESS": manifest["address"],
-        }
-        assert shell.anchor("migrate").startswith("store at revision ")
-        worker_env = {
             "ANCHOR_KEYSTORE_PATH": str(signer),
             "ANCHOR_KEYSTORE_PASSWORD_FILE": str(anchor_pw),
-            "ANCHOR_MAX_BATCH_AGE": "0.5",
-            "ANCHOR_POLL_INTERVAL": "0.2",
         }
+        assert shell.anchor("migrate").startswith("store at revision ")
+        relayer = shell.anchor(
+            "keystore", "create", str(signer), "--password-file", str(anchor_pw)
+        ).strip()
+        # 4. A body in the service, onboarded on chain by the registrar.
+        body = json.loads(
+            shell.anchor(
+                "issuers", "add", "Commune de Contern", "--kind", "commune", "--code", "0301",
+                "--name-de", "Gemeng Conter", "--name-en", "Municipality of Contern", "--json",
+            )
+        )  # fmt: skip
+        key = {k["purpose"]: k["address"] for k in body["keys"]}
+        onboarded = shell.run(
+            str(BVENV / "brownie"), "run", "scripts/bodies.py", "onboard", "commune", "code=0301",
+            "fr=Commune de Contern", "de=Gemeng Conter", "en=Municipality of Contern",
+            f"anchoring={key['anchoring']}", f"status={key['status']}", "--network", NETWORK,
+            extra=as_("registrar"),
+        )  # fmt: skip
+        assert "registered body 1" in onboarded, onboarded
+        # 5. The worker, the API and an integrator of the body.
+        worker_env = {"ANCHOR_MAX_BATCH_AGE": "0.5", "ANCHOR_POLL_INTERVAL": "0.2"}
         shell.start(tmp_path / "worker.log", "worker", "--metrics-port", str(free_port()),
                     **worker_env)  # fmt: skip
         port = free_port()
@@ -194,17 +228,10 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
         wait_ready(url, api, api_log)
         made = json.loads(
             shell.anchor(
-                "keys",
-                "create",
-                "--new-integrator",
-                "Commune de Contern",
-                "-s",
-                "submit",
-                "-s",
-                "read",
-                "--json",
+                "keys", "create", "--issuer", str(body["id"]), "--new-integrator",
+                "Commune de Contern", "-s", "submit", "-s", "read", "--json",
             )
-        )
+        )  # fmt: skip
         client = {"ANCHOR_API_URL": url, "ANCHOR_API_KEY": made["key"]}
         permit = tmp_path / "permit-2026-0042.pdf"
         permit.write_bytes(b"%PDF-1.7 permis de construire 2026-0042\n")
@@ -222,7 +249,11 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.3)
         bundle = json.loads(proof_file.read_text())
-        assert bundle["issuer"].lower() == issuer.lower()
+        assert (
+            bundle["issuer"].lower() == key["anchoring"].lower()
+        )  # the body's key, not the relayer
+        assert relayer.lower() != key["anchoring"].lower()
+        assert "issuerName" not in bundle
         assert bundle["registry"].lower() == manifest["address"].lower()
         qr = tmp_path / "permit-qr.svg"
         shell.anchor("qr", row["id"], "--format", "svg", "--output", str(qr), **client)
@@ -232,9 +263,13 @@ def test_the_operator_quickstart_runs_as_written(tmp_path: Path, shell: Shell) -
         trust = ["--rpc", node.url, "--registry", manifest["address"]]
         valid = shell.anchor("verify", str(permit), "--proof", str(proof_file), *trust)
         assert valid.startswith("VALID"), valid
-        # 5. The revocation, signed by the revoker.
-        out = shell.brownie("scripts/revoke.py", "document", str(proof_file), "1")
-        assert "reason 1 (superseded)" in out
+        assert "Commune de Contern" in valid
+        # 6. The revocation, signed by the revoker.
+        out = shell.run(
+            str(BVENV / "brownie"), "run", "scripts/revoke.py", "document", "1", str(proof_file),
+            "1", "--network", NETWORK, extra=as_("revoker"),
+        )  # fmt: skip
+        assert "superseded" in out, out
         revoked = subprocess.run(
             [str(BIN / "anchor"), "verify", str(permit), "--proof", str(proof_file), *trust],
             env=shell.env, capture_output=True, text=True, check=False,
