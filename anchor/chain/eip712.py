@@ -38,10 +38,11 @@ _HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
 class TypedDataSigner(Protocol):
-    """Anything that signs an EIP-712 message: an eth-account key, a keystore, a KMS later."""
+    """Anything that signs an EIP-712 message: an eth-account key (whose answer has a
+    ``signature``), an `anchor.chain.signer.Signer` (which answers the 65 bytes), a KMS later."""
 
     def sign_typed_data(self, *, full_message: dict[str, Any]) -> Any:
-        """Return an object with ``signature`` (65 bytes r, s, v)."""
+        """Return the 65-byte signature r || s || v, or an object holding it as ``signature``."""
         ...
 
 
@@ -117,5 +118,5 @@ def sign_anchor(
     """Sign a relayed anchor with an anchoring key."""
     message = anchor_typed_data(chain_id, registry, root, leaf_count, relayer, deadline)
     signed = signer.sign_typed_data(full_message=message)
-    r, vs = compact(bytes(signed.signature))
+    r, vs = compact(bytes(signed if isinstance(signed, bytes | bytearray) else signed.signature))
     return SignedAnchor(root, leaf_count, deadline, r, vs)

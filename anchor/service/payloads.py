@@ -24,8 +24,8 @@ from typing import Any
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
+from anchor.chain.eip712 import sign_anchor
 from anchor.chain.registry import Registry, SignedAnchor, decode_revert
-from anchor.chain.relay import sign_relayed_anchor
 from anchor.errors import ConfigError
 from anchor.service.bodies import Bodies
 from anchor.service.finality import Finality
@@ -173,7 +173,7 @@ class Selector:
             if signer is None:  # its keystore is being decrypted: the next steps take it
                 held.add(issuer.id)
                 continue
-            item = sign_relayed_anchor(
+            item = sign_anchor(
                 signer, self.chain_id, registry.address, batch.root, batch.leaf_count, relayer,
                 deadline,
             )  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 from eth_account import Account
 from eth_typing import ChecksumAddress
 
-from anchor.chain.relay import sign_relayed_anchor
+from anchor.chain.eip712 import sign_anchor
 from anchor.chain.signer import KeystoreSigner, SignedTx
 from anchor.service import bodies as bodies_module
 from anchor.service.batcher import close_batches
@@ -161,7 +161,7 @@ def test_a_relayed_anchor_made_before_a_crash_is_adopted(env: Env) -> None:
     assert batch is not None
     # The relayed call went out and was mined, but the store never recorded it (lost outbox).
     now = int(env.w3.eth.get_block("latest")["timestamp"]) + 3600
-    item = sign_relayed_anchor(
+    item = sign_anchor(
         KeystoreSigner(env.bodies[0].anchoring), 31337, env.registry.address, batch.root,
         batch.leaf_count, env.relayer.address, now,
     )  # fmt: skip
