@@ -39,8 +39,11 @@ class _KeyRaceError(AnchorError):
 
 
 def new_receipt_id() -> str:
-    """A fresh receipt id: 128 random bits, URL-safe base64 (22 characters)."""
-    return secrets.token_urlsafe(16)
+    """A fresh receipt id: 128 random bits, URL-safe base64 (22 characters), never starting
+    with ``-`` (a command line would take such an id for an option: `anchor proof -abc`)."""
+    while (rid := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return rid
 
 
 class IntakeMixin(StoreBase):

@@ -115,3 +115,13 @@ def test_concurrent_retries_with_one_key_get_one_answer(store: Store, integrator
         t.join(30)
     assert len(answers) == 4 and all(a == answers[0] for a in answers)
     assert _count_rows(url_of(store), "receipts") == 20
+
+
+def test_receipt_ids_never_start_with_a_dash() -> None:
+    """An id such as ``-abc`` would read as an option on a command line (`anchor proof ID`)."""
+    from anchor.store.intake import new_receipt_id
+
+    ids = [new_receipt_id() for _ in range(20_000)]  # about 1 in 64 drawn starts with "-"
+    assert len(set(ids)) == len(ids)
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
