@@ -32,6 +32,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from web3 import Web3
 
 from anchor.chain.client import ChainClient
+from anchor.chain.events import ROOT_ANCHORED, ROOTS_ANCHORED, anchored_in
 from anchor.chain.registry import DEFAULT_ADMIN_ROLE, PAUSER_ROLE, REGISTRAR_ROLE, REVOKER_ROLE
 from anchor.errors import ChainError, StoreError
 from anchor.store import Store
@@ -59,8 +60,6 @@ def _topic(signature: str) -> bytes:
     return bytes(Web3.keccak(text=signature))
 
 
-ROOT_ANCHORED = _topic("RootAnchored(uint32,bytes32)")
-ROOTS_ANCHORED = _topic("RootsAnchored(address,bytes)")
 STATUS_CHANGED = _topic("StatusChanged(uint32,bytes32,bytes32,uint256,uint8,uint16,address)")
 STATUS_CHANGE_ANNULLED = _topic("StatusChangeAnnulled(uint32,bytes32,bytes32,uint256)")
 ROLE_GRANTED = _topic("RoleGranted(bytes32,address,address)")
@@ -177,10 +176,8 @@ class Watcher:
         }
         kind, event = topics[0], topics[1:]
         data = bytes(entry["data"])
-        if kind == ROOT_ANCHORED:
-            return self._unknown_anchors([(_uint(event[0]), event[1])], where)
-        if kind == ROOTS_ANCHORED:
-            return self._unknown_anchors(_packed_anchors(data), where)
+        if kind in (ROOT_ANCHORED, ROOTS_ANCHORED):
+            return self._unknown_anchors(anchored_in([entry], self.address), where)
         if kind == STATUS_CHANGED:
             actor = _address(data[-32:])
             if actor in self.our_keys:
@@ -246,13 +243,3 @@ def _address(word: bytes) -> str:
 def _uint(word: bytes) -> int:
     """The unsigned integer in a 32-byte topic or data word."""
     return int.from_bytes(word, "big")
-
-
-def _packed_anchors(data: bytes) -> list[tuple[int, bytes]]:
-    """The (body id, root) pairs of a `RootsAnchored` event: ABI `bytes` of 36-byte items."""
-    length = int.from_bytes(data[32:64], "big")
-    packed = data[64 : 64 + length]
-    return [
-        (int.from_bytes(packed[i : i + 4], "big"), packed[i + 4 : i + 36])
-        for i in range(0, len(packed) - 35, 36)
-    ]

@@ -124,3 +124,27 @@ def test_the_keys_of_a_body_added_while_the_worker_runs_are_watched(env: Env) ->
     send(env.w3, late.status, contract.revokeRoot(late.body_id, root, 3))
     worker.run_once()
     assert alerts(metrics, "revocation_by_our_key") == 1
+
+
+def test_a_rogue_relayed_anchor_under_our_body_is_raised(env: Env) -> None:
+    """The body's key signed outside the service and someone else relayed it (RootsAnchored)."""
+    import time
+
+    from eth_account import Account
+
+    from anchor.chain.devchain import dev_key
+    from anchor.chain.eip712 import sign_anchor
+
+    metrics = Metrics()
+    watcher = watcher_of(env, metrics)
+    assert watcher.step() == 0
+    outsider = Account.from_key(dev_key(7))
+    rogue = os.urandom(32)
+    deadline = int(time.time()) + 600
+    item = sign_anchor(
+        env.bodies[0].anchoring, 31337, env.registry.address, rogue, 1, outsider.address, deadline
+    )
+    call = env.registry.contract.functions.anchorSigned(deadline, [item.as_tuple()])
+    send(env.w3, outsider, call)
+    assert watcher.step() == 1
+    assert alerts(metrics, "unknown_anchor") == 1
