@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.live import wait_ready
+
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(600)]
 
 BIN = Path(sys.executable).parent
@@ -40,19 +42,6 @@ def start(
             stdout=out,
             stderr=out,
         )  # fmt: skip
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("anchor up never became ready:\n" + log.read_text())
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -114,7 +103,7 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     process = start(data, port, chain_port, log, internal_port)
     try:
-        wait_ready(url, process, log)
+        wait_ready(url, process, log, timeout=180, what="anchor up")
         assert "registry  0x" in log.read_text()
         assert 'anchor issuers add "Commune de Contern" --kind commune' in log.read_text()
         shell = {"ANCHOR_DATA_DIR": str(data)}
@@ -155,7 +144,7 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
     # Restart: the chain state and the store come back; the registry is not deployed again.
     process = start(data, port, chain_port, log, internal_port)
     try:
-        wait_ready(url, process, log)
+        wait_ready(url, process, log, timeout=180, what="anchor up")
         again = api.get(f"/v1/receipts/{receipt_id}").json()
         assert again["status"] == "anchored"
         assert again["proof"]["registry"].lower() == manifest["address"].lower()

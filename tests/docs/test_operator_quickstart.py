@@ -29,6 +29,7 @@ from eth_account import Account
 from eth_typing import HexStr
 
 from anchor.chain.devchain import Anvil, dev_key
+from tests.support.live import wait_ready
 from tests.support.pg import PG_DSN, fresh_schema
 
 pytestmark = [pytest.mark.brownie, pytest.mark.chain, pytest.mark.postgres]
@@ -99,19 +100,6 @@ class Shell:
                 process.kill()
                 process.wait()
         self.background.clear()
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the API never became ready:\n" + log.read_text())
 
 
 @pytest.fixture

@@ -38,6 +38,27 @@ class LiveServer:
         return httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200
 
 
+def wait_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    timeout: float = 60.0,
+    what: str = "the API",
+) -> None:
+    """Wait until ``url``/readyz answers 200; fail with ``log`` if ``process`` dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{what} never became ready:\n" + log.read_text())
+
+
 @contextmanager
 def live_server(data_dir: Path, **env: str) -> Iterator[LiveServer]:
     """Serve the API from a child process until the block ends; ``env`` adds ANCHOR_* values."""
