@@ -14,7 +14,7 @@ from api.schemas import EXAMPLE_DIGEST, EXAMPLE_ID, DigestHex, ReceiptOut
 MAX_FACTS = 32
 """Most facts of one group a request may carry (a type has at most 32 of each)."""
 
-EXAMPLE_PERMIT = {
+EXAMPLE_PERMIT: dict[str, Any] = {
     "type": "lu.building-permit",
     "digest": "dfa9cd1a7a3468ae82cd88189a9b0a40fb4fcf53c52ebf0f2d07dbb6d64b9bad",
     "facts": {

@@ -58,10 +58,23 @@ def _client(api_url: str, key_from_stdin: bool) -> httpx.Client:
     )
 
 
+def _detail(detail: Any) -> str:
+    """The API's error detail as one line: a 422's fields named (``facts.reference: ...``)."""
+    if isinstance(detail, list):
+        parts = []
+        for error in detail:
+            if not isinstance(error, dict):
+                return str(detail)
+            loc = [str(p) for p in error.get("loc", []) if p != "body"]
+            parts.append(f"{'.'.join(loc) or 'body'}: {error.get('msg', '')}")
+        return "; ".join(parts)
+    return str(detail)
+
+
 def _check(response: httpx.Response) -> Any:
     if response.status_code >= 400:
         try:
-            detail = response.json().get("detail", response.text)
+            detail = _detail(response.json().get("detail", response.text))
         except ValueError:
             detail = response.text
         raise fail(f"the API answered {response.status_code}: {detail}")

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 
 from anchor.chain.reader import AnchorFacts, ChainReader
-from anchor.errors import StoreError
+from anchor.errors import ProofError, StoreError
 from anchor.proof.bundle import BUNDLE_VERSION, BUNDLE_VERSION_TYPED, ProofBundle, ProofBundleV2
 from anchor.proof.doctypes import TypeRegistry
 from anchor.proof.statement import private_commitment
@@ -100,16 +100,23 @@ def typed_bundle(bundle: ProofBundle, facts: DocumentFacts, types: TypeRegistry)
     ordered = {
         spec.name: value for spec, value in doctype.ordered(facts.facts) if value is not None
     }
-    fields = bundle.model_dump(exclude={"version", "issuer_name"})
-    typed = ProofBundleV2(
-        version=BUNDLE_VERSION_TYPED,
-        **fields,
-        type_id=facts.type_id,
-        type_version=facts.type_version,
-        facts=ordered,
-        file=None if facts.file_digest is None else "0x" + facts.file_digest.hex(),
-        private=None if facts.commitment is None else "0x" + facts.commitment.hex(),
-    )
+    data: dict[str, object] = {
+        **bundle.to_dict(),
+        "version": BUNDLE_VERSION_TYPED,
+        "type": facts.type_id,
+        "typeVersion": facts.type_version,
+        "facts": ordered,
+    }
+    if facts.file_digest is not None:
+        data["file"] = "0x" + facts.file_digest.hex()
+    if facts.commitment is not None:
+        data["private"] = "0x" + facts.commitment.hex()
+    try:
+        typed = ProofBundleV2.model_validate(data)
+    except ProofError as e:
+        raise StoreError(
+            f"the stored facts of receipt {facts.receipt_id} make no bundle: {e}"
+        ) from e
     if typed.statement().digest() != typed.digest_bytes:
         raise StoreError(f"the stored facts of receipt {facts.receipt_id} do not make its digest")
     return typed

@@ -35,10 +35,11 @@ from tests.support.live import wait_ready
 DEAD_API = "http://127.0.0.1:1"
 
 
-def permit_args(path: Path | None) -> list[str]:
-    """`anchor submit` arguments of the permit: its type, facts, private fact and file."""
+def permit_args(path: Path | None, **changes: str) -> list[str]:
+    """`anchor submit` arguments of the permit: its type, facts (``changes`` replace some),
+    private fact and file."""
     args = ["submit", "--type", PERMIT_TYPE]
-    for name, value in PERMIT_FACTS.items():
+    for name, value in {**PERMIT_FACTS, **changes}.items():
         args += ["--fact", f"{name}={value}"]
     for name, value in PERMIT_PRIVATE.items():
         args += ["--private", f"{name}={value}"]
@@ -114,6 +115,12 @@ def test_a_building_permit_from_the_command_line_to_a_verified_v2_proof(tmp_path
         assert row["type"] == PERMIT_TYPE and row["status"] == "pending"
         again = anchor_cli(*permit_args(permit), "--json", env=env)  # same Idempotency-Key
         assert json.loads(again.stdout)[0]["id"] == row["id"]
+
+        bad = anchor_cli(*permit_args(None, decisionDate="12.03.2026"), env=env)
+        assert bad.returncode == EXIT_FAILURE
+        assert "facts.decisionDate: the fact decisionDate must be a date written YYYY-MM-DD" in (
+            bad.stderr
+        )
 
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         deadline = time.monotonic() + 90

@@ -206,9 +206,10 @@ def test_nothing_of_an_erased_typed_document_is_left_in_the_postgres_table_files
         kept = _typed_secrets(store, ids[48])
         secrets = _own(_typed_secrets(store, ids[49]), kept)  # the newest row: lowest in a page
 
+        autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
+
         def table_files() -> bytes:
-            with store.engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as conn:
                 conn.exec_driver_sql("CHECKPOINT")
                 paths = conn.exec_driver_sql(
                     "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
@@ -226,8 +227,7 @@ def test_nothing_of_an_erased_typed_document_is_left_in_the_postgres_table_files
 
         assert secrets["fact holder"] in table_files()  # the scan does see the facts
         store.erase(ids[49])
-        with store.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        with autocommit.connect() as conn:
             conn.exec_driver_sql("VACUUM FULL document_facts, receipts, idempotency_records")
         content = table_files()
         for what, needle in secrets.items():
