@@ -87,7 +87,43 @@ class DocumentReceiptOut(ReceiptOut):
 class DocumentTypesOut(BaseModel):
     """Every document type the service knows, as loaded from its file; private facts by name."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "types": [
+                        {
+                            "id": "lu.building-permit",
+                            "version": 1,
+                            "labels": {
+                                "fr": "Autorisation de bâtir",
+                                "de": "Baugenehmigung",
+                                "en": "Building permit",
+                            },
+                            "file": "optional",
+                            "bareDigest": False,
+                            "facts": [
+                                {
+                                    "name": "decisionDate",
+                                    "kind": "date",
+                                    "required": True,
+                                    "labels": {
+                                        "fr": "Date de la décision",
+                                        "de": "Datum der Entscheidung",
+                                        "en": "Date of the decision",
+                                    },
+                                }
+                            ],
+                            "privateFacts": ["holder"],
+                            "validityEnd": "validUntil",
+                            "notice": {"fr": "…", "de": "…", "en": "…"},
+                        }
+                    ]
+                }
+            ]
+        },
+    )
 
     types: list[dict[str, Any]]
 

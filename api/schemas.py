@@ -137,7 +137,7 @@ class ReceiptDetail(_Response):
         "(`anchor issuers list`); null for a receipt taken before bodies existed",
     )
     root: str | None = Field(default=None, description="Merkle root, once batched")
-    proof: ProofBundleV2 | ProofBundle | None = Field(
+    proof: Annotated[ProofBundle | ProofBundleV2, Field(discriminator="version")] | None = Field(
         default=None,
         description="Proof bundle, once anchored: version 1, or 2 for a typed document",
     )
