@@ -148,6 +148,16 @@ def test_suspended_then_lifted_then_superseded(
                                       "--registry", bodies.registry.address])  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "document was superseded on" in " ".join(result.output.split()), result.output
+    assert "Permit number: 2026/0042" not in result.output  # French by default
+    assert "Numéro de l\u2019autorisation: 2026/0042" in result.output
+    assert "Adresse du chantier: 6, rue de l'Étang, L-5326 Contern" in result.output
+    # A forged fact: INVALID, and the forged facts are never printed as certified.
+    forged = first.model_copy(update={"facts": {**first.facts, "reference": "2026/9999"}})
+    path.write_text(forged.to_json())
+    command = ["verify", "--proof", str(path), "--rpc", anvil.url, "--lang", "en"]
+    result = CliRunner().invoke(app, [*command, "--registry", bodies.registry.address])
+    assert result.exit_code == 1 and "compare them with" not in result.output, result.output
+    assert "2026/9999" not in result.output
 
 
 def test_expired_extended_and_revoked_by_a_court(
