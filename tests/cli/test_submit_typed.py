@@ -137,6 +137,8 @@ def test_a_building_permit_from_the_command_line_to_a_verified_v2_proof(tmp_path
         trust = ["--rpc", f"http://127.0.0.1:{chain_port}", "--registry", registry]
         valid = anchor_cli("verify", str(permit), "--proof", str(proof_file), *trust, env={})
         assert valid.returncode == 0 and valid.stdout.startswith("VALID"), valid.stdout
+        assert "2026/0042" in valid.stdout  # VALID is shown with the certified facts
+        assert PERMIT_PRIVATE["holder"] not in valid.stdout
 
         erased = api.delete(f"/v1/receipts/{row['id']}")
         assert erased.status_code == 200 and erased.json()["status"] == "erased"
