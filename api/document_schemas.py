@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from anchor.proof.doctypes import DocumentType
@@ -13,6 +13,8 @@ from api.schemas import EXAMPLE_DIGEST, EXAMPLE_ID, DigestHex, ReceiptOut
 
 MAX_FACTS = 32
 """Most facts of one group a request may carry (a type has at most 32 of each)."""
+FactName = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+"""A fact's name as a request may carry it (a type's names have at most 32 characters)."""
 
 EXAMPLE_PERMIT: dict[str, Any] = {
     "type": "lu.building-permit",
@@ -47,12 +49,12 @@ class DocumentRequest(BaseModel):
         default=None,
         description="SHA-256 of the document's file; required unless the type says optional",
     )
-    facts: dict[str, str] = Field(
+    facts: dict[FactName, str] = Field(
         default_factory=dict,
         max_length=MAX_FACTS,
         description="The public facts, by name: certified and shown to whoever verifies",
     )
-    private: dict[str, str] | None = Field(
+    private: dict[FactName, str] | None = Field(
         default=None,
         max_length=MAX_FACTS,
         description="The private facts, by name: committed under a salt the service keeps, "

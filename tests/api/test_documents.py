@@ -75,6 +75,11 @@ def test_the_file_digest_is_optional_for_a_permit(client: TestClient, keys: Keys
         ({"facts": {**PERMIT_FACTS, "reference": 42}}, ["body", "facts", "reference"], "string"),
         ({"private": {"birthDate": "1970-01-01"}}, ["body", "private", "birthDate"], "not one of"),
         ({"digest": "abc"}, ["body", "digest"], "64"),
+        (
+            {"facts": {**PERMIT_FACTS, "x" * 5000: "1"}},
+            ["body", "facts", "x" * 5000, "[key]"],
+            "32",
+        ),
         ({"issuerName": "Commune de Contern"}, ["body", "issuerName"], "not permitted"),
         ({"type": "document", "private": None}, ["body", "facts"], "no facts"),
     ],
