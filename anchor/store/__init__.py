@@ -14,11 +14,13 @@ from anchor.store.errors import (
 )
 from anchor.store.issuers import NewKey
 from anchor.store.records import ApiKey, Batch, Integrator, Issuer, IssuerKey, OutboxEntry, Receipt
+from anchor.store.statuses import ChangePendingError, StatusChangeRecord
 from anchor.store.store import Store, open_store
 
 __all__ = [
     "ApiKey",
     "Batch",
+    "ChangePendingError",
     "IdempotencyConflict",
     "Integrator",
     "InvalidTransitionError",
@@ -29,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "OutboxEntry",
     "Receipt",
+    "StatusChangeRecord",
     "Store",
     "StoreError",
     "open_store",
