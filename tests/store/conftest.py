@@ -25,7 +25,7 @@ def pg_url() -> Iterator[str]:
 
 
 TABLES = (
-    "outbox_batches, outbox, receipts, idempotency_records, batches, api_keys, integrators, "
+    "status_changes, outbox_batches, outbox, receipts, idempotency_records, batches, api_keys, integrators, "
     "issuer_keys, issuers"
 )
 
