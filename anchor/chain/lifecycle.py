@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from web3 import Web3
+
 from anchor.chain.registry import ChangeKind, DocumentState, decode_revert
 from anchor.types import StatusChangeKind
 
@@ -187,14 +189,15 @@ def _already_revoked(_body: int, _root: bytes, leaf: bytes) -> str:
 _SENTENCES: dict[str, Callable[..., str]] = {
     "RegistryBadTransition": _bad_transition,
     "RegistryAlreadyRevoked": _already_revoked,
-    "RegistryBadValidity": _bad_validity,
+    "RegistryBadValidityEnd": _bad_validity,
     "RegistryUnknownSuccessor": lambda _root, _leaf: (
         "the registry does not know the successor: its body never anchored its root, its leaf "
         "is not in that root, or it is the document itself"
     ),
     "RegistryUnauthorizedActor": lambda account, body_id: (
-        f"the key {account} may not change the statuses of body {body_id}: it is not a status "
-        "key of that body valid now (retired, compromised, or the body suspended)"
+        f"the key {Web3.to_checksum_address(account)} may not change the statuses of body "
+        f"{body_id}: it is not a status key of that body valid now (retired, compromised, or the "
+        "body suspended)"
     ),
     "RegistryRootNotAnchored": lambda body_id, root: (
         f"body {body_id} has not anchored the root 0x{bytes(root).hex()}"
