@@ -101,8 +101,8 @@ class Stack:
             f"/v1/receipts/{receipt}/status", json=body, headers=headers(key or self.key)
         )
 
-    def accepted(self, receipt: str, body: dict[str, Any]) -> str:
-        r = self.post(receipt, body)
+    def accepted(self, receipt: str, body: dict[str, Any], key: str | None = None) -> str:
+        r = self.post(receipt, body, key)
         assert r.status_code == 202, r.text
         answer = r.json()
         assert (answer["receipt"], answer["change"], answer["state"]) == (
@@ -440,7 +440,10 @@ def kill(worker: subprocess.Popen[bytes]) -> None:
 def test_an_acknowledged_change_survives_sigkill_before_and_after_broadcast(
     stack: Stack, tmp_path: Path
 ) -> None:
-    before, after = stack.anchored(2)
+    [before] = stack.anchored(1)
+    body_b = stack.env.bodies[1]
+    [after] = stack.anchored(1, body_b.integrator)  # another key: another nonce lane
+    key_b = stack.store.create_api_key(body_b.integrator, ["status"])[1]
     env_vars = write_keystores(stack, tmp_path)
     log = tmp_path / "worker.log"
     store = stack.store
@@ -459,9 +462,10 @@ def test_an_acknowledged_change_survives_sigkill_before_and_after_broadcast(
     assert stored is not None and stored.raw_tx is not None and stored.tx_hash is not None
     assert stack.document(before).changes == 0  # nothing reached the chain
 
-    # 2. Killed after broadcast: the transaction waits in the pool (no mining) when it dies.
+    # 2. Killed after broadcast: the transactions wait in the pool (no mining) when it dies: the
+    #    first one sent again from its stored bytes, a second one (body B's key) new.
     stack.env.automine(False)
-    second = stack.accepted(after, {"change": "revoke", "reason": 4})
+    second = stack.accepted(after, {"change": "revoke", "reason": 4}, key_b)
     worker = start_worker(env_vars, stack.env.node.url, log)
     try:
         until(lambda: _sent_at(store, second) is not None, "the second one broadcast")
@@ -485,12 +489,12 @@ def test_an_acknowledged_change_survives_sigkill_before_and_after_broadcast(
     assert _tx(store, change) == first_tx and _tx(store, second) == second_tx
     assert stack.document(before).state == ChangeKind.SUSPENDED
     assert stack.document(after).state == ChangeKind.REVOKED
-    body = stack.env.bodies[0]
     for receipt in (before, after):
         found = store.get_receipt(receipt)
         assert found is not None and found.batch_id is not None and found.leaf is not None
         batch = store.get_batch(found.batch_id)
         assert batch is not None
+        body = next(b for b in stack.env.bodies if b.issuer_id == found.issuer_id)
         history = stack.env.registry.history_of(body.body_id or 0, batch.root, found.leaf)
         assert len(history) == 1  # made once, not twice
 
