@@ -7,7 +7,9 @@
 
 BODY is the id of the body that anchored the root (bodies.py list): a root is anchored per body.
 REASON is a code from 0 to 65535; docs/operations.md defines the table:
-    0 unspecified, 1 superseded, 2 issued in error, 3 fraud, 4 withdrawn by the issuer.
+    0 unspecified, 1 superseded, 2 issued in error, 3 fraud, 4 withdrawn by the issuer,
+    5 annulled by a court; 16 to 65535 site-specific. scripts/status.py suspends, lifts,
+    supersedes and extends.
 A revocation is public and stays in the history; only the registrar can annul one, and only
 when it was made by a key marked compromised at or before its time (keys.py annul). The signing
 account (ANCHOR_BROWNIE_ACCOUNT or ANCHOR_DEPLOYER_KEY; accounts[0] on development) must hold
