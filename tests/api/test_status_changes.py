@@ -537,3 +537,35 @@ def _final(stack: Stack, receipt: str, word: str) -> str:
 
 def _later(day: date, days: int) -> str:
     return (day + timedelta(days=days)).isoformat()
+
+
+def test_a_nonce_taken_by_another_transaction_sends_the_change_again(stack: Stack) -> None:
+    """Signed and stored, never broadcast, and the body's key spent the nonce elsewhere (its
+    holder sent something itself): the change is signed again at a new nonce, and done."""
+    [receipt] = stack.anchored(1)
+    change = stack.accepted(receipt, {"change": "suspend", "reason": 2})
+    proxy = RefusingProxy(stack.env.node.url)
+    try:
+        stack.sender_on([proxy.url]).step()
+    finally:
+        proxy.close()
+    signed = stack.store.get_status_change(change)
+    assert (
+        signed is not None and signed.state is StatusChangeState.SENT and signed.nonce is not None
+    )
+    key = stack.env.bodies[0].status
+    elsewhere = {
+        "to": key.address, "value": 0, "gas": 21_000, "nonce": signed.nonce, "chainId": 31337,
+        "maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9,
+    }  # fmt: skip
+    stack.env.w3.eth.send_raw_transaction(key.sign_transaction(elsewhere).raw_transaction)
+    stack.env.mine()
+    stack.sender.step()
+    back = stack.store.get_status_change(change)
+    assert back is not None and back.state is StatusChangeState.PENDING
+    assert back.error == "its nonce went to another transaction; it is signed again"
+    stack.drive((receipt, change))
+    done = stack.store.get_status_change(change)
+    assert done is not None and done.state is StatusChangeState.DONE
+    assert done.nonce == signed.nonce + 1 and done.tx_hash != signed.tx_hash
+    assert stack.document(receipt).state == ChangeKind.SUSPENDED
