@@ -34,6 +34,7 @@ from anchor.chain.signer import Keyring, Signer
 from anchor.errors import ChainError, ConfigError
 from anchor.service.finality import receipt_of
 from anchor.service.sending import SubmitterConfig
+from anchor.service.submitter import Submitter
 from anchor.store import Issuer, StatusChangeRecord, Store
 from anchor.types import KeyPurpose, ReceiptState, StatusChangeState
 
@@ -69,7 +70,7 @@ class StatusSender:
         self.config = config
 
     @classmethod
-    def beside(cls, submitter: Any, store: Store) -> StatusSender:
+    def beside(cls, submitter: Submitter, store: Store) -> StatusSender:
         """The sender of a worker: the submitter's chain, registry, keyring and settings."""
         return cls(
             submitter.chain,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
+from web3 import Web3
 
 from anchor.chain.lifecycle import refusal
 from anchor.chain.reader import ChainReader
@@ -125,8 +126,8 @@ def _chain_state(
     (never from a cache), with the reader's failover; ChainError (503) when unreachable."""
     address = chain.registry_address
 
-    def read(w3: object) -> tuple[DocumentState, bool]:
-        registry = Registry(w3, address)  # type: ignore[arg-type]
+    def read(w3: Web3) -> tuple[DocumentState, bool]:
+        registry = Registry(w3, address)
         state = registry.document_state(body_id, root, leaf)
         revoked = any(c.revoked for c in registry.history_of(body_id, root, _ROOT_LEAF))
         return state, revoked
