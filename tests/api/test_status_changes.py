@@ -1,26 +1,18 @@
 """A document's life through the API, on a real anvil with the real stack: the app on the store,
-receipts anchored by the real submitter, changes sent by the worker's `StatusSender` (in process)
-or by real `anchor worker` processes killed with SIGKILL.
+receipts anchored by the real submitter, changes sent by the worker's `StatusSender` in process
+(tests/api/test_status_durability.py kills real `anchor worker` processes).
 
 Every change reaches ``done`` and the registry's ``documentState`` shows it; every refusal is
 one sentence; an integrator of one body cannot touch another body's document, and a status key
-of one body cannot change another body's document on chain; an acknowledged change survives a
-worker killed before and after its broadcast, and is made once; a dead RPC keeps it pending.
+of one body cannot change another body's document on chain; a dead RPC keeps it pending, and a
+nonce spent elsewhere sends it again.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,116 +20,21 @@ import pytest
 from eth_account import Account
 from fastapi.testclient import TestClient
 
-from anchor.chain.client import ChainClient
 from anchor.chain.devchain import Anvil, dev_key
-from anchor.chain.keystore import create_keystore
 from anchor.chain.lifecycle import day_start
 from anchor.chain.registry import REVOKER_ROLE, ChangeKind
-from anchor.chain.signer import KeystoreSigner
-from anchor.private_files import create_private
 from anchor.service.intake import submit
-from anchor.service.statuses import StatusSender
 from anchor.settings import load_settings
-from anchor.store import Store
-from anchor.types import ReceiptState, StatusChangeKind, StatusChangeState
+from anchor.types import StatusChangeKind, StatusChangeState
 from api.app import create_app
-from api.config import ApiSettings
 from tests.support.api import DEAD_RPC
 from tests.support.chain import send
-from tests.support.service import Env, make_env
+from tests.support.service import make_env
+from tests.support.statuses import RefusingProxy, Stack, headers
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(600)]
 
-ANCHOR = str(Path(sys.executable).parent / "anchor")
-PASSWORD = "status-test-password"
 FUTURE = (datetime.now(UTC) + timedelta(days=400)).date()
-
-
-def headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-class Stack:
-    """The test's chain, store, API client, keys and in-process status sender."""
-
-    def __init__(self, env: Env, tmp_path: Path) -> None:
-        self.env = env
-        for body in env.bodies:
-            env.keyring.add(KeystoreSigner(body.status))
-        self.settings = load_settings(
-            rpc_urls=[env.node.url], chain_id=31337, registry_address=env.registry.address,
-            data_dir=tmp_path, registry_cache_ttl=0,
-        )  # fmt: skip
-        fast = ApiSettings(rate_per_second=1000, rate_burst=1000)  # the test polls a lot
-        self.client = TestClient(create_app(self.settings, env.store, fast))
-        store = env.store
-        self.key = store.create_api_key(env.integrator, ["status", "submit", "read"])[1]
-        self.submitter = env.submitter()
-        self.sender = self.sender_on([env.node.url])
-
-    @property
-    def store(self) -> Store:
-        return self.env.store
-
-    def sender_on(self, urls: list[str]) -> StatusSender:
-        return StatusSender(
-            ChainClient(urls, 31337, timeout=3), self.env.registry.address, self.store,
-            self.env.keyring, self.submitter.config,
-        )  # fmt: skip
-
-    def anchored(self, count: int, integrator: int | None = None) -> list[str]:
-        """``count`` receipts of one batch, anchored by the real submitter at depth."""
-        ids = self.env.take(count, integrator)
-        for _ in range(40):
-            self.submitter.step()
-            self.env.mine()
-            receipts = [self.store.get_receipt(i) for i in ids]
-            if all(r is not None and r.state is ReceiptState.ANCHORED for r in receipts):
-                return ids
-        raise AssertionError("the receipts were never anchored")
-
-    def post(self, receipt: str, body: dict[str, Any], key: str | None = None) -> Any:
-        return self.client.post(
-            f"/v1/receipts/{receipt}/status", json=body, headers=headers(key or self.key)
-        )
-
-    def accepted(self, receipt: str, body: dict[str, Any], key: str | None = None) -> str:
-        r = self.post(receipt, body, key)
-        assert r.status_code == 202, r.text
-        answer = r.json()
-        assert (answer["receipt"], answer["change"], answer["state"]) == (
-            receipt, body["change"], "pending"
-        )  # fmt: skip
-        return str(answer["id"])
-
-    def refused(self, receipt: str, body: dict[str, Any], detail: str, code: int = 409) -> None:
-        r = self.post(receipt, body)
-        assert r.status_code == code, r.text
-        assert r.json()["detail"] == detail
-
-    def state_of(self, receipt: str, change: str) -> dict[str, Any]:
-        r = self.client.get(f"/v1/receipts/{receipt}/status/{change}", headers=headers(self.key))
-        assert r.status_code == 200, r.text
-        answer: dict[str, Any] = r.json()
-        return answer
-
-    def drive(self, *changes: tuple[str, str], sender: StatusSender | None = None) -> None:
-        """Step the sender and mine until every (receipt, change) is done or failed."""
-        for _ in range(60):
-            states = {self.state_of(r, c)["state"] for r, c in changes}
-            if states <= {"done", "failed"}:
-                return
-            (sender or self.sender).step()
-            self.env.mine()
-        raise AssertionError(f"changes still open: {[self.state_of(r, c) for r, c in changes]}")
-
-    def document(self, receipt: str) -> Any:
-        found = self.store.get_receipt(receipt)
-        assert found is not None and found.batch_id is not None and found.leaf is not None
-        batch = self.store.get_batch(found.batch_id)
-        assert batch is not None
-        body = next(b for b in self.env.bodies if b.issuer_id == found.issuer_id)
-        return self.env.registry.document_state(body.body_id or 0, batch.root, found.leaf)
 
 
 @pytest.fixture
@@ -347,198 +244,6 @@ def test_a_dead_rpc_keeps_it_pending(stack: Stack) -> None:
     assert stack.document(receipt).valid_until == day_start(FUTURE)
 
 
-# -- real worker processes, SIGKILL ----------------------------------------------------------
-
-
-class RefusingProxy:
-    """Forwards JSON-RPC to the node but answers every eth_sendRawTransaction with an error:
-    a worker behind it signs and stores its transactions and never gets one to the chain."""
-
-    def __init__(self, upstream: str) -> None:
-        proxy = self
-        self.refused = 0
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                request = json.loads(body)
-                method = request.get("method") if isinstance(request, dict) else None
-                if method == "eth_sendRawTransaction":
-                    proxy.refused += 1
-                    error = {"code": -32000, "message": "the test refuses it"}
-                    answer = {"jsonrpc": "2.0", "id": request.get("id"), "error": error}
-                    data = json.dumps(answer).encode()
-                else:
-                    forward = urllib.request.Request(
-                        upstream, data=body, headers={"Content-Type": "application/json"}
-                    )
-                    with urllib.request.urlopen(forward, timeout=30) as reply:
-                        data = reply.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def write_keystores(stack: Stack, tmp_path: Path) -> dict[str, str]:
-    """Every body's anchoring and status keystores, and the environment of a worker."""
-    for body in stack.env.bodies:
-        for account in (body.anchoring, body.status):
-            path = tmp_path / "keys" / f"{account.address}.json"
-            if not path.exists():
-                encrypted = Account.encrypt(account.key, PASSWORD, iterations=2**10)
-                create_private(path, json.dumps(encrypted).encode())
-    keystore = tmp_path / "relayer.json"
-    create_keystore(keystore, PASSWORD, dev_key(1), iterations=2**10)
-    return {
-        **os.environ,
-        "ANCHOR_CHAIN_ID": "31337",
-        "ANCHOR_REGISTRY_ADDRESS": stack.env.registry.address,
-        "ANCHOR_KEYSTORE_PATH": str(keystore),
-        "ANCHOR_KEYSTORE_PASSWORD": PASSWORD,
-        "ANCHOR_DATABASE_URL": str(stack.store.engine.url),
-        "ANCHOR_DATA_DIR": str(tmp_path),
-        "ANCHOR_CONFIRMATIONS": "1",
-        "ANCHOR_POLL_INTERVAL": "0.1",
-    }
-
-
-def start_worker(env: dict[str, str], rpc: str, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [ANCHOR, "worker", "--plain-logs"], env={**env, "ANCHOR_RPC_URLS": rpc},
-            stdout=out, stderr=out,
-        )  # fmt: skip
-
-
-def until(check: Any, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
-
-
-def kill(worker: subprocess.Popen[bytes]) -> None:
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
-
-
-def test_an_acknowledged_change_survives_sigkill_before_and_after_broadcast(
-    stack: Stack, tmp_path: Path
-) -> None:
-    [before] = stack.anchored(1)
-    body_b = stack.env.bodies[1]
-    [after] = stack.anchored(1, body_b.integrator)  # another key: another nonce lane
-    key_b = stack.store.create_api_key(body_b.integrator, ["status"])[1]
-    env_vars = write_keystores(stack, tmp_path)
-    log = tmp_path / "worker.log"
-    store = stack.store
-    change = stack.accepted(before, {"change": "suspend", "reason": 1})
-
-    # 1. Killed before broadcast: the worker signs and stores; no node ever takes it.
-    proxy = RefusingProxy(stack.env.node.url)
-    worker = start_worker(env_vars, proxy.url, log)
-    try:
-        until(lambda: _state(store, change) is StatusChangeState.SENT, "signed and stored")
-        until(lambda: proxy.refused >= 2, "a broadcast tried again")
-    finally:
-        kill(worker)
-        proxy.close()
-    stored = store.get_status_change(change)
-    assert stored is not None and stored.raw_tx is not None and stored.tx_hash is not None
-    assert stack.document(before).changes == 0  # nothing reached the chain
-
-    # 2. Killed after broadcast: the transactions wait in the pool (no mining) when it dies: the
-    #    first one sent again from its stored bytes, a second one (body B's key) new.
-    stack.env.automine(False)
-    second = stack.accepted(after, {"change": "revoke", "reason": 4}, key_b)
-    worker = start_worker(env_vars, stack.env.node.url, log)
-    try:
-        until(lambda: _sent_at(store, second) is not None, "the second one broadcast")
-    finally:
-        kill(worker)
-    first_tx, second_tx = stored.tx_hash, _tx(store, second)
-    pool = stack.env.rpc("txpool_content")
-    assert _in_pool(pool, first_tx) and _in_pool(pool, second_tx)  # the same stored bytes
-    stack.env.automine(True)
-    stack.env.mine(3)
-
-    # 3. A new worker follows both to done, without sending either again.
-    worker = start_worker(env_vars, stack.env.node.url, log)
-    try:
-        until(
-            lambda: _state(store, change) is _state(store, second) is StatusChangeState.DONE,
-            "both done",
-        )
-    finally:
-        kill(worker)
-    assert _tx(store, change) == first_tx and _tx(store, second) == second_tx
-    assert stack.document(before).state == ChangeKind.SUSPENDED
-    assert stack.document(after).state == ChangeKind.REVOKED
-    for receipt in (before, after):
-        found = store.get_receipt(receipt)
-        assert found is not None and found.batch_id is not None and found.leaf is not None
-        batch = store.get_batch(found.batch_id)
-        assert batch is not None
-        body = next(b for b in stack.env.bodies if b.issuer_id == found.issuer_id)
-        history = stack.env.registry.history_of(body.body_id or 0, batch.root, found.leaf)
-        assert len(history) == 1  # made once, not twice
-
-
-def _state(store: Store, change: str) -> StatusChangeState | None:
-    found = store.get_status_change(change)
-    return None if found is None else found.state
-
-
-def _sent_at(store: Store, change: str) -> datetime | None:
-    found = store.get_status_change(change)
-    return None if found is None else found.sent_at
-
-
-def _tx(store: Store, change: str) -> bytes | None:
-    found = store.get_status_change(change)
-    return None if found is None else found.tx_hash
-
-
-def _in_pool(pool: object, tx_hash: bytes | None) -> bool:
-    assert tx_hash is not None
-    return ("0x" + tx_hash.hex()) in json.dumps(pool).lower()
-
-
-def _suspended_already(stack: Stack, receipt: str) -> str:
-    since = datetime.fromtimestamp(stack.document(receipt).since, UTC)
-    return (
-        f"the document is suspended already (since {since.isoformat().replace('+00:00', 'Z')}); "
-        "lift it first"
-    )
-
-
-def _final(stack: Stack, receipt: str, word: str) -> str:
-    since = datetime.fromtimestamp(stack.document(receipt).since, UTC)
-    return (
-        f"the document is {word} since {since.isoformat().replace('+00:00', 'Z')}; a {word} "
-        "document cannot change any more"
-    )
-
-
-def _later(day: date, days: int) -> str:
-    return (day + timedelta(days=days)).isoformat()
-
-
 def test_a_nonce_taken_by_another_transaction_sends_the_change_again(stack: Stack) -> None:
     """Signed and stored, never broadcast, and the body's key spent the nonce elsewhere (its
     holder sent something itself): the change is signed again at a new nonce, and done."""
@@ -569,3 +274,23 @@ def test_a_nonce_taken_by_another_transaction_sends_the_change_again(stack: Stac
     assert done is not None and done.state is StatusChangeState.DONE
     assert done.nonce == signed.nonce + 1 and done.tx_hash != signed.tx_hash
     assert stack.document(receipt).state == ChangeKind.SUSPENDED
+
+
+def _suspended_already(stack: Stack, receipt: str) -> str:
+    since = datetime.fromtimestamp(stack.document(receipt).since, UTC)
+    return (
+        f"the document is suspended already (since {since.isoformat().replace('+00:00', 'Z')}); "
+        "lift it first"
+    )
+
+
+def _final(stack: Stack, receipt: str, word: str) -> str:
+    since = datetime.fromtimestamp(stack.document(receipt).since, UTC)
+    return (
+        f"the document is {word} since {since.isoformat().replace('+00:00', 'Z')}; a {word} "
+        "document cannot change any more"
+    )
+
+
+def _later(day: date, days: int) -> str:
+    return (day + timedelta(days=days)).isoformat()
