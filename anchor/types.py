@@ -17,6 +17,7 @@ from anchor.errors import InvalidInputError
 __all__ = [
     "IN_FLIGHT_OUTBOX_STATES",
     "LIVE_OUTBOX_STATES",
+    "OPEN_STATUS_CHANGE_STATES",
     "REVOCATION_REASONS",
     "SUSPENSION_REASONS",
     "BatchState",
@@ -27,6 +28,8 @@ __all__ = [
     "KeyPurpose",
     "OutboxState",
     "ReceiptState",
+    "StatusChangeKind",
+    "StatusChangeState",
     "reason_name",
     "suspension_reason_name",
 ]
@@ -180,6 +183,42 @@ class KeyPurpose(StrEnum):
     ANCHORING = "anchoring"
     STATUS = "status"
 
+
+class StatusChangeKind(StrEnum):
+    """A change of a document's status an integrator asks for (``POST /v1/receipts/{id}/status``).
+
+    The values are the API's ``change`` and the store's ``status_changes.kind``; each is one call
+    of the registry (docs/registry.md, "A document's life").
+    """
+
+    SUSPEND = "suspend"
+    """``suspendDocument``: in force -> suspended (liftable), with a suspension reason."""
+    LIFT = "lift"
+    """``liftSuspension``: suspended -> in force."""
+    REVOKE = "revoke"
+    """``revokeDocument``: in force or suspended -> revoked (final), with a revocation reason."""
+    SUPERSEDE = "supersede"
+    """``supersedeDocument``: in force or suspended -> superseded by a successor (final)."""
+    EXTEND = "extend"
+    """``extendValidity``: a new last valid day, later than the last extension's."""
+
+
+class StatusChangeState(StrEnum):
+    """Where one requested status change stands (the store's ``status_changes.state``)."""
+
+    PENDING = "pending"
+    """Stored (the API answered 202); not signed yet."""
+    SENT = "sent"
+    """Signed with the body's status key; the raw transaction is stored, broadcast or about to
+    be; followed until its receipt is deep enough."""
+    DONE = "done"
+    """Mined and ``confirmations`` blocks deep on a canonical block: the chain shows it."""
+    FAILED = "failed"
+    """The registry refused it (a revert is final); ``error`` says why in one sentence."""
+
+
+#: States of a status change not finished yet: at most one per document (receipt).
+OPEN_STATUS_CHANGE_STATES = (StatusChangeState.PENDING, StatusChangeState.SENT)
 
 #: Outbox states of a transaction not known to be mined: what the submitter follows.
 IN_FLIGHT_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST)

@@ -30,14 +30,15 @@ from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import docs, doctypes, documents, health, page, receipts, roots, verify
+from api.routes import docs, doctypes, documents, health, page, receipts, roots, status, verify
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
 each document's self-contained proof bundle and QR code. See docs/api.md for a walk-through.
 
-Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`; `admin` has
-both). Verification routes and the page are public.
+Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`, `status` to
+change a document's status on chain; `admin` has them all). Verification routes and the page
+are public.
 """
 
 PUBLIC_CORS_PREFIXES = ("/v1/roots/", "/v1/document-types")
@@ -151,6 +152,7 @@ def create_app(
     app.include_router(receipts.router)
     app.include_router(documents.router)
     app.include_router(doctypes.router)
+    app.include_router(status.router)
     app.include_router(verify.router)
     app.include_router(roots.router)
     app.include_router(health.router)

@@ -15,11 +15,13 @@ from anchor.store.errors import (
 )
 from anchor.store.issuers import NewKey
 from anchor.store.records import ApiKey, Batch, Integrator, Issuer, IssuerKey, OutboxEntry, Receipt
+from anchor.store.statuses import ChangePendingError, StatusChangeRecord
 from anchor.store.store import Store, open_store
 
 __all__ = [
     "ApiKey",
     "Batch",
+    "ChangePendingError",
     "DocumentFacts",
     "IdempotencyConflict",
     "Integrator",
@@ -32,6 +34,7 @@ __all__ = [
     "NotFoundError",
     "OutboxEntry",
     "Receipt",
+    "StatusChangeRecord",
     "Store",
     "StoreError",
     "open_store",

@@ -14,6 +14,7 @@ from anchor.store.keys import KeysMixin
 from anchor.store.locks import LocksMixin
 from anchor.store.pepper import KeyHasher, pepper_beside
 from anchor.store.receipts import ReceiptsMixin
+from anchor.store.statuses import StatusesMixin
 from anchor.store.submission import SubmissionMixin
 from anchor.store.watch import WatchMixin
 
@@ -26,6 +27,7 @@ class Store(
     KeysMixin,
     LocksMixin,
     ReceiptsMixin,
+    StatusesMixin,
     SubmissionMixin,
     WatchMixin,
 ):
