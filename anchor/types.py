@@ -18,6 +18,7 @@ __all__ = [
     "IN_FLIGHT_OUTBOX_STATES",
     "LIVE_OUTBOX_STATES",
     "REVOCATION_REASONS",
+    "SUSPENSION_REASONS",
     "BatchState",
     "Digest",
     "FailureCause",
@@ -27,6 +28,7 @@ __all__ = [
     "OutboxState",
     "ReceiptState",
     "reason_name",
+    "suspension_reason_name",
 ]
 
 DIGEST_SIZE = 32
@@ -245,9 +247,22 @@ REVOCATION_REASONS: dict[int, str] = {
     2: "issued in error",
     3: "fraud",
     4: "withdrawn by the issuer",
+    5: "annulled by a court",
+}
+
+#: Why a document was suspended (registry 2.1 ``suspendDocument``); 16 to 65535 are site-specific.
+SUSPENSION_REASONS: dict[int, str] = {
+    0: "unspecified",
+    1: "suspended by a court",
+    2: "suspended by the issuer",
 }
 
 
 def reason_name(code: int) -> str:
-    """The name of a revocation reason code; codes 5 to 65535 are "site-specific"."""
+    """The name of a revocation reason code; codes not in the table are "site-specific"."""
     return REVOCATION_REASONS.get(code, "site-specific")
+
+
+def suspension_reason_name(code: int) -> str:
+    """The name of a suspension reason code; codes not in the table are "site-specific"."""
+    return SUSPENSION_REASONS.get(code, "site-specific")

@@ -16,6 +16,7 @@ PAGE_WORDING = {
     "issued in error": "issued in error",
     "fraud": "fraud or forgery found",
     "withdrawn by the issuer": "withdrawn by the issuer",
+    "annulled by a court": "annulled by a court",
 }
 
 
@@ -34,12 +35,12 @@ def docs_table() -> dict[int, str]:
 def page_table(lang: str) -> dict[int, str]:
     text = (ROOT / "api" / "static" / "verify" / "i18n.js").read_text()
     block = text[text.index(f"{lang}:") :]
-    return {int(c): label for c, label in re.findall(r'"revocation\.(\d)": "([^"]+)"', block)[:5]}
+    return {int(c): label for c, label in re.findall(r'"revocation\.(\d)": "([^"]+)"', block)[:6]}
 
 
 def test_scripts_and_docs_agree() -> None:
     assert scripts_table() == docs_table()
-    assert sorted(docs_table()) == [0, 1, 2, 3, 4]
+    assert sorted(docs_table()) == [0, 1, 2, 3, 4, 5]
 
 
 def test_page_names_every_code_in_three_languages() -> None:
