@@ -57,8 +57,16 @@ def _hex(value: bytes) -> str | None:
 
 
 def _day(until: int) -> str | None:
-    """``YYYY-MM-DD`` of a registry ``until`` (00:00 UTC of the last valid day); None for 0."""
-    return dt.datetime.fromtimestamp(until, dt.UTC).date().isoformat() if until else None
+    """``YYYY-MM-DD`` of a registry ``until`` (00:00 UTC of the last valid day); None for 0.
+
+    A day past 9999-12-31 (the contract takes any whole day) shows as 9999-12-31.
+    """
+    if not until:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(until, dt.UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return dt.date.max.isoformat()
 
 
 def _root_status(change: StatusChange) -> RootStatusOut | None:

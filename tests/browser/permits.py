@@ -63,9 +63,7 @@ class Permit:
         return list(self.bundle.proof_bytes)
 
 
-def anchor_permits(
-    bodies: Bodies, key: LocalAccount, facts: list[dict[str, str]]
-) -> list[Permit]:
+def anchor_permits(bodies: Bodies, key: LocalAccount, facts: list[dict[str, str]]) -> list[Permit]:
     """Anchor one permit per ``facts`` in one root under ``key``'s body."""
     w3 = bodies.w3
     files = [f"%PDF-1.7\nAutorisation {f['reference']}\n".encode() * 20 for f in facts]
