@@ -65,10 +65,21 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     browser.close()
 
 
+def browser_language(tab: Page, languages: str) -> None:
+    """Make the tab's browser speak ``languages`` (navigator.languages, Accept-Language)."""
+    agent = tab.send("Browser.getVersion")["userAgent"]
+    tab.send("Emulation.setUserAgentOverride", userAgent=agent, acceptLanguage=languages)
+
+
 @pytest.fixture
 def page(chromium: Chromium) -> Iterator[Page]:
-    """A tab in a fresh browser context (its own storage), closed after the test."""
+    """A tab in a fresh browser context (its own storage), closed after the test.
+
+    Its browser speaks Luxembourgish French (a headless Chromium speaks American English
+    otherwise, and the page follows the browser's language).
+    """
     tab = chromium.new_page()
+    browser_language(tab, "fr-LU,fr,de")
     yield tab
     tab.close()
 
