@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
 from api.schemas_roots import RootAnswerOut
-from tests.support.api import MakeClient
 from tests.browser.permits import (
     anchor_permits,
     extend,
@@ -23,6 +22,7 @@ from tests.browser.permits import (
     supersede,
     suspend,
 )
+from tests.support.api import MakeClient
 from tests.support.bodies import Bodies, Body
 
 pytestmark = pytest.mark.chain
@@ -30,7 +30,9 @@ pytestmark = pytest.mark.chain
 
 @pytest.fixture
 def client(make_client: MakeClient, anvil: Anvil, registry: Registry) -> TestClient:
-    return make_client(rpc_urls=[anvil.url], registry_address=registry.address, registry_cache_ttl=0)
+    return make_client(
+        rpc_urls=[anvil.url], registry_address=registry.address, registry_cache_ttl=0
+    )
 
 
 def _answer(client: TestClient, root: bytes, key: str) -> dict:  # type: ignore[type-arg]

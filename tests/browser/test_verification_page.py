@@ -10,9 +10,9 @@ import base64
 import os
 import socket
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,7 +44,8 @@ def _read_verdict(page: Page) -> dict[str, Any]:
             facts: document.getElementById("facts").hidden ? null : Object.fromEntries(
               [...document.querySelectorAll("#facts-list dd")].map(
                 (dd) => [dd.dataset.field, dd.textContent])),
-            factLabels: [...document.querySelectorAll("#facts-list dt")].map((dt) => dt.textContent),
+            factLabels: [...document.querySelectorAll("#facts-list dt")].map(
+              (dt) => dt.textContent),
             factsHeading: document.getElementById("facts").innerText,
             issuer: document.getElementById("issuer").hidden ? null : Object.fromEntries(
               [...document.querySelectorAll("#issuer-list dd")].map(
