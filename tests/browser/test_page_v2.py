@@ -9,6 +9,7 @@ which document is checked.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -50,6 +51,11 @@ from tests.support.cdp import Page
 from tests.support.server import Server
 
 pytestmark = pytest.mark.browser
+WATCH_CSP = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
+"""
 
 MONTHS = {"fr": FR_MONTHS, "de": DE_MONTHS, "en": EN_MONTHS}
 DAY_END = {"fr": "", "de": ".", "en": ""}
@@ -119,11 +125,6 @@ def verify_url(server: Server, permit: Permit | str, lang: str | None = None) ->
     fragment = permit if isinstance(permit, str) else permit.fragment
     query = f"?lang={lang}" if lang else ""
     return f"{server.url}/verify{query}#{fragment}"
-
-
-@pytest.fixture
-def contern_key(contern: Body) -> Any:
-    return contern.anchoring
 
 
 def test_every_state_in_three_languages(
@@ -236,7 +237,7 @@ def test_the_successor_link_when_the_server_gives_its_address(
     leaves the url null today (it reads the chain only), so the test adds one to the real
     answer through the browser's DevTools Fetch domain (the only mocked part)."""
     old, other = anchor_permits(
-        bodies, contern.anchoring, [permit_facts("2026/0301")] * 1 + [permit_facts("2026/0302")]
+        bodies, contern.anchoring, [permit_facts("2026/0301"), permit_facts("2026/0302")]
     )
     (new,) = anchor_permits(bodies, contern.anchoring, [permit_facts("2026/0303")])
     supersede(bodies, contern.id, old, new)
@@ -245,7 +246,8 @@ def test_the_successor_link_when_the_server_gives_its_address(
     page.navigate(verify_url(api_server, old))
     paused = page.wait_for_event("Fetch.requestPaused")["params"]
     raw = page.send("Fetch.getResponseBody", requestId=paused["requestId"])
-    answer = json.loads(raw["body"] if not raw["base64Encoded"] else _b64(raw["body"]))
+    body = raw["body"]
+    answer = json.loads(base64.b64decode(body).decode() if raw["base64Encoded"] else body)
     (document,) = [d for d in answer["documents"] if d["state"] == "superseded"]
     assert document["successor"]["url"] is None
     document["successor"]["url"] = new_url
@@ -254,25 +256,15 @@ def test_the_successor_link_when_the_server_gives_its_address(
         requestId=paused["requestId"],
         responseCode=200,
         responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
-        body=_b64_encode(json.dumps(answer).encode()),
+        body=base64.b64encode(json.dumps(answer).encode()).decode(),
     )
     v = wait_verdict(page)
     assert v["state"] == "superseded", v
     assert v["successor"] == [{"href": new_url, "text": "Vérifier le nouveau document"}]
     page.send("Fetch.disable")
-    assert other.fragment != old.fragment
-
-
-def _b64(text: str) -> str:
-    import base64
-
-    return base64.b64decode(text).decode()
-
-
-def _b64_encode(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode()
+    # The other document of the batch is untouched: no successor, no link.
+    v = open_verdict(page, verify_url(api_server, other))
+    assert (v["state"], v["successor"]) == ("valid", [])
 
 
 def test_a_transplanted_qr_code_shows_the_facts_of_its_own_document(
@@ -454,7 +446,10 @@ def test_phone_width_keyboard_and_headings(
     (permit,) = anchor_permits(
         bodies, contern.anchoring, [permit_facts("2026/0800", works=long.strip())]
     )
-    open_verdict(page, verify_url(api_server, permit))
+    page.send("Page.enable")
+    page.send("Page.addScriptToEvaluateOnNewDocument", source=WATCH_CSP)
+    assert open_verdict(page, verify_url(api_server, permit))["state"] == "valid"
+    assert page.evaluate("window.__violations") == []  # statement.js and all under the CSP
     headings = page.evaluate(
         "[...document.querySelectorAll('h1, h2')].filter((h) => !h.closest('[hidden]'))"
         ".map((h) => h.tagName + ':' + h.textContent)"
