@@ -173,6 +173,19 @@ def test_tampered_proof_is_invalid_root_unknown(
     assert "racine inconnue" in verdict["reasons"][0]["text"]
 
 
+def test_a_proof_naming_another_registry_is_invalid(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    """The page trusts this site's registry only: a proof naming another (its root anchored
+    here all the same) is not recognised."""
+    bundle = anchored.bundles[0]
+    other = bundle.model_copy(update={"registry": "0x" + "42" * 20})
+    verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{text_of(other)}")
+    assert (verdict["state"], verdict["word"]) == ("invalid", "INVALID"), verdict
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.otherRegistry"]
+    assert verdict["issuer"] is None
+
+
 def test_malformed_fragment_is_invalid(page: Page, api_server: Server, anchored: Anchored) -> None:
     truncated = anchored.fragment(0)[:-10]
     verdict = open_verdict(page, f"{api_server.url}/verify#{truncated}")
@@ -435,3 +448,18 @@ def test_page_decoder_agrees_with_python(page: Page, api_server: Server) -> None
             "anchoredAt": str(expected.anchored_at),
             "issuerName": expected.issuer_name,
         }
+
+
+def test_the_browsers_language_then_french(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    """Without ?lang or a saved choice the page speaks the browser's language when it has it,
+    else French."""
+    from tests.browser.conftest import browser_language
+
+    url = f"{api_server.url}/verify#{anchored.fragment(0)}"
+    browser_language(page, "de-LU,de;q=0.9")
+    assert open_verdict(page, url)["lang"] == "de"
+    browser_language(page, "pt-PT,lb;q=0.9")  # neither is on the page: French
+    verdict = open_verdict(page, url)
+    assert (verdict["lang"], verdict["word"]) == ("fr", "VALIDE")

@@ -296,7 +296,8 @@
       return { status: "unavailable", reasons: [{ key: "reason.unexpectedAnswer" }] };
     }
     if (!sameInt(d.chainId, bundle.chainId) || d.registry.toLowerCase() !== bundle.registry) {
-      return { status: "unavailable", reasons: [{ key: "unavailable.otherRegistry" }], data: d };
+      // A verifier trusts the registry it knows (this site's), never the one a proof names.
+      return { status: "invalid", reasons: [{ key: "reason.otherRegistry" }] };
     }
     if (d.anchored !== true) {
       return { status: "invalid", reasons: [{ key: "reason.notAnchored" }], data: d };
