@@ -94,7 +94,7 @@ def typed_bundle(bundle: ProofBundle, facts: DocumentFacts, types: TypeRegistry)
         )
     if facts.private and (
         facts.private_salt is None
-        or private_commitment(facts.private_salt, facts.private) != facts.commitment
+        or private_commitment(facts.private_salt, dict(facts.private)) != facts.commitment
     ):
         raise StoreError(f"the private commitment of receipt {facts.receipt_id} is inconsistent")
     ordered = {
