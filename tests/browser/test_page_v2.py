@@ -43,6 +43,7 @@ from tests.browser.test_verification_page import (
     FR_MONTHS,
     LUXEMBOURG,
     date_words,
+    keep_screenshot,
     open_verdict,
     wait_verdict,
 )
@@ -470,6 +471,7 @@ def test_phone_width_keyboard_and_headings(
         page.set_viewport(width, 844, scale=2, mobile=True)
         page.wait_until(f"window.innerWidth === {width}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+    keep_screenshot(page, "verify-permit-phone")
 
 
 def test_the_permits_file_checked_on_the_device(

@@ -3,7 +3,9 @@
 // Every key exists in the three languages; tests/browser/test_static.py checks it. Texts with
 // {placeholders} are filled in by verify.js (`t(key, params)`). The page writes texts with
 // textContent only, never innerHTML, so a text (or a body's name from the registry) cannot
-// inject markup. "kind.*" are the registry's body kinds (anchor/cli/verify.py has the same labels).
+// inject markup. "kind.*" are the registry's body kinds (anchor/cli/verify.py has the same labels);
+// "revocation.N" and "suspension.N" the reason codes of anchor/types.py; the facts' labels and the
+// legal notices are not here: they come with the document types (GET /v1/document-types).
 "use strict";
 
 window.ANCHOR_I18N = {
@@ -51,8 +53,6 @@ window.ANCHOR_I18N = {
     "bodyStatus.active": "actif",
     "body.retired": "Cet émetteur a cessé son activité. Les documents qu’il a enregistrés quand il était actif restent valables.",
     "body.suspended": "Cet émetteur est suspendu aujourd’hui. Les documents qu’il a enregistrés quand il était actif restent valables.",
-    "body.renamed": "aujourd’hui : {name}",
-    "body.code": "code officiel {code}",
     "kind.commune": "Commune",
     "kind.syndicate": "Syndicat",
     "kind.social_office": "Office social",
@@ -175,8 +175,6 @@ window.ANCHOR_I18N = {
     "bodyStatus.active": "aktiv",
     "body.retired": "Dieser Aussteller hat seine Tätigkeit eingestellt. Dokumente, die er registriert hat, als er aktiv war, bleiben gültig.",
     "body.suspended": "Dieser Aussteller ist derzeit gesperrt. Dokumente, die er registriert hat, als er aktiv war, bleiben gültig.",
-    "body.renamed": "heute: {name}",
-    "body.code": "amtlicher Code {code}",
     "kind.commune": "Gemeinde",
     "kind.syndicate": "Syndikat",
     "kind.social_office": "Sozialamt",
@@ -299,8 +297,6 @@ window.ANCHOR_I18N = {
     "bodyStatus.active": "active",
     "body.retired": "This issuer has ceased its activity. Documents it registered while it was active remain valid.",
     "body.suspended": "This issuer is suspended today. Documents it registered while it was active remain valid.",
-    "body.renamed": "today: {name}",
-    "body.code": "official code {code}",
     "kind.commune": "Municipality",
     "kind.syndicate": "Syndicate",
     "kind.social_office": "Social office",

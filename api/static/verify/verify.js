@@ -475,7 +475,8 @@
 
   function summaryText(v) {
     if (REGISTERED.includes(v.state)) {
-      const key = state.file && state.file.status === "match" ? "summary.validWithDoc" : "summary." + v.state;
+      const inForce = v.state === "valid" || v.state === "validUntil";
+      const key = inForce && state.file && state.file.status === "match" ? "summary.validWithDoc" : "summary." + v.state;
       return t(key, { issuer: nameIn(state.chain.data.body.namesAtAnchor) });
     }
     if (v.state === "invalid") return t("summary.invalid");
