@@ -178,25 +178,17 @@
 
   // ---------------------------------------------------------------------------------------------
   // Registry lookup: GET /v1/roots/{root}?key={issuer}. The leaf is never sent: the server
-  // cannot tell which document of the batch is being checked.
+  // learns which batch (root) is checked, not which of its documents.
   // Returns {kind: "answer", data} | {kind: "notAnchored"} | {kind: "unavailable", reason}.
   // Anything but 200 and 404 (503, 500, a network failure, a timeout) is "unavailable".
   // ---------------------------------------------------------------------------------------------
   async function lookUpRoot(bundle) {
     const url = "/v1/roots/" + bundle.root + "?key=" + bundle.issuer;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), API_TIMEOUT_MS);
     let response;
     try {
-      response = await fetch(url, {
-        cache: "no-store",
-        headers: { Accept: "application/json" },
-        signal: controller.signal,
-      });
+      response = await fetchJson(url);
     } catch (e) {
       return { kind: "unavailable", reason: "unavailable.network" };
-    } finally {
-      clearTimeout(timer);
     }
     if (response.status === 404) {
       // Only the API's own answer proves the root unknown (it names the root). A bare 404 from a
