@@ -21,10 +21,12 @@ from api.deps import ChainDep, SettingsDep, public_limit
 from api.errors import error_responses
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ROOT, BodyOut
 from api.schemas_roots import (
+    ChangeName,
     DocumentOut,
     HistoryEntryOut,
     RootAnswerOut,
     RootStatusOut,
+    StateName,
     SuccessorOut,
 )
 
@@ -36,13 +38,13 @@ _HEX32 = r"^0x[0-9a-fA-F]{64}$"
 _ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 
 
-_STATES = {
+_STATES: dict[ChangeKind, StateName] = {
     ChangeKind.NONE: "active",
     ChangeKind.SUSPENDED: "suspended",
     ChangeKind.REVOKED: "revoked",
     ChangeKind.SUPERSEDED: "superseded",
 }
-_KINDS = {
+_KINDS: dict[ChangeKind, ChangeName] = {
     ChangeKind.REVOKED: "revoked",
     ChangeKind.SUSPENDED: "suspended",
     ChangeKind.LIFTED: "lifted",
@@ -84,7 +86,7 @@ def _root_status(change: StatusChange) -> RootStatusOut | None:
 
 def _entry(change: StatusChange) -> HistoryEntryOut:
     return HistoryEntryOut(
-        kind=_KINDS[change.kind],  # type: ignore[arg-type]
+        kind=_KINDS[change.kind],
         reason=change.reason,
         at=change.at,
         actor=str(change.actor).lower(),
@@ -109,7 +111,7 @@ def _document(doc: DocumentReading) -> DocumentOut:
         )
     return DocumentOut(
         leaf="0x" + doc.leaf.hex(),
-        state=_STATES[s.state],  # type: ignore[arg-type]
+        state=_STATES[s.state],
         reason=s.reason,
         since=None if active else s.since,
         actor=None if active else str(s.actor).lower(),
