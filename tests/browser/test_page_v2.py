@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 
 from anchor.chain.devchain import Anvil
+from anchor.chain.registry import BodyStatus, Names
 from anchor.proof.compact import encode_compact
 from anchor.proof.compact2 import bytes_to_digits
 from tests.browser.conftest import make_app
@@ -47,7 +48,7 @@ from tests.browser.test_verification_page import (
     open_verdict,
     wait_verdict,
 )
-from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body
+from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body, advance
 from tests.support.cdp import Page
 from tests.support.server import Server
 
@@ -498,3 +499,26 @@ def test_the_permits_file_checked_on_the_device(
     assert v["state"] == "invalid" and [r["key"] for r in v["reasons"]] == [
         "reason.documentMismatch"
     ]
+
+
+def test_a_body_renamed_and_suspended_since_its_permit_stays_valid(
+    page: Page, api_server: Server, bodies: Bodies, contern: Body
+) -> None:
+    """The name at the time of issue first, today's beside it; the body's suspension is shown
+    and its earlier permit stays valid."""
+    (permit,) = anchor_permits(bodies, contern.anchoring, [permit_facts("2026/1001")])
+    advance(bodies.w3, 10)
+    renamed = Names("Commune de Contern-Moutfort", "Gemeinde Contern-Moutfort", "Contern-Moutfort")
+    bodies.rename(contern.id, renamed)
+    bodies.set_status(contern.id, BodyStatus.SUSPENDED)
+    for lang, status in (
+        ("fr", "Cet émetteur est suspendu aujourd\u2019hui."),
+        ("de", "Dieser Aussteller ist derzeit gesperrt."),
+        ("en", "This issuer is suspended today."),
+    ):
+        v = open_verdict(page, verify_url(api_server, permit, lang))
+        assert v["state"] == "valid", v
+        assert v["issuer"]["name"] == CONTERN.for_language(lang)
+        assert v["issuer"]["renamed"] == renamed.for_language(lang)
+        assert v["issuerStatus"].startswith(status), v["issuerStatus"]
+        assert v["facts"]["reference"] == "2026/1001"
