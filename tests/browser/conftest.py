@@ -43,6 +43,7 @@ def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
     from anchor.settings import load_settings
     from anchor.store import open_store
     from api.app import create_app
+    from api.config import ApiSettings
 
     tmp.mkdir(parents=True, exist_ok=True)
     settings = load_settings(
@@ -54,7 +55,10 @@ def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
         public_base_url="http://127.0.0.1",
     )
     store = open_store(settings.resolved_database_url, migrate=True)
-    return create_app(settings=settings, store=store)
+    # One browser at one address opens the page a few hundred times a session: above the
+    # public limit a citizen's address has (120 a minute), which would answer 429.
+    api_settings = ApiSettings(roots_limit="6000/minute")
+    return create_app(settings=settings, store=store, api_settings=api_settings)
 
 
 @pytest.fixture(scope="session")

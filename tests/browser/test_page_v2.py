@@ -522,3 +522,25 @@ def test_a_body_renamed_and_suspended_since_its_permit_stays_valid(
         assert v["issuer"]["renamed"] == renamed.for_language(lang)
         assert v["issuerStatus"].startswith(status), v["issuerStatus"]
         assert v["facts"]["reference"] == "2026/1001"
+
+
+def test_a_rate_limited_check_cannot_be_done_now(
+    page: Page, api_server: Server, bodies: Bodies, contern: Body
+) -> None:
+    """The API's 429 (too many checks from one address) is an outage, never "invalid"; the
+    429 is answered through DevTools, the limit being raised for these tests (conftest.py)."""
+    (permit,) = anchor_permits(bodies, contern.anchoring, [permit_facts("2026/1101")])
+    page.send("Fetch.enable", patterns=[{"urlPattern": "*/v1/roots/*"}])
+    page.navigate(verify_url(api_server, permit, "en"))
+    paused = page.wait_for_event("Fetch.requestPaused")["params"]
+    page.send(
+        "Fetch.fulfillRequest",
+        requestId=paused["requestId"],
+        responseCode=429,
+        responseHeaders=[{"name": "Content-Type", "value": "application/json"}],
+        body=base64.b64encode(b'{"detail": "too many requests from this address"}').decode(),
+    )
+    v = wait_verdict(page)
+    assert (v["state"], v["word"]) == ("unavailable", "CANNOT CHECK NOW"), v
+    assert [r["key"] for r in v["reasons"]] == ["unavailable.busy"] and v["retry"]
+    page.send("Fetch.disable")

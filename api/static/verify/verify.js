@@ -201,6 +201,7 @@
       return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
     }
     if (response.status === 503) return { kind: "unavailable", reason: "unavailable.chain" };
+    if (response.status === 429) return { kind: "unavailable", reason: "unavailable.busy" };
     if (response.status !== 200) return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
     try {
       return { kind: "answer", data: await response.json() };
