@@ -30,7 +30,7 @@ from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import docs, health, page, receipts, roots, verify
+from api.routes import docs, health, page, poster, receipts, roots, verify
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
@@ -149,6 +149,7 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(receipts.router)
+    app.include_router(poster.router)
     app.include_router(verify.router)
     app.include_router(roots.router)
     app.include_router(health.router)
