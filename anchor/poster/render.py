@@ -47,11 +47,11 @@ from anchor.types import IssuerKind
 __all__ = ["MIN_TEXT_SCALE", "Poster", "PosterLayoutError", "render_poster"]
 
 #: Smallest size of the texts, relative to their normal size, before giving up.
-MIN_TEXT_SCALE = 0.7
+MIN_TEXT_SCALE = 0.6
 RED = Color(0.80, 0.07, 0.12)
 GREY = Color(0.33, 0.33, 0.33)
 _WIDTH = (A4_WIDTH_MM - 2 * MARGIN_MM) * mm
-_LABEL_WIDTH = 58 * mm
+_LABEL_WIDTH = 50 * mm
 _GAP = 4 * mm
 #: Width of the header lines, clear of the red dot.
 _HEADER_WIDTH = _WIDTH - 26 * mm
@@ -172,13 +172,13 @@ def _rule(canvas: Canvas, y: float) -> None:
 
 def _text_rows(poster: Poster, lang: Language, st: _Styles) -> list[_Row]:
     fonts, w, doctype = st.fonts, words(lang), poster.doctype
-    header = _HEADER_WIDTH
+    header, k = _HEADER_WIDTH, st.factor  # spaces shrink with the texts
     recorded = w.recorded.format(date=format_instant(poster.bundle.anchored_at, lang))
     rows = [
-        _Row([(st(w.kinds[poster.issuer_kind], fonts.regular, 11, color=GREY), 0, header)], 1),
-        _Row([(st(poster.issuer_name, fonts.bold, 19), 0, header)], 8 * mm, _rule),
-        _Row([(st(getattr(doctype.labels, lang), fonts.bold, 28, leading=1.1), 0, header)], 2),
-        _Row([(st(recorded, fonts.regular, 12.5), 0, _WIDTH)], 6 * mm),
+        _Row([(st(w.kinds[poster.issuer_kind], fonts.regular, 11, color=GREY), 0, header)], k),
+        _Row([(st(poster.issuer_name, fonts.bold, 19), 0, header)], 8 * mm * k, _rule),
+        _Row([(st(getattr(doctype.labels, lang), fonts.bold, 28, leading=1.1), 0, header)], 2 * k),
+        _Row([(st(recorded, fonts.regular, 12.5), 0, _WIDTH)], 6 * mm * k),
     ]
     value_left = _LABEL_WIDTH + _GAP
     for spec, value in doctype.ordered(poster.bundle.facts):
@@ -187,10 +187,10 @@ def _text_rows(poster: Poster, lang: Language, st: _Styles) -> list[_Row]:
         label = st(getattr(spec.labels, lang), fonts.bold, 9.5, color=GREY)
         shown = st(_fact_value(spec, value, lang), fonts.regular, 12.5)
         rows.append(
-            _Row([(label, 0, _LABEL_WIDTH), (shown, value_left, _WIDTH - value_left)], 2.2 * mm)
+            _Row([(label, 0, _LABEL_WIDTH), (shown, value_left, _WIDTH - value_left)], 2.2 * mm * k)
         )
     if doctype.notice is not None:
-        rows[-1].space_after = 5 * mm
+        rows[-1].space_after = 5 * mm * k
         notice = st(getattr(doctype.notice, lang), fonts.regular, 9, leading=1.3)
         rows.append(_Row([(notice, 0, _WIDTH)], 0))
     return rows
