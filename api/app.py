@@ -30,7 +30,17 @@ from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import docs, health, page, poster, receipts, roots, verify
+from api.routes import (
+    docs,
+    doctypes,
+    documents,
+    health,
+    page,
+    poster,
+    receipts,
+    roots,
+    verify,
+)
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
@@ -40,15 +50,15 @@ Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`; `
 both). Verification routes and the page are public.
 """
 
-PUBLIC_CORS_PREFIX = "/v1/roots/"
+PUBLIC_CORS_PREFIXES = ("/v1/roots/", "/v1/document-types")
 UPLOAD_PATH = "/v1/receipts/file"
 
 
 class PublicCors:
-    """CORS for public GETs under one path prefix only (the page may run on another origin)."""
+    """CORS for public GETs under some path prefixes only (the page may run on another origin)."""
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
-        """Wrap ``app``; only paths under ``prefix`` get the CORS headers."""
+    def __init__(self, app: ASGIApp, prefix: str | tuple[str, ...]) -> None:
+        """Wrap ``app``; only paths under ``prefix`` (one or several) get the CORS headers."""
         self.app = app
         self.prefix = prefix
         self.cors = CORSMiddleware(
@@ -150,6 +160,8 @@ def create_app(
     install_error_handlers(app)
     app.include_router(receipts.router)
     app.include_router(poster.router)
+    app.include_router(documents.router)
+    app.include_router(doctypes.router)
     app.include_router(verify.router)
     app.include_router(roots.router)
     app.include_router(health.router)
@@ -162,7 +174,7 @@ def create_app(
         default=api_settings.max_json_bytes,
         per_path={UPLOAD_PATH: api_settings.max_upload_bytes},
     )
-    app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIX)
+    app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIXES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     return app

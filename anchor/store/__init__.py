@@ -5,6 +5,7 @@ See docs/store.md for the schema, the state machines and the migrations.
 
 from __future__ import annotations
 
+from anchor.store.documents import DocumentFacts, NewDocument
 from anchor.store.errors import (
     IdempotencyConflict,
     InvalidTransitionError,
@@ -19,11 +20,13 @@ from anchor.store.store import Store, open_store
 __all__ = [
     "ApiKey",
     "Batch",
+    "DocumentFacts",
     "IdempotencyConflict",
     "Integrator",
     "InvalidTransitionError",
     "Issuer",
     "IssuerKey",
+    "NewDocument",
     "NewKey",
     "NoIssuerError",
     "NotFoundError",

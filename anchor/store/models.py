@@ -202,6 +202,33 @@ class Receipt(Base):
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), nullable=True)
 
 
+class DocumentFacts(Base):
+    """The type and facts of a typed document's receipt (migration 0004); deleted on erasure.
+
+    ``facts`` and ``private_facts`` are RFC 8785 canonical JSON; the receipt's digest is the
+    statement digest these make (docs/proof-format.md, section 7). ``private_salt`` is drawn
+    by the service and never leaves the store.
+    """
+
+    __tablename__ = "document_facts"
+    __table_args__ = (
+        CheckConstraint("type_version BETWEEN 1 AND 65535", name="type_version"),
+        CheckConstraint(
+            "(private_facts IS NULL) = (private_salt IS NULL) "
+            "AND (private_salt IS NULL) = (private_commitment IS NULL)",
+            name="private",
+        ),
+    )
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), primary_key=True)
+    type_id: Mapped[str] = mapped_column(String(64))
+    type_version: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[str] = mapped_column(Text)
+    private_facts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    private_salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    file_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    private_commitment: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
 class IdempotencyRecord(Base):
     """The answer to one (integrator, Idempotency-Key): request fingerprint and receipt ids."""
 

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from anchor.store.batches import BatchesMixin
+from anchor.store.documents import DocumentsMixin
 from anchor.store.engine import create_store_engine
 from anchor.store.intake import IntakeMixin
 from anchor.store.issuers import IssuersMixin
@@ -19,6 +20,7 @@ from anchor.store.watch import WatchMixin
 
 class Store(
     IntakeMixin,
+    DocumentsMixin,
     BatchesMixin,
     IssuersMixin,
     KeysMixin,

@@ -10,9 +10,7 @@ for a receipt of a bare digest (version 1: it has no facts to show).
 
 from __future__ import annotations
 
-import functools
 import re
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -27,10 +25,10 @@ from anchor.poster import (
     render_poster,
 )
 from anchor.proof.bundle import ProofBundleV2
-from anchor.proof.doctypes import TypeRegistry, load_types
 from anchor.store import Receipt
 from api.deps import ChainDep, ReaderDep, SettingsDep, StoreDep
 from api.errors import AUTH_ERRORS, ReceiptStateHTTPError, error_responses, receipt_state_responses
+from api.routes.doctypes import types_of
 from api.routes.receipts import ReceiptId, _bundle, _page_url, _receipt
 from api.schemas import ReceiptStateError
 
@@ -41,11 +39,6 @@ _PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The poster (PDF, one page)"}
 }
 _SAFE = re.compile(r"[^A-Za-z0-9]+")
-
-
-@functools.cache
-def _types(extra_dir: Path | None) -> TypeRegistry:
-    return load_types(extra_dir)
 
 
 def _conflict(receipt: Receipt, detail: str) -> ReceiptStateHTTPError:
@@ -85,7 +78,7 @@ def poster_pdf(
     409 while the receipt is not anchored, and for a receipt of a bare digest (no facts).
     """
     receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings)
+    bundle = _bundle(receipt, batch, chain, settings, store)
     if bundle is None:
         raise _conflict(
             receipt,
@@ -102,7 +95,7 @@ def poster_pdf(
     if issuer is None:
         raise StoreError(f"receipt {receipt.id} has no issuing body in the store")
     name = getattr(issuer, f"name_{lang}") or issuer.name_fr
-    doctype = _types(settings.doctypes_dir).get_type(bundle.type_id, bundle.type_version)
+    doctype = types_of(settings).get_type(bundle.type_id, bundle.type_version)
     poster = Poster(bundle, doctype, name, issuer.kind, _page_url(settings))
     try:
         pdf = render_poster(poster, size=size, lang=lang)

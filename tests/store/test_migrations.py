@@ -19,8 +19,9 @@ TABLES = {
     "issuers",
     "issuer_keys",
     "outbox_batches",
+    "document_facts",
 }
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_upgrade_from_empty_creates_every_table(url: str) -> None:
