@@ -34,7 +34,7 @@ from api.schemas import ReceiptStateError
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
 
-_ERRORS = error_responses(*AUTH_ERRORS, 404, 422, 503) | receipt_state_responses(409, 410)
+_ERRORS = error_responses(*AUTH_ERRORS, 404, 503) | receipt_state_responses(409, 410)
 _PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The poster (PDF, one page)"}
 }
