@@ -2,8 +2,10 @@
 
 The page sends the batch root and the key its proof names as issuer, never a leaf: the server
 learns which batch (root) is checked, not which document of it (DESIGN.md, "Trust rules").
-The route reads the chain only (the registry's one-call ``rootHistory``); a successor's ``url``
-is left null, since finding the successor's receipt would need the store.
+The route reads the chain (the registry's one-call ``rootHistory``). A superseded document's
+successor gets a ``url``, its verification address, only when this service holds the successor's
+receipt and its type is posted in public (``"posted": true``, a building permit): a residence
+certificate's successor is no one else's business.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from anchor.chain.reader import DocumentReading
+from anchor.chain.reader import ChainReader, DocumentReading
 from anchor.chain.registry import ChangeKind, StatusChange
-from anchor.store import NotFoundError
+from anchor.errors import ChainError
+from anchor.settings import Settings
+from anchor.store import NotFoundError, Store
 from anchor.verify.chain import issuing_body
-from api.deps import ChainDep, SettingsDep, public_limit
+from api.deps import ChainDep, SettingsDep, StoreDep, public_limit
 from api.errors import error_responses
+from api.routes.doctypes import types_of
 from api.schemas import EXAMPLE_ADDRESS, EXAMPLE_ROOT, BodyOut
 from api.schemas_roots import (
     ChangeName,
@@ -97,17 +102,43 @@ def _entry(change: StatusChange) -> HistoryEntryOut:
     )
 
 
-def _document(doc: DocumentReading) -> DocumentOut:
+def _successor_url(
+    root: bytes, leaf: bytes, store: Store, chain: ChainReader, settings: Settings
+) -> str | None:
+    """The successor's verification URL when this service holds its receipt, anchored and not
+    erased, and its type is posted in public; None otherwise (and when the chain cannot give
+    the anchor's facts now: the rest of the answer still stands)."""
+    from api.routes.receipts import _bundle, _url  # the same bundle and URL as GET /v1/receipts
+
+    found = store.receipt_by_leaf(root, leaf)
+    if found is None:
+        return None
+    receipt, batch = found
+    facts = store.document_facts(receipt.id)
+    if facts is None:
+        return None
+    doctype = types_of(settings).get((facts.type_id, facts.type_version))
+    if doctype is None or not doctype.posted:
+        return None
+    try:
+        bundle = _bundle(receipt, batch, chain, settings, store)
+    except ChainError:
+        return None
+    return None if bundle is None else _url(bundle, settings)
+
+
+def _document(
+    doc: DocumentReading, store: Store, chain: ChainReader, settings: Settings
+) -> DocumentOut:
     s = doc.state
     active = s.state == ChangeKind.NONE
     successor = None
     if s.state == ChangeKind.SUPERSEDED and doc.successor_anchored_at is not None:
-        # url stays null: the route reads the chain only, never the store (see roots.py doc).
         successor = SuccessorOut(
             root="0x" + s.successor_root.hex(),
             leaf="0x" + s.successor_leaf.hex(),
             anchored_at=doc.successor_anchored_at,
-            url=None,
+            url=_successor_url(s.successor_root, s.successor_leaf, store, chain, settings),
         )
     return DocumentOut(
         leaf="0x" + doc.leaf.hex(),
@@ -142,6 +173,7 @@ def read_root(
     ],
     chain: ChainDep,
     settings: SettingsDep,
+    store: StoreDep,
 ) -> RootAnswerOut:
     """The body (id, kind, code, names at anchoring and today, status), the anchoring time and
     key, whether the key was authorised then, the root's revocation, and every document of the
@@ -167,7 +199,7 @@ def read_root(
         leaf_count=s.leaf_count,
         authorised=s.authorised,
         root_status=_root_status(s.root_status),
-        documents=[_document(d) for d in reading.documents],
+        documents=[_document(d, store, chain, settings) for d in reading.documents],
         chain_id=settings.chain_id,
         registry=chain.registry_address.lower(),
     )
