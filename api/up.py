@@ -101,12 +101,13 @@ def ensure_registry(w3: Web3, manifest: Path) -> str:
 def onboard_store_bodies(w3: Web3, registry: Registry, store: Store) -> list[Issuer]:
     """Register on the local chain every body of the store whose anchoring key it does not know
     (the deployer is the registrar); return those onboarded now."""
-    registrar = KeystoreSigner(Account.from_key(dev_key(0)))
+    registrar: KeystoreSigner | None = None  # derived only when a body needs it (costly)
     done = []
     for issuer in store.list_issuers(onboarded=False):
         anchoring = issuer.key_for(KeyPurpose.ANCHORING)
         if anchoring is None or registry.key_of(anchoring.address).registered:
             continue  # the worker records the body id of a key already registered
+        registrar = registrar or KeystoreSigner(Account.from_key(dev_key(0)))
         keys = [(k.address, int(Purpose[k.purpose.name])) for k in issuer.keys if not k.retired_at]
         names = (issuer.name_fr, issuer.name_de or "", issuer.name_en or "", issuer.name_lb or "")
         body_id = onboard_body(
