@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,6 +40,9 @@ each document's self-contained proof bundle and QR code. See docs/api.md for a w
 Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`; `admin` has
 both). Verification routes and the page are public.
 """
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's native OpenTelemetry spans, metrics and logs: all off."""
 
 PUBLIC_CORS_PREFIX = "/v1/roots/"
 UPLOAD_PATH = "/v1/receipts/file"
@@ -139,6 +143,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs from vendored files, not from a CDN
         redoc_url=None,
+        # No OpenTelemetry here (the service's metrics are Prometheus, `api.metrics`): FastAPI's
+        # bridge otherwise asks the global providers about every request, a seventh of the
+        # event loop's time under a one-digest submit load (bench/README.md).
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.api_settings = api_settings
