@@ -14,8 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 def may_have_body(scope: Scope) -> bool:
     """False when the request has no body: neither ``Transfer-Encoding`` nor a non-zero
     ``Content-Length`` (RFC 9112 6.3: such a request's body is empty), as for most GETs."""
-    for name, value in scope.get("headers", ()):
-        name = name.lower()
+    for raw, value in scope.get("headers", ()):
+        name = raw.lower()
         if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
             return True
     return False

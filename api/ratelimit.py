@@ -69,8 +69,8 @@ class MemoryWindows:
     """Moving windows in this process's memory: the times of the requests of each key's last
     window, oldest first. A request is admitted while fewer than ``item.amount`` fall in the
     ``item.get_expiry()`` seconds before it (as `MovingWindowRateLimiter`); expired times are
-    dropped when their key is next counted, and keys whose window emptied by a sweep every `SWEEP_EVERY`
-    requests. No thread of its own."""
+    dropped when their key is next counted, and keys whose window emptied by a sweep every
+    `SWEEP_EVERY` requests. No thread of its own."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         """Count with ``clock`` (seconds)."""
@@ -80,7 +80,9 @@ class MemoryWindows:
         self._lock = threading.Lock()
         self._counted = 0
 
-    def _window(self, item: RateLimitItem, identifiers: tuple[str, ...], now: float) -> deque[float]:
+    def _window(
+        self, item: RateLimitItem, identifiers: tuple[str, ...], now: float
+    ) -> deque[float]:
         key = item.key_for(*identifiers)
         events = self._events.get(key)
         if events is None:

@@ -40,6 +40,7 @@ class _BatchColumns:
     def __getattr__(self, name: str) -> Any:
         return self._row[_BATCH_PREFIX + name]
 
+
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
 ERASED_FINGERPRINT = bytes(32)
 """Fingerprint left on an idempotency record whose receipt was erased: retries then conflict."""
@@ -78,7 +79,7 @@ class ReceiptsMixin(StoreBase):
         return receipt, Batch.of(cast(Row[Any], _BatchColumns(row)))
 
     def _read_engine(self) -> Engine:
-        """The engine with the read-only option (SQLite: BEGIN, never BEGIN IMMEDIATE), made once."""
+        """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), made once."""
         found: Engine | None = self.__dict__.get("_read_only_engine")
         if found is None:
             found = self.__dict__["_read_only_engine"] = self.engine.execution_options(
