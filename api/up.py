@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from eth_account import Account
@@ -41,6 +41,9 @@ from anchor.settings import Settings, load_settings
 from anchor.store import Issuer, Store
 from anchor.types import KeyPurpose
 from api.app import create_app
+
+if TYPE_CHECKING:
+    from anchor.service.worker import Worker
 
 #: Seconds between two looks at the store for bodies to onboard while the stack runs.
 ONBOARD_EVERY = 2.0
@@ -128,6 +131,13 @@ def _keep_onboarding(w3: Web3, registry: Registry, store: Store, stopping: threa
             typer.echo(f"could not onboard the new bodies now: {e}", err=True)
 
 
+def _run_locked(worker: Worker) -> None:
+    """The worker's loop under its relayer's one-writer lock, as `anchor worker` runs it: an
+    `anchor worker` started on the same store waits instead of racing for the nonces."""
+    with worker.store.writer_lock(worker.submitter.relayer.address):
+        worker.run()
+
+
 def up_command(
     host: Annotated[str, typer.Option(help="Address the API listens on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the API")] = 8000,
@@ -199,7 +209,9 @@ def up_command(
                 daemon=True,
             )
         )
-        threads.append(threading.Thread(target=worker.run, name="worker", daemon=True))
+        threads.append(
+            threading.Thread(target=_run_locked, args=(worker,), name="worker", daemon=True)
+        )
         for thread in threads:
             thread.start()
         app = create_app(settings, metrics=worker.metrics)
