@@ -554,6 +554,8 @@ def main() -> None:
     parser.add_argument("--anchor-timeout", type=float, default=900.0, help="seconds")
     parser.add_argument(
         "--workers",
+        "--processes",
+        dest="workers",
         type=lambda v: [int(x) for x in v.split(",")],
         default=None,
         help="PostgreSQL only: also load `anchor serve --workers N` for each N, e.g. 1,2,4",

@@ -1,7 +1,7 @@
 """Several API processes on one PostgreSQL share a key's rate limit through Redis.
 
 Two `anchor serve` processes on two ports (two hosts behind a load balancer, as in
-docs/operations.md, "Several API processes and hosts"): a client that spreads its requests
+docs/operations.md, "Several processes and hosts"): a client that spreads its requests
 over both gets its key's burst once in total, not once per process. And `anchor serve
 --workers 2` serves from two processes. Real PostgreSQL, Redis and uvicorn; the chain is a
 dead address (these routes never read it).
