@@ -17,7 +17,9 @@ from anchor.errors import InvalidInputError
 __all__ = [
     "IN_FLIGHT_OUTBOX_STATES",
     "LIVE_OUTBOX_STATES",
+    "OPEN_STATUS_CHANGE_STATES",
     "REVOCATION_REASONS",
+    "SUSPENSION_REASONS",
     "BatchState",
     "Digest",
     "FailureCause",
@@ -26,7 +28,10 @@ __all__ = [
     "KeyPurpose",
     "OutboxState",
     "ReceiptState",
+    "StatusChangeKind",
+    "StatusChangeState",
     "reason_name",
+    "suspension_reason_name",
 ]
 
 DIGEST_SIZE = 32
@@ -179,6 +184,42 @@ class KeyPurpose(StrEnum):
     STATUS = "status"
 
 
+class StatusChangeKind(StrEnum):
+    """A change of a document's status an integrator asks for (``POST /v1/receipts/{id}/status``).
+
+    The values are the API's ``change`` and the store's ``status_changes.kind``; each is one call
+    of the registry (docs/registry.md, "A document's life").
+    """
+
+    SUSPEND = "suspend"
+    """``suspendDocument``: in force -> suspended (liftable), with a suspension reason."""
+    LIFT = "lift"
+    """``liftSuspension``: suspended -> in force."""
+    REVOKE = "revoke"
+    """``revokeDocument``: in force or suspended -> revoked (final), with a revocation reason."""
+    SUPERSEDE = "supersede"
+    """``supersedeDocument``: in force or suspended -> superseded by a successor (final)."""
+    EXTEND = "extend"
+    """``extendValidity``: a new last valid day, later than the last extension's."""
+
+
+class StatusChangeState(StrEnum):
+    """Where one requested status change stands (the store's ``status_changes.state``)."""
+
+    PENDING = "pending"
+    """Stored (the API answered 202); not signed yet."""
+    SENT = "sent"
+    """Signed with the body's status key; the raw transaction is stored, broadcast or about to
+    be; followed until its receipt is deep enough."""
+    DONE = "done"
+    """Mined and ``confirmations`` blocks deep on a canonical block: the chain shows it."""
+    FAILED = "failed"
+    """The registry refused it (a revert is final); ``error`` says why in one sentence."""
+
+
+#: States of a status change not finished yet: at most one per document (receipt).
+OPEN_STATUS_CHANGE_STATES = (StatusChangeState.PENDING, StatusChangeState.SENT)
+
 #: Outbox states of a transaction not known to be mined: what the submitter follows.
 IN_FLIGHT_OUTBOX_STATES = (OutboxState.SIGNED, OutboxState.BROADCAST)
 
@@ -245,9 +286,22 @@ REVOCATION_REASONS: dict[int, str] = {
     2: "issued in error",
     3: "fraud",
     4: "withdrawn by the issuer",
+    5: "annulled by a court",
+}
+
+#: Why a document was suspended (registry 2.1 ``suspendDocument``); 16 to 65535 are site-specific.
+SUSPENSION_REASONS: dict[int, str] = {
+    0: "unspecified",
+    1: "suspended by a court",
+    2: "suspended by the issuer",
 }
 
 
 def reason_name(code: int) -> str:
-    """The name of a revocation reason code; codes 5 to 65535 are "site-specific"."""
+    """The name of a revocation reason code; codes not in the table are "site-specific"."""
     return REVOCATION_REASONS.get(code, "site-specific")
+
+
+def suspension_reason_name(code: int) -> str:
+    """The name of a suspension reason code; codes not in the table are "site-specific"."""
+    return SUSPENSION_REASONS.get(code, "site-specific")

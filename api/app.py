@@ -31,28 +31,29 @@ from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import docs, health, page, receipts, roots, verify
+from api.routes import docs, doctypes, documents, health, page, receipts, roots, status, verify
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
 each document's self-contained proof bundle and QR code. See docs/api.md for a walk-through.
 
-Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`; `admin` has
-both). Verification routes and the page are public.
+Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`, `status` to
+change a document's status on chain; `admin` has them all). Verification routes and the page
+are public.
 """
 
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 """FastAPI's native OpenTelemetry spans, metrics and logs: all off."""
 
-PUBLIC_CORS_PREFIX = "/v1/roots/"
+PUBLIC_CORS_PREFIXES = ("/v1/roots/", "/v1/document-types")
 UPLOAD_PATH = "/v1/receipts/file"
 
 
 class PublicCors:
-    """CORS for public GETs under one path prefix only (the page may run on another origin)."""
+    """CORS for public GETs under some path prefixes only (the page may run on another origin)."""
 
-    def __init__(self, app: ASGIApp, prefix: str) -> None:
-        """Wrap ``app``; only paths under ``prefix`` get the CORS headers."""
+    def __init__(self, app: ASGIApp, prefix: str | tuple[str, ...]) -> None:
+        """Wrap ``app``; only paths under ``prefix`` (one or several) get the CORS headers."""
         self.app = app
         self.prefix = prefix
         self.cors = CORSMiddleware(
@@ -157,6 +158,9 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(receipts.router)
+    app.include_router(documents.router)
+    app.include_router(doctypes.router)
+    app.include_router(status.router)
     app.include_router(verify.router)
     app.include_router(roots.router)
     app.include_router(health.router)
@@ -169,7 +173,7 @@ def create_app(
         default=api_settings.max_json_bytes,
         per_path={UPLOAD_PATH: api_settings.max_upload_bytes},
     )
-    app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIX)
+    app.add_middleware(PublicCors, prefix=PUBLIC_CORS_PREFIXES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders, hsts=settings.public_base_url.startswith("https://"))
     return app

@@ -2,7 +2,9 @@
 
 Authentication reads ``Authorization: Bearer <key>``; a missing, unknown or revoked key is 401
 with ``WWW-Authenticate: Bearer``, a key without the route's scope is 403, and a key past its
-rate is 429 with ``Retry-After``. The ``admin`` scope includes the others. A key whose
+rate is 429 with ``Retry-After``. The ``status`` scope changes documents' statuses on chain
+(suspend, lift, revoke, supersede, extend) with the body's status key. The ``admin`` scope
+includes the others. A key whose
 integrator belongs to no issuing body may read but not submit (403, saying how to make a bound
 key). A client address past its limit of failed authentications is 429 for any key not
 already verified in memory, before the database is asked. The public routes take
@@ -28,7 +30,7 @@ from anchor.settings import Settings
 from anchor.store import NoIssuerError, Store
 from api.ratelimit import RateLimits
 
-SCOPES = ("submit", "read", "admin")
+SCOPES = ("submit", "read", "status", "admin")
 ADMIN = "admin"
 
 _bearer = HTTPBearer(
@@ -197,4 +199,17 @@ async def _submitter(principal: _SubmitScope) -> Principal:
 
 
 SubmitterDep = Annotated[Principal, Depends(_submitter)]
+
+_StatusScope = Annotated[Principal, Depends(_require_async("status"))]
+
+
+async def _status_changer(principal: _StatusScope) -> Principal:
+    """A key with the ``status`` scope whose integrator belongs to a body; else 403."""
+    if principal.issuer_id is None:
+        detail = str(NoIssuerError(principal.integrator_id))
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+    return principal
+
+
+StatusDep = Annotated[Principal, Depends(_status_changer)]
 ReaderDep = Annotated[Principal, Depends(_require_async("read"))]

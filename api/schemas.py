@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from anchor.errors import ProofError
 from anchor.proof import compact
-from anchor.proof.bundle import ProofBundle, parse_bundle
+from anchor.proof.bundle import ProofBundle, ProofBundleV2, parse_bundle
 from anchor.proof.schemas import PROOF_BUNDLE_V1, load_schema
 from anchor.types import Digest, InvalidDigestError, ReceiptState
 from anchor.verify import Outcome
@@ -137,7 +137,10 @@ class ReceiptDetail(_Response):
         "(`anchor issuers list`); null for a receipt taken before bodies existed",
     )
     root: str | None = Field(default=None, description="Merkle root, once batched")
-    proof: ProofBundle | None = Field(default=None, description="Proof bundle v1, once anchored")
+    proof: Annotated[ProofBundle | ProofBundleV2, Field(discriminator="version")] | None = Field(
+        default=None,
+        description="Proof bundle, once anchored: version 1, or 2 for a typed document",
+    )
     verification_url: str | None = Field(
         default=None, description="URL of the public page that verifies this proof (the QR)"
     )

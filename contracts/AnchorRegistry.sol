@@ -33,7 +33,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         keccak256("Anchor(bytes32 root,uint32 leafCount,address relayer,uint64 deadline)");
 
     /// @dev Version of the interface, checked by the anchoring service at start.
-    string private constant _VERSION = "2.0.0";
+    string private constant _VERSION = "2.1.0";
 
     /// @dev Longest code and longest name, in bytes: what a citizen's screen can show.
     uint256 private constant _MAX_CODE = 32;
@@ -64,10 +64,15 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         Status
     }
 
-    /// @notice The kind of a status change; the lifecycle of documents adds kinds after `Revoked`.
+    /// @notice The kind of a status change of a document. As a document's state (see
+    /// `DocumentState`), `None` means in force; `Lifted` and `Extended` are never states.
     enum ChangeKind {
         None,
-        Revoked
+        Revoked,
+        Suspended,
+        Lifted,
+        Superseded,
+        Extended
     }
 
     /// @notice The display names of a body; `lb` (Luxembourgish) may be empty.
@@ -137,13 +142,46 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         bytes32 root;
     }
 
-    /// @notice One status change of a document (or of a whole root when the leaf is zero).
+    /// @notice One status change of a document (or of a whole root when the leaf is zero). The
+    /// first five fields share one slot; `until` is set by `Extended` (00:00 UTC of the last valid
+    /// day), the successor by `Superseded`.
     struct StatusChange {
         ChangeKind kind;
         uint16 reason;
         uint64 at;
         address actor;
         bool annulled;
+        uint64 until;
+        bytes32 successorRoot;
+        bytes32 successorLeaf;
+    }
+
+    /// @notice A document's history folded, oldest first, annulled changes skipped: its state
+    /// (`None` in force, `Suspended`, `Revoked`, `Superseded`), the change that set it, the last
+    /// extension of its validity (0 if none), its successor, and the number of changes recorded.
+    struct DocumentState {
+        ChangeKind state;
+        uint16 reason;
+        uint64 since;
+        address actor;
+        uint64 validUntil;
+        bytes32 successorRoot;
+        bytes32 successorLeaf;
+        uint32 changes;
+    }
+
+    /// @notice One change under a root, as `rootHistory` lists them: the document's leaf (zero for
+    /// the root itself), the change's position in that document's history, and the change.
+    struct RootEntry {
+        bytes32 leaf;
+        uint32 index;
+        StatusChange change;
+    }
+
+    /// @dev Where a change under a root is kept: the document's leaf and its index in its history.
+    struct LogEntry {
+        bytes32 leaf;
+        uint32 index;
     }
 
     /// @notice Everything a verifier needs about a (key, root, proof, leaf), read in one call.
@@ -159,7 +197,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         string code;
         Names nameAtAnchor;
         Names nameNow;
-        StatusChange leafStatus;
+        DocumentState document;
         StatusChange rootStatus;
     }
 
@@ -172,6 +210,8 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     mapping(uint32 bodyId => mapping(bytes32 root => Anchor)) private _anchors;
     /// @dev Keyed by `keccak256(abi.encode(bodyId, root, leaf))`; leaf zero for the root itself.
     mapping(bytes32 subject => StatusChange[]) private _history;
+    /// @dev Keyed by `keccak256(abi.encode(bodyId, root, 0))`: every change under the root, in order.
+    mapping(bytes32 rootSubject => LogEntry[]) private _rootLog;
 
     /// @notice The root is zero, which is never a Merkle root of real leaves.
     error RegistryZeroRoot();
@@ -224,6 +264,14 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     error RegistryUnauthorizedActor(address account, uint32 bodyId);
     /// @notice The document or root is already revoked.
     error RegistryAlreadyRevoked(uint32 bodyId, bytes32 root, bytes32 leaf);
+    /// @notice The change makes no sense from the document's state (lifting a suspension that is
+    /// not there, suspending twice, any change after a supersession).
+    error RegistryBadTransition(uint32 bodyId, bytes32 root, bytes32 leaf, ChangeKind state, ChangeKind change);
+    /// @notice The successor is not a document this body anchored, or is the document itself.
+    error RegistryUnknownSuccessor(bytes32 successorRoot, bytes32 successorLeaf);
+    /// @notice A validity end that is not a whole UTC day, a day already past, or not after the
+    /// last extension.
+    error RegistryBadValidityEnd(uint64 until);
     /// @notice No status change at this index.
     error RegistryNoSuchChange(uint256 index);
     /// @notice Only a change made by a key at or after its compromise time can be annulled.
@@ -412,12 +460,70 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     function revokeDocument(uint32 bodyId, bytes32 root, bytes32[] calldata proof, bytes32 leaf, uint16 reason)
         external
     {
-        _checkActor(bodyId);
-        if (_anchors[bodyId][root].anchoredAt == 0) revert RegistryRootNotAnchored(bodyId, root);
-        if (leaf == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leaf)) {
-            revert RegistryLeafNotInRoot(root, leaf);
+        _checkDocument(bodyId, root, proof, leaf, ChangeKind.Revoked);
+        _record(bodyId, root, leaf, _change(ChangeKind.Revoked, reason));
+    }
+
+    /**
+     * @notice Suspends a document in force (a court's stay, the issuer's review); it can be lifted.
+     * @dev By a revoker or a valid status key of the body; not stopped by a pause.
+     */
+    function suspendDocument(uint32 bodyId, bytes32 root, bytes32[] calldata proof, bytes32 leaf, uint16 reason)
+        external
+    {
+        _checkDocument(bodyId, root, proof, leaf, ChangeKind.Suspended);
+        _record(bodyId, root, leaf, _change(ChangeKind.Suspended, reason));
+    }
+
+    /**
+     * @notice Lifts the suspension of a document; it is in force again.
+     * @dev By a revoker or a valid status key of the body; not stopped by a pause.
+     */
+    function liftSuspension(uint32 bodyId, bytes32 root, bytes32[] calldata proof, bytes32 leaf) external {
+        _checkDocument(bodyId, root, proof, leaf, ChangeKind.Lifted);
+        _record(bodyId, root, leaf, _change(ChangeKind.Lifted, 0));
+    }
+
+    /**
+     * @notice Marks a document superseded by a successor the same body anchored (a new permit
+     * replacing it). Final.
+     * @dev By a revoker or a valid status key of the body; not stopped by a pause.
+     */
+    function supersedeDocument(
+        uint32 bodyId,
+        bytes32 root,
+        bytes32[] calldata proof,
+        bytes32 leaf,
+        bytes32 successorRoot,
+        bytes32[] calldata successorProof,
+        bytes32 successorLeaf
+    ) external {
+        _checkDocument(bodyId, root, proof, leaf, ChangeKind.Superseded);
+        if (
+            _anchors[bodyId][successorRoot].anchoredAt == 0 || successorLeaf == bytes32(0)
+                || (successorRoot == root && successorLeaf == leaf)
+                || !MerkleProof.verifyCalldata(successorProof, successorRoot, successorLeaf)
+        ) revert RegistryUnknownSuccessor(successorRoot, successorLeaf);
+        StatusChange memory c = _change(ChangeKind.Superseded, 0);
+        c.successorRoot = successorRoot;
+        c.successorLeaf = successorLeaf;
+        _record(bodyId, root, leaf, c);
+    }
+
+    /**
+     * @notice Extends a document's validity to the end of the UTC day `until` (00:00 UTC of it).
+     * @dev By a revoker or a valid status key of the body; not stopped by a pause.
+     */
+    function extendValidity(uint32 bodyId, bytes32 root, bytes32[] calldata proof, bytes32 leaf, uint64 until)
+        external
+    {
+        DocumentState memory d = _checkDocument(bodyId, root, proof, leaf, ChangeKind.Extended);
+        if (until % 1 days != 0 || uint256(until) + 1 days <= block.timestamp || until <= d.validUntil) {
+            revert RegistryBadValidityEnd(until);
         }
-        _revoke(bodyId, root, leaf, reason);
+        StatusChange memory c = _change(ChangeKind.Extended, 0);
+        c.until = until;
+        _record(bodyId, root, leaf, c);
     }
 
     /**
@@ -427,7 +533,8 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     function revokeRoot(uint32 bodyId, bytes32 root, uint16 reason) external {
         _checkActor(bodyId);
         if (_anchors[bodyId][root].anchoredAt == 0) revert RegistryRootNotAnchored(bodyId, root);
-        _revoke(bodyId, root, bytes32(0), reason);
+        if (_rootRevoked(bodyId, root)) revert RegistryAlreadyRevoked(bodyId, root, bytes32(0));
+        _record(bodyId, root, bytes32(0), _change(ChangeKind.Revoked, reason));
     }
 
     /**
@@ -604,7 +711,7 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         s.key = a.key;
         s.authorised = _authorisedAnchor(a, k.bodyId);
         s.nameAtAnchor = _nameAt(k.bodyId, a.anchoredAt);
-        s.leafStatus = _current(_history[_subject(k.bodyId, root, leaf)]);
+        s.document = _fold(_history[_subject(k.bodyId, root, leaf)]);
         s.rootStatus = _current(_history[_subject(k.bodyId, root, bytes32(0))]);
     }
 
@@ -622,6 +729,23 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
     /// @notice Every status change of a document (leaf zero: of the root), oldest first.
     function historyOf(uint32 bodyId, bytes32 root, bytes32 leaf) external view returns (StatusChange[] memory) {
         return _history[_subject(bodyId, root, leaf)];
+    }
+
+    /// @notice A document's state: its history folded (see `DocumentState`).
+    function documentState(uint32 bodyId, bytes32 root, bytes32 leaf) external view returns (DocumentState memory) {
+        return _fold(_history[_subject(bodyId, root, leaf)]);
+    }
+
+    /// @notice Every change under a root (of its documents and of the root itself), in order.
+    function rootHistory(uint32 bodyId, bytes32 root) external view returns (RootEntry[] memory entries) {
+        LogEntry[] storage log = _rootLog[_subject(bodyId, root, bytes32(0))];
+        entries = new RootEntry[](log.length);
+        for (uint256 i = 0; i < log.length; ++i) {
+            LogEntry memory e = log[i];
+            entries[i] = RootEntry({
+                leaf: e.leaf, index: e.index, change: _history[_subject(bodyId, root, e.leaf)][e.index]
+            });
+        }
     }
 
     /// @notice The number of registered bodies; ids run from 1 to it.
@@ -741,19 +865,72 @@ contract AnchorRegistry is AccessControlDefaultAdminRules, Pausable, EIP712 {
         return ecrecover(digest, v, r, s);
     }
 
-    function _revoke(uint32 bodyId, bytes32 root, bytes32 leaf, uint16 reason) private {
+    /// @dev Checks the actor, the anchor, the leaf's inclusion and that `change` is allowed from
+    /// the document's state; returns that state.
+    function _checkDocument(uint32 bodyId, bytes32 root, bytes32[] calldata proof, bytes32 leaf, ChangeKind change)
+        private
+        view
+        returns (DocumentState memory d)
+    {
+        _checkActor(bodyId);
+        if (_anchors[bodyId][root].anchoredAt == 0) revert RegistryRootNotAnchored(bodyId, root);
+        if (leaf == bytes32(0) || !MerkleProof.verifyCalldata(proof, root, leaf)) {
+            revert RegistryLeafNotInRoot(root, leaf);
+        }
+        d = _fold(_history[_subject(bodyId, root, leaf)]);
+        if (d.state == ChangeKind.Revoked || _rootRevoked(bodyId, root)) {
+            revert RegistryAlreadyRevoked(bodyId, root, leaf);
+        }
+        if (!_allowed(d.state, change)) revert RegistryBadTransition(bodyId, root, leaf, d.state, change);
+    }
+
+    function _change(ChangeKind kind, uint16 reason) private view returns (StatusChange memory c) {
+        c.kind = kind;
+        c.reason = reason;
+        c.at = uint64(block.timestamp);
+        c.actor = msg.sender;
+    }
+
+    function _record(uint32 bodyId, bytes32 root, bytes32 leaf, StatusChange memory c) private {
         StatusChange[] storage history = _history[_subject(bodyId, root, leaf)];
-        if (_current(history).kind == ChangeKind.Revoked) revert RegistryAlreadyRevoked(bodyId, root, leaf);
-        history.push(
-            StatusChange({
-                kind: ChangeKind.Revoked,
-                reason: reason,
-                at: uint64(block.timestamp),
-                actor: msg.sender,
-                annulled: false
-            })
-        );
-        emit StatusChanged(bodyId, root, leaf, history.length - 1, ChangeKind.Revoked, reason, msg.sender);
+        uint256 index = history.length;
+        history.push(c);
+        _rootLog[_subject(bodyId, root, bytes32(0))].push(LogEntry({leaf: leaf, index: uint32(index)}));
+        emit StatusChanged(bodyId, root, leaf, index, c.kind, c.reason, msg.sender);
+    }
+
+    function _rootRevoked(uint32 bodyId, bytes32 root) private view returns (bool) {
+        return _current(_history[_subject(bodyId, root, bytes32(0))]).kind == ChangeKind.Revoked;
+    }
+
+    /// @dev The transitions of a document's life: from in force (`None`) any change but a lift;
+    /// from `Suspended` a lift, a revocation, a supersession or an extension; nothing after
+    /// `Revoked` or `Superseded`.
+    function _allowed(ChangeKind state, ChangeKind change) private pure returns (bool) {
+        if (state == ChangeKind.None) return change != ChangeKind.Lifted && change != ChangeKind.None;
+        if (state == ChangeKind.Suspended) return change != ChangeKind.Suspended && change != ChangeKind.None;
+        return false;
+    }
+
+    /// @dev The history folded: each change not annulled applies when `_allowed` from the state
+    /// reached so far (an annulment can leave a later change without its premise: it is skipped).
+    function _fold(StatusChange[] storage history) private view returns (DocumentState memory d) {
+        uint256 n = history.length;
+        d.changes = uint32(n);
+        for (uint256 i = 0; i < n; ++i) {
+            StatusChange memory c = history[i];
+            if (c.annulled || !_allowed(d.state, c.kind)) continue;
+            if (c.kind == ChangeKind.Extended) {
+                if (c.until > d.validUntil) d.validUntil = c.until;
+                continue;
+            }
+            if (c.kind == ChangeKind.Lifted) {
+                (d.state, d.reason, d.since, d.actor) = (ChangeKind.None, 0, 0, address(0));
+                continue;
+            }
+            (d.state, d.reason, d.since, d.actor) = (c.kind, c.reason, c.at, c.actor);
+            if (c.kind == ChangeKind.Superseded) (d.successorRoot, d.successorLeaf) = (c.successorRoot, c.successorLeaf);
+        }
     }
 
     /// @dev Reverts unless the caller is a revoker or a status key of the body valid now.

@@ -23,7 +23,7 @@ from scripts._args import BODY_STATUSES, KINDS, LANGUAGES, PURPOSES, iso
 from scripts._common import OperatorError
 
 _PURPOSE_NAMES = {v: k for k, v in PURPOSES.items()}
-_CHANGE_KINDS = ("none", "revoked")
+_CHANGE_KINDS = ("none", "revoked", "suspended", "lifted", "superseded", "extended")
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,9 @@ def _revoked(_contract: Any, body_id: int, root: bytes, leaf: bytes) -> str:
     )
 
 
+#: A document's state (`ChangeKind` of docs/registry.md) as a sentence says it.
+_STATE_WORDS = {0: "in force", 1: "revoked", 2: "suspended", 4: "superseded"}
+
 _Sentence = Callable[..., str]
 #: One sentence per custom error of the registry (and of the OpenZeppelin parts it inherits).
 _SENTENCES: dict[str, _Sentence] = {
@@ -338,6 +341,19 @@ _SENTENCES: dict[str, _Sentence] = {
         f"the proof does not lead from the leaf {_show(leaf)} to the root {_show(root)}."
     ),
     "RegistryAlreadyRevoked": _revoked,
+    "RegistryBadTransition": lambda _c, body_id, root, leaf, state, change: (
+        f"the document {_show(leaf)} under root {_show(root)} of body {body_id} is "
+        f"{_STATE_WORDS.get(int(state), str(state))}; it cannot be "
+        f"{_CHANGE_KINDS[int(change)] if int(change) < len(_CHANGE_KINDS) else change} now."
+    ),
+    "RegistryUnknownSuccessor": lambda _c, root, leaf: (
+        f"the successor {_show(leaf)} under root {_show(root)} is unknown: its body never "
+        "anchored that root, the leaf is not in it, or it is the document itself."
+    ),
+    "RegistryBadValidityEnd": lambda _c, until: (
+        f"the last valid day {iso(int(until))[:10]} is refused: it must be a whole UTC day, not "
+        "passed, and after the last extension's."
+    ),
     "RegistryNoSuchChange": lambda _c, index: f"there is no status change #{index} there.",
     "RegistryNotAnnullable": lambda _c, index: (
         f"status change #{index} cannot be annulled: it is annulled already, or its actor was "

@@ -7,7 +7,9 @@
 
 BODY is the id of the body that anchored the root (bodies.py list): a root is anchored per body.
 REASON is a code from 0 to 65535; docs/operations.md defines the table:
-    0 unspecified, 1 superseded, 2 issued in error, 3 fraud, 4 withdrawn by the issuer.
+    0 unspecified, 1 superseded, 2 issued in error, 3 fraud, 4 withdrawn by the issuer,
+    5 annulled by a court; 16 to 65535 site-specific. scripts/status.py suspends, lifts,
+    supersedes and extends.
 A revocation is public and stays in the history; only the registrar can annul one, and only
 when it was made by a key marked compromised at or before its time (keys.py annul). The signing
 account (ANCHOR_BROWNIE_ACCOUNT or ANCHOR_DEPLOYER_KEY; accounts[0] on development) must hold
@@ -25,12 +27,10 @@ with the index that keys.py annul takes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from anchor.merkle.hashing import fold_proof
-from scripts import _args, _chain, _common
+from scripts import _args, _chain, _common, _documents
 from scripts._common import OperatorError, command
 
 USAGE = __doc__ or ""
@@ -51,11 +51,12 @@ def document(body: str, bundle_path: str, reason: str) -> None:
     """Revoke the document of the proof bundle ``bundle_path`` of body ``body`` with ``reason``."""
     body_id = _args.parse_body(body)
     code = _args.parse_reason(reason)
-    root, leaf, proof, bundle = _read_bundle(Path(bundle_path))
+    root, leaf, proof, bundle = _documents.read_bundle(Path(bundle_path))
     manifest = _common.load_manifest()
     contract = _common.registry(manifest)
-    _check_bundle_target(contract, bundle, manifest, bundle_path, body_id)
-    operator = _prepare(contract, body_id, root, leaf)
+    _documents.check_bundle_target(contract, bundle, manifest, bundle_path, body_id)
+    operator = _documents.status_account(contract, body_id, root)
+    _refuse_revoked(contract, body_id, root, leaf)
     _chain.send(contract, "revokeDocument", (body_id, root, proof, leaf, code), operator)
     print(
         f"revoked document leaf {leaf} under root {root} of body {body_id}: "
@@ -70,7 +71,8 @@ def root(body: str, root_hex: str, reason: str) -> None:
     code = _args.parse_reason(reason)
     value = _args.parse_bytes32(root_hex, "root")
     contract = _common.registry(_common.load_manifest())
-    operator = _prepare(contract, body_id, value, _args.ZERO32)
+    operator = _documents.status_account(contract, body_id, value)
+    _refuse_revoked(contract, body_id, value, _args.ZERO32)
     _chain.send(contract, "revokeRoot", (body_id, value, code), operator)
     print(f"revoked root {value} of body {body_id}: reason {code} ({_reason(code)})")
 
@@ -97,94 +99,6 @@ def history(body: str, root_hex: str, *specs: str) -> None:
 
 def _reason(code: int) -> str:
     return _common.reason_text(code)
-
-
-def _read_bundle(path: Path) -> tuple[str, str, Any, dict[str, Any]]:
-    try:
-        bundle = json.loads(path.read_text())
-    except OSError as e:
-        raise OperatorError(f"cannot read the proof bundle {path}: {e.strerror}.") from e
-    except ValueError as e:
-        raise OperatorError(f"the proof bundle {path} is not JSON ({e}).") from e
-    if isinstance(bundle, dict) and isinstance(bundle.get("proof"), dict):
-        bundle = bundle["proof"]  # a receipt of GET /v1/receipts/{id}: the bundle is its proof
-    if not isinstance(bundle, dict) or not all(k in bundle for k in ("root", "leaf", "proof")):
-        raise OperatorError(f"the proof bundle {path} lacks one of the fields root, leaf, proof.")
-    root_hex = _args.parse_bytes32(bundle["root"], "bundle root")
-    leaf_hex = _args.parse_bytes32(bundle["leaf"], "bundle leaf")
-    if not isinstance(bundle["proof"], type([])):
-        raise OperatorError(f"the proof in {path} is not a list of 0x hex strings.")
-    proof = [_args.parse_bytes32(p, "proof element") for p in bundle["proof"]]
-    folded = fold_proof(bytes.fromhex(leaf_hex[2:]), [bytes.fromhex(p[2:]) for p in proof])
-    if "0x" + folded.hex() != root_hex:
-        raise OperatorError(
-            f"the proof in {path} leads from its leaf to 0x{folded.hex()}, "
-            f"not to its root {root_hex}."
-        )
-    return root_hex, leaf_hex, proof, bundle
-
-
-def _check_bundle_target(
-    contract: Any, bundle: dict[str, Any], manifest: dict[str, Any], path: str, body_id: int
-) -> None:
-    if "chainId" in bundle and str(bundle["chainId"]) != str(manifest["chainId"]):
-        raise OperatorError(
-            f"the bundle {path} is for chain id {bundle['chainId']}, "
-            f"but this network is chain id {manifest['chainId']}."
-        )
-    registry = bundle.get("registry")
-    if registry and str(registry).lower() != str(manifest["address"]).lower():
-        raise OperatorError(
-            f"the bundle {path} is for the registry {registry}, not {manifest['address']}."
-        )
-    if issuer := bundle.get("issuer"):
-        key = _chain.key_of(contract, _args.parse_address(issuer, "bundle issuer"))
-        if key.body_id != body_id:
-            owner = f"body {key.body_id}" if key.body_id else "no body"
-            raise OperatorError(
-                f"the bundle {path} was anchored by key {key.address} of {owner}, not of "
-                f"body {body_id}."
-            )
-
-
-def _prepare(contract: Any, body_id: int, root_hex: str, leaf: str) -> Any:
-    """Return the signing account once the root is anchored by the body, the account allowed to
-    change its statuses, and the document (or root) not revoked already."""
-    body = _chain.body_of(contract, body_id)
-    if int(contract.anchorOf(body_id, root_hex)[1]) == 0:
-        raise OperatorError(
-            f"body {body_id} has not anchored the root {root_hex} on the registry "
-            f"{contract.address}."
-        )
-    operator = _common.operator_account()
-    if contract.hasRole(_common.role_id("revoker"), operator):
-        _refuse_revoked(contract, body_id, root_hex, leaf)
-        return operator
-    key = _chain.key_of(contract, operator.address)
-    if key.body_id == body_id and key.purpose_name == "anchoring":
-        raise OperatorError(
-            f"account {operator.address} is an anchoring key of body {body_id}; anchoring keys "
-            "never change statuses: sign with the body's status key or a revoker's account."
-        )
-    if key.body_id == body_id and key.purpose_name == "status":
-        if body.status_name != "active":
-            raise OperatorError(
-                f"body {body_id} is {body.status_name}; its keys cannot change statuses "
-                "(a revoker still can)."
-            )
-        if not key.valid_at(_chain.now()):
-            raise OperatorError(_chain.explain_key(contract, operator.address))
-        _refuse_revoked(contract, body_id, root_hex, leaf)
-        return operator
-    if key.body_id:
-        raise OperatorError(
-            f"account {operator.address} is a {key.purpose_name} key of body {key.body_id}, "
-            f"not of body {body_id}, and lacks the revoker role."
-        )
-    raise OperatorError(
-        f"account {operator.address} lacks the revoker role and is not a status key of "
-        f"body {body_id}."
-    )
 
 
 def _refuse_revoked(contract: Any, body_id: int, root_hex: str, leaf: str) -> None:

@@ -4,7 +4,7 @@ brownie runs an operator script's functions by name: `brownie run scripts/keys.p
 `http.server` calls a handler's `do_GET`.
 """
 
-from scripts import admin, bodies, keys  # type: ignore[import-not-found]
+from scripts import admin, bodies, keys, status  # type: ignore[import-not-found]
 from tests.cli.test_client import _Receipts
 
 _ = [
@@ -23,5 +23,8 @@ _ = [
     keys.compromise,
     keys.annul,
     keys.annul_all,
+    status.lift,
+    status.supersede,
+    status.extend,
     _Receipts.do_GET,
 ]

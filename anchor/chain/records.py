@@ -61,10 +61,36 @@ class Purpose(IntEnum):
 
 
 class ChangeKind(IntEnum):
-    """The kind of a status change."""
+    """The kind of a status change; as a document's state, NONE means in force."""
 
     NONE = 0
     REVOKED = 1
+    SUSPENDED = 2
+    LIFTED = 3
+    SUPERSEDED = 4
+    EXTENDED = 5
+
+    @property
+    def word(self) -> str:
+        """The lower-case name used in JSON (``suspended``)."""
+        return self.name.lower()
+
+
+#: The states a document may stand in, and the changes allowed from each (the contract's
+#: ``_allowed``): nothing after a revocation or a supersession.
+_ALLOWED: dict[ChangeKind, frozenset[ChangeKind]] = {
+    ChangeKind.NONE: frozenset(
+        {ChangeKind.REVOKED, ChangeKind.SUSPENDED, ChangeKind.SUPERSEDED, ChangeKind.EXTENDED}
+    ),
+    ChangeKind.SUSPENDED: frozenset(
+        {ChangeKind.REVOKED, ChangeKind.LIFTED, ChangeKind.SUPERSEDED, ChangeKind.EXTENDED}
+    ),
+}
+
+
+def allowed(state: ChangeKind, change: ChangeKind) -> bool:
+    """True when ``change`` may be made to a document standing in ``state``."""
+    return change in _ALLOWED.get(state, frozenset())
 
 
 @dataclass(frozen=True)
@@ -160,15 +186,26 @@ class AnchorRecord:
         return self.anchored_at != 0
 
 
+_ZERO32 = b"\x00" * 32
+_NOBODY = Web3.to_checksum_address("0x" + "00" * 20)
+
+
 @dataclass(frozen=True)
 class StatusChange:
-    """One status change; all zero (kind NONE) when there is none."""
+    """One status change; all zero (kind NONE) when there is none.
+
+    ``until`` (EXTENDED) is 00:00 UTC of the document's new last valid day; the successor
+    (SUPERSEDED) is the (root, leaf) of the document that replaces it.
+    """
 
     kind: ChangeKind
     reason: int
     at: int
     actor: ChecksumAddress
     annulled: bool
+    until: int = 0
+    successor_root: bytes = _ZERO32
+    successor_leaf: bytes = _ZERO32
 
     @classmethod
     def of(cls, raw: Sequence[Any]) -> StatusChange:
@@ -179,12 +216,86 @@ class StatusChange:
             int(raw[2]),
             Web3.to_checksum_address(raw[3]),
             bool(raw[4]),
+            int(raw[5]),
+            bytes(raw[6]),
+            bytes(raw[7]),
         )
 
     @property
     def revoked(self) -> bool:
         """True for a revocation that counts (not annulled)."""
         return self.kind == ChangeKind.REVOKED and not self.annulled
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """A document's history folded: its state (NONE in force, SUSPENDED, REVOKED, SUPERSEDED),
+    the change that set it, its last validity extension (0 if none), its successor, and how many
+    changes its history holds (annulled ones included)."""
+
+    state: ChangeKind = ChangeKind.NONE
+    reason: int = 0
+    since: int = 0
+    actor: ChecksumAddress = _NOBODY
+    valid_until: int = 0
+    successor_root: bytes = _ZERO32
+    successor_leaf: bytes = _ZERO32
+    changes: int = 0
+
+    @classmethod
+    def of(cls, raw: Sequence[Any]) -> DocumentState:
+        """From the contract's tuple."""
+        return cls(
+            ChangeKind(raw[0]),
+            int(raw[1]),
+            int(raw[2]),
+            Web3.to_checksum_address(raw[3]),
+            int(raw[4]),
+            bytes(raw[5]),
+            bytes(raw[6]),
+            int(raw[7]),
+        )
+
+    @classmethod
+    def fold(cls, history: Sequence[StatusChange]) -> DocumentState:
+        """The contract's ``documentState`` computed here: each change not annulled applies when
+        allowed from the state reached so far, and is skipped otherwise."""
+        state, reason, since, actor = ChangeKind.NONE, 0, 0, _NOBODY
+        valid_until, successor_root, successor_leaf = 0, _ZERO32, _ZERO32
+        for c in history:
+            if c.annulled or not allowed(state, c.kind):
+                continue
+            if c.kind == ChangeKind.EXTENDED:
+                valid_until = max(valid_until, c.until)
+            elif c.kind == ChangeKind.LIFTED:
+                state, reason, since, actor = ChangeKind.NONE, 0, 0, _NOBODY
+            else:
+                state, reason, since, actor = c.kind, c.reason, c.at, c.actor
+                if c.kind == ChangeKind.SUPERSEDED:
+                    successor_root, successor_leaf = c.successor_root, c.successor_leaf
+        return cls(
+            state, reason, since, actor, valid_until, successor_root, successor_leaf, len(history)
+        )
+
+    @property
+    def in_force(self) -> bool:
+        """True when neither suspended, revoked nor superseded."""
+        return self.state == ChangeKind.NONE
+
+
+@dataclass(frozen=True)
+class RootEntry:
+    """One change under a root: the document's leaf (zero: the root), its index in that
+    document's history, the change."""
+
+    leaf: bytes
+    index: int
+    change: StatusChange
+
+    @classmethod
+    def of(cls, raw: Sequence[Any]) -> RootEntry:
+        """From the contract's tuple."""
+        return cls(bytes(raw[0]), int(raw[1]), StatusChange.of(raw[2]))
 
 
 @dataclass(frozen=True)
@@ -202,7 +313,7 @@ class Status:
     code: str
     name_at_anchor: Names
     name_now: Names
-    leaf_status: StatusChange
+    document: DocumentState
     root_status: StatusChange
 
     @classmethod
@@ -220,7 +331,7 @@ class Status:
             code=str(raw[8]),
             name_at_anchor=Names.of(raw[9]),
             name_now=Names.of(raw[10]),
-            leaf_status=StatusChange.of(raw[11]),
+            document=DocumentState.of(raw[11]),
             root_status=StatusChange.of(raw[12]),
         )
 

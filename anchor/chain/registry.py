@@ -26,17 +26,20 @@ from anchor.chain.records import (
     BodyRecord,
     BodyStatus,
     ChangeKind,
+    DocumentState,
     KeyRecord,
     Kind,
     Names,
     Purpose,
+    RootEntry,
     Status,
     StatusChange,
+    allowed,
 )
 from anchor.errors import ChainError, ConfigError
 
 #: The interface version this package speaks; the service refuses a registry with another.
-REGISTRY_VERSION = "2.0.0"
+REGISTRY_VERSION = "2.1.0"
 
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 REGISTRAR_ROLE = bytes(Web3.keccak(text="REGISTRAR_ROLE"))
@@ -54,14 +57,17 @@ __all__ = [
     "BodyRecord",
     "BodyStatus",
     "ChangeKind",
+    "DocumentState",
     "KeyRecord",
     "Kind",
     "Names",
     "Purpose",
     "Registry",
+    "RootEntry",
     "SignedAnchor",
     "Status",
     "StatusChange",
+    "allowed",
     "anchor_typed_data",
     "decode_revert",
     "deploy_registry",
@@ -167,6 +173,14 @@ class Registry:
     ) -> list[StatusChange]:
         """Return every status change of a document (leaf zero: of the root), oldest first."""
         return [StatusChange.of(c) for c in self._call("historyOf", body_id, root, leaf)]
+
+    def document_state(self, body_id: int, root: bytes, leaf: bytes) -> DocumentState:
+        """Return a document's history folded: its state, extension and successor."""
+        return DocumentState.of(self._call("documentState", body_id, root, leaf))
+
+    def root_history(self, body_id: int, root: bytes) -> list[RootEntry]:
+        """Return every change under a root (its documents' and its own), in the order made."""
+        return [RootEntry.of(e) for e in self._call("rootHistory", body_id, root)]
 
     def hash_anchor(self, root: bytes, leaf_count: int, relayer: str, deadline: int) -> bytes:
         """Return the EIP-712 digest of a relayed anchor, as the contract computes it."""

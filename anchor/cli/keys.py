@@ -17,7 +17,7 @@ from anchor.cli._store import existing_store
 from anchor.cli.output import fail
 from anchor.store import ApiKey
 
-SCOPES = ("submit", "read", "admin")
+SCOPES = ("submit", "read", "status", "admin")
 
 app = typer.Typer(help="Create, list and revoke the API keys of integrators.", no_args_is_help=True)
 
@@ -43,7 +43,13 @@ def _key_dict(key: ApiKey) -> dict[str, object]:
 @app.command("create")
 def create(
     scope: Annotated[
-        list[str], typer.Option("--scope", "-s", help="submit, read or admin (repeatable)")
+        list[str],
+        typer.Option(
+            "--scope",
+            "-s",
+            help="submit, read, status (changes documents' statuses on chain) or admin "
+            "(repeatable)",
+        ),
     ],
     integrator_id: Annotated[
         int | None, typer.Option(help="Existing integrator to give the key to")
@@ -73,6 +79,8 @@ def create(
         anchor keys create --issuer 1 --new-integrator "Contern: civil registry" -s submit -s read
 
         anchor keys create --integrator-id 3 -s read --json
+
+        anchor keys create --integrator-id 3 -s status   # suspend, lift, revoke, supersede, extend
 
         anchor keys create --integrator-id 3 --issuer 1 -s submit   # made before bodies
     """

@@ -15,9 +15,10 @@ from typing import Annotated
 import typer
 
 from anchor.cli.output import EXIT_INDETERMINATE, EXIT_INVALID, EXIT_USAGE, EXIT_VALID, sentence
-from anchor.errors import ConfigError, ProofError
-from anchor.proof.bundle import ProofBundle, parse_bundle
+from anchor.errors import ConfigError, InvalidInputError, ProofError
+from anchor.proof.bundle import ProofBundle, ProofBundleV2, parse_bundle
 from anchor.proof.compact import from_text, parse_verification_url
+from anchor.proof.doctypes import builtin_types
 from anchor.trust import TrustedRegistry, parse_trusted_registries
 from anchor.verify import LANGUAGES, Check, Outcome, Verdict, format_time, verify_bundle
 
@@ -146,7 +147,7 @@ def verify_command(
     if json_output:
         typer.echo(json.dumps(verdict.to_dict(lang), indent=2, ensure_ascii=False))
     else:
-        typer.echo(describe(verdict, lang))
+        typer.echo(describe(verdict, lang, bundle))
     raise typer.Exit(_EXIT[verdict.outcome])
 
 
@@ -210,10 +211,13 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def describe(verdict: Verdict, lang: str = "fr") -> str:
+def describe(verdict: Verdict, lang: str = "fr", bundle: ProofBundle | None = None) -> str:
     """Plain sentences for a citizen: the verdict first, the issuing body as the registry names
-    it (in ``lang``), then one line per failed check."""
-    lines = [_headline(verdict, lang), *_body_lines(verdict, lang)]
+    it (in ``lang``), the certified facts of a typed document (to compare with the paper), then
+    one line per failed check."""
+    statement = verdict.check("statement")
+    certified = bundle if statement is not None and statement.ok else None  # never forged facts
+    lines = [_headline(verdict, lang), *_body_lines(verdict, lang), *_fact_lines(certified, lang)]
     if verdict.outcome is Outcome.INVALID:
         lines += [
             f"  - {sentence(c.reason)}" for c in verdict.checks if c.required and c.ok is False
@@ -245,7 +249,9 @@ def _headline(verdict: Verdict, lang: str) -> str:
         matched = "no document was given, so only the proof was checked"
     else:
         matched = "the document matches"
-    return f"VALID — issued by {issuer}{when}; {matched}; not revoked."
+    life = verdict.life
+    until = f"; valid until {life.valid_until}" if life is not None and life.valid_until else ""
+    return f"VALID — issued by {issuer}{when}; {matched}; not revoked{until}."
 
 
 def _body_lines(verdict: Verdict, lang: str) -> list[str]:
@@ -265,6 +271,24 @@ def _body_lines(verdict: Verdict, lang: str) -> list[str]:
     if verdict.authorised is not None:
         said = "was" if verdict.authorised else "was NOT"
         lines.append(f"  key: {verdict.issuer}, {said} authorised to anchor for the body then")
+    return lines
+
+
+def _fact_lines(bundle: ProofBundle | None, lang: str) -> list[str]:
+    """The certified facts of a typed document, labelled in ``lang`` when the type is known
+    here, for a person to compare with the paper (the facts are what the proof certifies)."""
+    if not isinstance(bundle, ProofBundleV2):
+        return []
+    try:
+        doctype = builtin_types().get_type(bundle.type_id, bundle.type_version)
+    except InvalidInputError:
+        doctype = None
+    title = getattr(doctype.labels, lang) if doctype is not None else bundle.type_id
+    lines = [f"  certified facts ({title}; compare them with the document):"]
+    for name, value in bundle.facts.items():
+        spec = doctype.fact(name) if doctype is not None else None
+        label = getattr(spec.labels, lang) if spec is not None else name
+        lines.append(f"    {label}: {value}")
     return lines
 
 

@@ -1,4 +1,9 @@
-"""Build the proof bundle of an anchored receipt from the store and the registry."""
+"""Build the proof bundle of an anchored receipt from the store and the registry.
+
+A bare digest's bundle is version 1 (`build_bundle`); a typed document's is version 2
+(`typed_bundle`: the same anchoring fields with its type and facts, file digest and private
+commitment, never the private salt or the private facts).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import threading
 from collections import OrderedDict
 
 from anchor.chain.reader import AnchorFacts, ChainReader
-from anchor.errors import StoreError
-from anchor.proof.bundle import BUNDLE_VERSION, ProofBundle
-from anchor.store import Batch, Receipt
+from anchor.errors import ProofError, StoreError
+from anchor.proof.bundle import BUNDLE_VERSION, BUNDLE_VERSION_TYPED, ProofBundle, ProofBundleV2
+from anchor.proof.doctypes import TypeRegistry
+from anchor.proof.statement import private_commitment
+from anchor.store import Batch, DocumentFacts, Receipt
 
 _LOCKS_KEPT = 4096
 _locks: OrderedDict[tuple[bytes, bytes | None], threading.Lock] = OrderedDict()
@@ -70,3 +77,46 @@ def build_bundle(
         issuer=facts.issuer,
         anchored_at=facts.anchored_at,
     )
+
+
+def typed_bundle(bundle: ProofBundle, facts: DocumentFacts, types: TypeRegistry) -> ProofBundleV2:
+    """The version 2 bundle of a typed receipt: ``bundle``'s anchoring fields and the stored
+    type and facts (in the type's order), file digest and private commitment.
+
+    Raises StoreError when the stored facts do not make the receipt's digest (an inconsistent
+    row: never hand out a bundle that would not verify) or the type is no longer loaded.
+    """
+    doctype = types.get((facts.type_id, facts.type_version))
+    if doctype is None:
+        raise StoreError(
+            f"receipt {facts.receipt_id} is of type {facts.type_id} version "
+            f"{facts.type_version}, which this service no longer loads (ANCHOR_DOCTYPES_DIR)"
+        )
+    if facts.private and (
+        facts.private_salt is None
+        or private_commitment(facts.private_salt, dict(facts.private)) != facts.commitment
+    ):
+        raise StoreError(f"the private commitment of receipt {facts.receipt_id} is inconsistent")
+    ordered = {
+        spec.name: value for spec, value in doctype.ordered(facts.facts) if value is not None
+    }
+    data: dict[str, object] = {
+        **bundle.to_dict(),
+        "version": BUNDLE_VERSION_TYPED,
+        "type": facts.type_id,
+        "typeVersion": facts.type_version,
+        "facts": ordered,
+    }
+    if facts.file_digest is not None:
+        data["file"] = "0x" + facts.file_digest.hex()
+    if facts.commitment is not None:
+        data["private"] = "0x" + facts.commitment.hex()
+    try:
+        typed = ProofBundleV2.model_validate(data)
+    except ProofError as e:
+        raise StoreError(
+            f"the stored facts of receipt {facts.receipt_id} make no bundle: {e}"
+        ) from e
+    if typed.statement().digest() != typed.digest_bytes:
+        raise StoreError(f"the stored facts of receipt {facts.receipt_id} do not make its digest")
+    return typed

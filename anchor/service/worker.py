@@ -22,6 +22,7 @@ from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import close_batches
 from anchor.service.bodies import update_body_metrics
 from anchor.service.metrics import Metrics
+from anchor.service.statuses import StatusSender
 from anchor.service.submitter import Submitter, SubmitterConfig
 from anchor.service.watcher import Watcher, WatcherMetrics
 from anchor.settings import Settings
@@ -46,6 +47,7 @@ class Worker:
         self.submitter = submitter
         self.metrics = metrics
         self.watcher = watcher
+        self.statuses = StatusSender.beside(submitter, store)
         self.stopping = threading.Event()
 
     @classmethod
@@ -116,6 +118,7 @@ class Worker:
                 self.metrics.batch_size.observe(batch.leaf_count)
                 log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
         self.submitter.step()
+        self.statuses.step()  # the status changes integrators asked for (one read when none)
         update_body_metrics(self.store, self.metrics)
         self.metrics.pending_digests.set(self.store.pending_count())
         self.metrics.oldest_unanchored_age.set(self.store.oldest_unanchored_age() or 0.0)

@@ -5,6 +5,7 @@ See docs/store.md for the schema, the state machines and the migrations.
 
 from __future__ import annotations
 
+from anchor.store.documents import DocumentFacts, NewDocument
 from anchor.store.errors import (
     IdempotencyConflict,
     InvalidTransitionError,
@@ -14,21 +15,26 @@ from anchor.store.errors import (
 )
 from anchor.store.issuers import NewKey
 from anchor.store.records import ApiKey, Batch, Integrator, Issuer, IssuerKey, OutboxEntry, Receipt
+from anchor.store.statuses import ChangePendingError, StatusChangeRecord
 from anchor.store.store import Store, open_store
 
 __all__ = [
     "ApiKey",
     "Batch",
+    "ChangePendingError",
+    "DocumentFacts",
     "IdempotencyConflict",
     "Integrator",
     "InvalidTransitionError",
     "Issuer",
     "IssuerKey",
+    "NewDocument",
     "NewKey",
     "NoIssuerError",
     "NotFoundError",
     "OutboxEntry",
     "Receipt",
+    "StatusChangeRecord",
     "Store",
     "StoreError",
     "open_store",

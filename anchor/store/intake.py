@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
@@ -100,9 +100,11 @@ def _add_in(
     key: str | None,
     fingerprint: bytes,
     given_key: str | None,
+    also: Callable[[Connection, list[str]], None] | None = None,
 ) -> list[Receipt]:
     """Insert under the stored token ``key`` for ``owner`` (integrator, body); ``given_key``
-    only names a conflict to the caller."""
+    only names a conflict to the caller. ``also`` writes more rows of the new receipts (their
+    ids) in the same transaction; a replay returns the earlier receipts without calling it."""
     integrator_id, issuer_id = owner
     now = m.utcnow()
     ids = [new_receipt_id() for _ in digests]
@@ -126,6 +128,8 @@ def _add_in(
         except IntegrityError as e:
             raise _KeyRaceError() from e
     _insert_receipts(conn, ids, digests, owner, key, now)
+    if also is not None:
+        also(conn, ids)
     return [
         Receipt(
             id=rid,

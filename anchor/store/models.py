@@ -8,7 +8,7 @@ created by the Alembic migrations in ``anchor/store/migrations``; these models m
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import cast
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -33,11 +34,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from anchor.types import (
     LIVE_OUTBOX_STATES,
+    OPEN_STATUS_CHANGE_STATES,
     BatchState,
     IssuerKind,
     KeyPurpose,
     OutboxState,
     ReceiptState,
+    StatusChangeKind,
+    StatusChangeState,
 )
 
 NAMING = {
@@ -202,6 +206,33 @@ class Receipt(Base):
     issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), nullable=True)
 
 
+class DocumentFacts(Base):
+    """The type and facts of a typed document's receipt (migration 0004); deleted on erasure.
+
+    ``facts`` and ``private_facts`` are RFC 8785 canonical JSON; the receipt's digest is the
+    statement digest these make (docs/proof-format.md, section 7). ``private_salt`` is drawn
+    by the service and never leaves the store.
+    """
+
+    __tablename__ = "document_facts"
+    __table_args__ = (
+        CheckConstraint("type_version BETWEEN 1 AND 65535", name="type_version"),
+        CheckConstraint(
+            "(private_facts IS NULL) = (private_salt IS NULL) "
+            "AND (private_salt IS NULL) = (private_commitment IS NULL)",
+            name="private",
+        ),
+    )
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), primary_key=True)
+    type_id: Mapped[str] = mapped_column(String(64))
+    type_version: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[str] = mapped_column(Text)
+    private_facts: Mapped[str | None] = mapped_column(Text, nullable=True)
+    private_salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    file_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    private_commitment: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+
+
 class IdempotencyRecord(Base):
     """The answer to one (integrator, Idempotency-Key): request fingerprint and receipt ids."""
 
@@ -262,6 +293,52 @@ class WatchCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     next_block: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+#: The predicate of the partial unique index on receipt_id: at most one open change a document.
+OPEN_CHANGE_PREDICATE = state_check("state", OPEN_STATUS_CHANGE_STATES)
+
+
+class StatusChange(Base):
+    """A change of one document's status asked for by an integrator, and its transaction.
+
+    ``reason`` for suspend and revoke, ``valid_until`` for extend, ``successor_*`` for
+    supersede. ``signer``, ``nonce``, ``raw_tx`` and ``tx_hash`` are written together, before the
+    transaction is broadcast (state ``sent``); ``block_number`` once it is done.
+    """
+
+    __tablename__ = "status_changes"
+    __table_args__ = (
+        CheckConstraint(state_check("kind", StatusChangeKind), name="kind"),
+        CheckConstraint(state_check("state", StatusChangeState), name="state"),
+        Index(None, "state", "created_at"),
+        Index(
+            "uq_status_changes_open_receipt",
+            "receipt_id",
+            unique=True,
+            sqlite_where=text(OPEN_CHANGE_PREDICATE),
+            postgresql_where=text(OPEN_CHANGE_PREDICATE),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    receipt_id: Mapped[str] = mapped_column(ForeignKey("receipts.id"), index=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    successor_id: Mapped[str | None] = mapped_column(ForeignKey("receipts.id"), nullable=True)
+    successor_root: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    successor_leaf: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    signer: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    raw_tx: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    tx_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 RECEIPTS = cast(Table, Receipt.__table__)

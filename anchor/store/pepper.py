@@ -54,6 +54,17 @@ class KeyHasher:
         message = f"{integrator_id}\x00{key}".encode()
         return _TOKEN_PREFIX + hmac.new(self._pepper, message, hashlib.sha256).hexdigest()
 
+    def fingerprint(self, content: bytes) -> bytes:
+        """A keyed hash of a request's content, for its idempotency record.
+
+        The content of a typed document holds its private facts; a plain SHA-256 of them would
+        let anyone holding the database test guesses (a name, a birth date) against the record.
+        """
+        if self._pepper is None:
+            raise ConfigError("a request fingerprint needs the idempotency pepper")
+        message = b"anchor/fingerprint\x00" + content
+        return hmac.new(self._pepper, message, hashlib.sha256).digest()
+
 
 def pepper_beside(database: Path) -> bytes:
     """The pepper file beside a SQLite database, made (32 random bytes, mode 0600) if missing."""

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Row, Table, bindparam, func, select, update
+from sqlalchemy import Engine, Row, Table, bindparam, delete, func, select, update
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
@@ -119,7 +119,9 @@ class ReceiptsMixin(StoreBase):
         return max(0.0, ((now or m.utcnow()) - oldest).total_seconds())
 
     def erase(self, receipt_id: str, integrator_id: int | None = None) -> Receipt:
-        """Erase a receipt on request: delete its digest, salt, leaf and proof for good.
+        """Erase a receipt on request: delete its digest, salt, leaf and proof for good, and a
+        typed document's row of ``document_facts`` (type, facts, private facts, private salt,
+        file digest, commitment).
 
         The state becomes ``erased`` (kept through later batch transitions) and ``erased_at``
         is set; the on-chain root can no longer be linked to the document, while every other
@@ -138,6 +140,9 @@ class ReceiptsMixin(StoreBase):
             if row.state != ReceiptState.ERASED.value:
                 now = m.utcnow()
                 row.digest = row.salt = row.leaf = row.proof = None
+                session.execute(
+                    delete(m.DocumentFacts).where(m.DocumentFacts.receipt_id == receipt_id)
+                )
                 row.state = ReceiptState.ERASED.value
                 row.erased_at = row.updated_at = now
                 if row.idempotency_key is not None:

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from anchor.store.batches import BatchesMixin
+from anchor.store.documents import DocumentsMixin
 from anchor.store.engine import create_store_engine
 from anchor.store.intake import IntakeMixin
 from anchor.store.issuers import IssuersMixin
@@ -13,17 +14,20 @@ from anchor.store.keys import KeysMixin
 from anchor.store.locks import LocksMixin
 from anchor.store.pepper import KeyHasher, pepper_beside
 from anchor.store.receipts import ReceiptsMixin
+from anchor.store.statuses import StatusesMixin
 from anchor.store.submission import SubmissionMixin
 from anchor.store.watch import WatchMixin
 
 
 class Store(
     IntakeMixin,
+    DocumentsMixin,
     BatchesMixin,
     IssuersMixin,
     KeysMixin,
     LocksMixin,
     ReceiptsMixin,
+    StatusesMixin,
     SubmissionMixin,
     WatchMixin,
 ):

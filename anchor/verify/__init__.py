@@ -36,10 +36,12 @@ from typing import TYPE_CHECKING
 from anchor.proof import ProofBundle
 from anchor.trust import TrustedRegistry
 from anchor.verify.offline import offline_checks
+from anchor.verify.validity import validity_check
 from anchor.verify.verdict import (
     LANGUAGES,
     BodyNames,
     Check,
+    DocumentLife,
     IssuingBody,
     Outcome,
     Revocation,
@@ -56,6 +58,7 @@ __all__ = [
     "LANGUAGES",
     "BodyNames",
     "Check",
+    "DocumentLife",
     "IssuingBody",
     "Outcome",
     "Revocation",
@@ -107,6 +110,11 @@ def verify_bundle(
         name_nodes=name_nodes,
     )
     checks += reading.checks
+    life = reading.life
+    if reading.anchored_at is not None:
+        validity, life = validity_check(bundle, life)
+        if validity is not None:
+            checks.append(validity)
     return Verdict(
         outcome_of(checks),
         tuple(checks),
@@ -117,4 +125,5 @@ def verify_bundle(
         body=reading.body,  # the registry's, never the proof's (DESIGN.md)
         authorised=reading.authorised,
         revocations=reading.revocations,
+        life=life,
     )

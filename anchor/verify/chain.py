@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import astuple, dataclass, replace
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from hexbytes import HexBytes
@@ -31,6 +32,7 @@ from anchor.chain.client import (
     is_transport_failure,
 )
 from anchor.chain.events import anchored_in
+from anchor.chain.records import ChangeKind, DocumentState
 from anchor.chain.registry import (
     REGISTRY_VERSION,
     Names,
@@ -42,10 +44,11 @@ from anchor.chain.registry import (
 from anchor.errors import ChainError, ConfigError
 from anchor.proof.bundle import ProofBundle
 from anchor.trust import TrustedRegistry
-from anchor.types import reason_name
+from anchor.types import reason_name, suspension_reason_name
 from anchor.verify.verdict import (
     BodyNames,
     Check,
+    DocumentLife,
     IssuingBody,
     Revocation,
     format_time,
@@ -65,6 +68,7 @@ class ChainReading:
     authorised: bool | None = None
     rpc_url: str | None = None
     revocations: tuple[Revocation, ...] = ()
+    life: DocumentLife | None = None
 
 
 def chain_checks(
@@ -157,13 +161,20 @@ def _read(
     def reading(checks: list[Check], status: Status | None = None) -> ChainReading:
         if status is None or not status.anchored:
             return ChainReading(checks, rpc_url=url)
-        revocations = tuple(
-            Revocation(of, change.at, change.reason, reason_name(change.reason))
-            for of, change in (("document", status.leaf_status), ("batch", status.root_status))
-            if change.revoked
-        )
+        d, root = status.document, status.root_status
+        revocations = []
+        if d.state == ChangeKind.REVOKED:
+            revocations.append(Revocation("document", d.since, d.reason, reason_name(d.reason)))
+        if root.revoked:
+            revocations.append(Revocation("batch", root.at, root.reason, reason_name(root.reason)))
         return ChainReading(
-            checks, issuing_body(status), status.anchored_at, status.authorised, url, revocations
+            checks,
+            issuing_body(status),
+            status.anchored_at,
+            status.authorised,
+            url,
+            tuple(revocations),
+            document_life(d),
         )
 
     checks = [Check("chain", True, str(chain_id), str(chain_id), f"{url} serves chain {chain_id}")]
@@ -292,7 +303,7 @@ def _status_checks(bundle: ProofBundle, s: Status) -> list[Check]:
               f"anchored on {format_time(s.anchored_at)}" if s.anchored_at == bundle.anchored_at
               else f"the root was anchored on {format_time(s.anchored_at)}, "
                    f"not on {format_time(bundle.anchored_at)} as the proof says"),
-        _status_change("leafStatus", "the document", s.leaf_status),
+        _document_check(s.document),
         _status_change("rootStatus", "the whole batch of this document", s.root_status),
         Check("bodyStatus", True, None, body.status,
               f"{who} is active" if body.status == "active" else
@@ -330,6 +341,55 @@ def _authorisation_check(registry: Registry, s: Status) -> Check:
     elif not record.valid_from <= at < record.valid_until:
         reason = f"not authorised: the key {key} was not valid for anchoring on {when}"
     return Check("authorised", False, "true", "false", reason)
+
+
+def document_life(d: DocumentState) -> DocumentLife:
+    """The document's state as the verdict shows it (the type's validity end is added later)."""
+    extended = day_of(d.valid_until) if d.valid_until else None
+    superseded = d.state == ChangeKind.SUPERSEDED
+    return DocumentLife(
+        state="in_force" if d.in_force else d.state.word,
+        since=d.since or None,
+        reason=d.reason,
+        reason_name=change_reason_name(d.state, d.reason),
+        extended_until=extended,
+        valid_until=extended,
+        successor_root="0x" + d.successor_root.hex() if superseded else None,
+        successor_leaf="0x" + d.successor_leaf.hex() if superseded else None,
+    )
+
+
+def change_reason_name(state: ChangeKind, code: int) -> str:
+    """The name of a reason code for a document in ``state`` (suspension or revocation codes)."""
+    if state == ChangeKind.SUSPENDED:
+        return suspension_reason_name(code)
+    return reason_name(code) if state == ChangeKind.REVOKED else ""
+
+
+def day_of(timestamp: int) -> str:
+    """The ISO date of 00:00 UTC ``timestamp`` (a validity end); past 9999, its Unix time."""
+    try:
+        return datetime.fromtimestamp(timestamp, tz=UTC).date().isoformat()
+    except (OverflowError, OSError, ValueError):
+        return f"Unix time {timestamp}"
+
+
+def _document_check(d: DocumentState) -> Check:
+    """The document's own state: in force passes; suspended, revoked or superseded fails, with
+    when and why (a change the registrar annulled does not count)."""
+    name, expected = "leafStatus", "in force"
+    if d.in_force:
+        extended = f", its validity extended to {day_of(d.valid_until)}" if d.valid_until else ""
+        return Check(name, True, expected, "in force", f"the document is in force{extended}")
+    when = format_time(d.since)
+    label = change_reason_name(d.state, d.reason)
+    if d.state == ChangeKind.SUPERSEDED:
+        successor = f"leaf 0x{d.successor_leaf.hex()} of root 0x{d.successor_root.hex()}"
+        reason = f"the document was superseded on {when} by another document ({successor})"
+        return Check(name, False, expected, f"superseded at {d.since}", reason)
+    word = d.state.word
+    return Check(name, False, expected, f"{word} at {d.since}, reason {d.reason} ({label})",
+                 f"the document was {word} on {when} (reason {d.reason}: {label})")  # fmt: skip
 
 
 def _status_change(name: str, what: str, change: StatusChange) -> Check:

@@ -13,6 +13,7 @@ __all__ = [
     "LANGUAGES",
     "BodyNames",
     "Check",
+    "DocumentLife",
     "IssuingBody",
     "Outcome",
     "Revocation",
@@ -120,6 +121,40 @@ class Revocation:
         return {"of": self.of, "at": self.at, "reason": self.reason, "reasonName": self.reason_name}
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentLife:
+    """Where the document stands in its life, from the registry: ``state`` one of ``in_force``,
+    ``suspended``, ``revoked``, ``superseded`` (the document's own state; a revoked batch is in
+    `Verdict.revocations`); ``since``, ``reason`` and ``reason_name`` of the change that set it;
+    ``extended_until`` the last day of an extension (ISO date) or None; ``valid_until`` the last
+    valid day all told (the extension, else the type's validity-end fact) or None; the successor's
+    root and leaf when superseded; ``expired`` when ``valid_until`` has passed."""
+
+    state: str = "in_force"
+    since: int | None = None
+    reason: int = 0
+    reason_name: str = ""
+    extended_until: str | None = None
+    valid_until: str | None = None
+    successor_root: str | None = None
+    successor_leaf: str | None = None
+    expired: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (camel case)."""
+        return {
+            "state": self.state,
+            "since": self.since,
+            "reason": self.reason,
+            "reasonName": self.reason_name,
+            "extendedUntil": self.extended_until,
+            "validUntil": self.valid_until,
+            "successorRoot": self.successor_root,
+            "successorLeaf": self.successor_leaf,
+            "expired": self.expired,
+        }
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome, every check made, and what to show a citizen (the body, the anchor time).
@@ -137,6 +172,7 @@ class Verdict:
     body: IssuingBody | None = None
     authorised: bool | None = None
     revocations: tuple[Revocation, ...] = ()
+    life: DocumentLife | None = None
 
     @property
     def failed(self) -> tuple[Check, ...]:
@@ -162,6 +198,7 @@ class Verdict:
             "body": body.to_dict() if body is not None else None,
             "authorised": self.authorised,
             "revocations": [r.to_dict() for r in self.revocations],
+            "life": self.life.to_dict() if self.life is not None else None,
             "issuer": self.issuer,
             "anchoredAt": self.anchored_at,
             "anchoredAtText": format_time(self.anchored_at) if self.anchored_at else None,

@@ -12,7 +12,7 @@ from anchor.errors import ChainError, StoreError
 from anchor.proof import compact, qr
 from anchor.proof.bundle import ProofBundle
 from anchor.service import intake
-from anchor.service.proofs import anchor_facts_once, build_bundle
+from anchor.service.proofs import anchor_facts_once, build_bundle, typed_bundle
 from anchor.settings import Settings
 from anchor.store import Batch, NotFoundError, Receipt, Store
 from anchor.types import Digest, ReceiptState
@@ -23,6 +23,7 @@ from api.errors import (
     error_responses,
     receipt_state_responses,
 )
+from api.routes.doctypes import types_of
 from api.schemas import ReceiptDetail, ReceiptOut, ReceiptStateError, SubmitRequest, SubmitResponse
 from api.upload import OPENAPI_BODY, hash_upload
 
@@ -143,17 +144,24 @@ def _receipt(store: Store, receipt_id: str, principal: Principal) -> tuple[Recei
 
 
 def _bundle(
-    receipt: Receipt, batch: Batch | None, chain: ChainReader, settings: Settings
+    receipt: Receipt, batch: Batch | None, chain: ChainReader, settings: Settings, store: Store
 ) -> ProofBundle | None:
-    """The proof bundle of an anchored receipt; None before."""
+    """The proof bundle of an anchored receipt (version 2 for a typed document); None before."""
     if receipt.state is not ReceiptState.ANCHORED or batch is None:
         return None
     facts = anchor_facts_once(chain, batch)
     if facts is None:
         raise ChainError("the registry does not show this batch's root yet; retry shortly")
-    return build_bundle(
+    bundle = build_bundle(
         receipt, batch, facts, chain_id=settings.chain_id, registry=chain.registry_address
     )
+    document = store.document_facts(receipt.id)  # one more read, for anchored receipts only
+    return bundle if document is None else typed_bundle(bundle, document, types_of(settings))
+
+
+def _url(bundle: ProofBundle, settings: Settings) -> str:
+    """The verification URL of a bundle: ``#v1.`` base64url, or ``#v2.`` digits when typed."""
+    return compact.verification_url(bundle, _page_url(settings), types_of(settings))
 
 
 def _page_url(settings: Settings) -> str:
@@ -175,7 +183,7 @@ def read_receipt(
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
     receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings)
+    bundle = _bundle(receipt, batch, chain, settings, store)
     if receipt.digest is None:
         raise StoreError(f"receipt {receipt.id} has no digest but is not erased")
     return ReceiptDetail(
@@ -186,7 +194,7 @@ def read_receipt(
         issuer_id=receipt.issuer_id,
         root="0x" + batch.root.hex() if batch else None,
         proof=bundle,
-        verification_url=compact.verification_url(bundle, _page_url(settings)) if bundle else None,
+        verification_url=_url(bundle, settings) if bundle else None,
     )
 
 
@@ -210,7 +218,7 @@ def _qr_data(
     receipt_id: str, store: Store, chain: ChainReader, settings: Settings, principal: Principal
 ) -> str:
     receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings)
+    bundle = _bundle(receipt, batch, chain, settings, store)
     if bundle is None:
         raise ReceiptStateHTTPError(
             status.HTTP_409_CONFLICT,
@@ -221,7 +229,7 @@ def _qr_data(
                 status=receipt.state,
             ),
         )
-    return compact.verification_url(bundle, _page_url(settings))
+    return _url(bundle, settings)
 
 
 @router.get(

@@ -65,7 +65,7 @@ def test_pause_stops_anchoring_only(env: World) -> None:
     )
     send(env.w3, body.status, fns.revokeRoot(body.id, tree.root, 7))
     s = env.registry.status(body.anchoring.address, tree.root, tree.proof(1), tree.leaf(1))
-    assert (s.leaf_status.reason, s.leaf_status.actor, s.root_status.reason) == (
+    assert (s.document.reason, s.document.actor, s.root_status.reason) == (
         6,
         body.status.address,
         7,

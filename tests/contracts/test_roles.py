@@ -142,7 +142,7 @@ def test_role_constants_and_admins(env: World) -> None:
     assert fns.DEFAULT_ADMIN_ROLE().call() == DEFAULT_ADMIN_ROLE
     for role in (REGISTRAR_ROLE, PAUSER_ROLE, REVOKER_ROLE, DEFAULT_ADMIN_ROLE):
         assert fns.getRoleAdmin(role).call() == DEFAULT_ADMIN_ROLE
-    assert env.registry.version() == REGISTRY_VERSION == "2.0.0"
+    assert env.registry.version() == REGISTRY_VERSION == "2.1.0"
 
 
 def test_a_fresh_registry_admin_holds_no_other_role(w3: Web3, env: World) -> None:

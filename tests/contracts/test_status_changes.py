@@ -11,7 +11,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from anchor.chain.records import StatusChange
+from anchor.chain.records import DocumentState, StatusChange
 from anchor.chain.registry import BodyStatus, ChangeKind, Kind, Names, Purpose
 from anchor.merkle import MerkleTree, build_tree
 from anchor.merkle.hashing import keccak256
@@ -33,6 +33,14 @@ from tests.support.registry_v2 import (
 pytestmark = pytest.mark.chain
 
 NONE = StatusChange(ChangeKind.NONE, 0, 0, Web3.to_checksum_address(ZERO_ADDRESS), False)
+IN_FORCE = DocumentState()
+
+
+def revoked(change: StatusChange, changes: int = 1) -> DocumentState:
+    """The state of a document whose last change that counts is the revocation ``change``."""
+    return DocumentState(
+        ChangeKind.REVOKED, change.reason, change.at, change.actor, changes=changes
+    )
 
 
 def make_tree(tag: str, size: int) -> MerkleTree:
@@ -89,10 +97,10 @@ def test_revoke_document(env: World, who: str) -> None:
     assert env.registry.history_of(body.id, tree.root, tree.leaf(2)) == []
     assert env.registry.history_of(body.id, tree.root) == []
     s = env.registry.status(body.anchoring.address, tree.root, tree.proof(3), tree.leaf(3))
-    assert (s.included, s.leaf_status, s.root_status) == (True, entry, NONE)
-    assert s.leaf_status.revoked
+    assert (s.included, s.document, s.root_status) == (True, revoked(entry), NONE)
+    assert not s.document.in_force
     other = env.registry.status(body.anchoring.address, tree.root, tree.proof(2), tree.leaf(2))
-    assert (other.leaf_status, other.root_status) == (NONE, NONE)
+    assert (other.document, other.root_status) == (IN_FORCE, NONE)
 
 
 @pytest.mark.parametrize("who", ["revoker", "status key"])
@@ -107,7 +115,7 @@ def test_revoke_root(env: World, who: str) -> None:
     assert env.registry.history_of(body.id, tree.root, ZERO32) == [entry]
     for i in range(5):
         s = env.registry.status(body.anchoring.address, tree.root, tree.proof(i), tree.leaf(i))
-        assert (s.leaf_status, s.root_status) == (NONE, entry)
+        assert (s.document, s.root_status) == (IN_FORCE, entry)
 
 
 def test_revocation_rejections(env: World) -> None:
@@ -249,7 +257,7 @@ def test_status_of_every_field(env: World) -> None:
         s.code,
         s.name_at_anchor,
         s.name_now,
-        s.leaf_status,
+        s.document,
         s.root_status,
     ) == (
         t,
@@ -262,7 +270,7 @@ def test_status_of_every_field(env: World) -> None:
         body.code,
         body.names,
         body.names,
-        NONE,
+        IN_FORCE,
         NONE,
     )
     # A wrong proof: not included, the rest the same.
@@ -379,9 +387,9 @@ def test_annul_the_changes_of_a_compromised_status_key(env: World) -> None:
         StatusChange(ChangeKind.REVOKED, 3, t_after, key.address, True)
     ]
     s = env.registry.status(body.anchoring.address, tree.root, tree.proof(1), tree.leaf(1))
-    assert (s.leaf_status, s.root_status) == (NONE, NONE)
+    assert (s.document, s.root_status) == (DocumentState(changes=1), NONE)
     s = env.registry.status(body.anchoring.address, tree.root, tree.proof(0), tree.leaf(0))
-    assert s.leaf_status == StatusChange(ChangeKind.REVOKED, 1, t_before, key.address, False)
+    assert s.document == revoked(StatusChange(ChangeKind.REVOKED, 1, t_before, key.address, False))
 
     # Twice, or an index past the history: refused.
     assert_reverts(
@@ -409,7 +417,9 @@ def test_annul_the_changes_of_a_compromised_status_key(env: World) -> None:
     history = env.registry.history_of(body.id, tree.root, tree.leaf(1))
     assert [c.annulled for c in history] == [True, False]
     s = env.registry.status(body.anchoring.address, tree.root, tree.proof(1), tree.leaf(1))
-    assert s.leaf_status == StatusChange(ChangeKind.REVOKED, 9, t_again, env.revoker.address, False)
+    assert s.document == revoked(
+        StatusChange(ChangeKind.REVOKED, 9, t_again, env.revoker.address, False), changes=2
+    )
     # A revoker's change is never annullable.
     assert_reverts(
         fns.annulStatusChange(body.id, tree.root, tree.leaf(1), 1), by, "RegistryNotAnnullable", 1

@@ -74,7 +74,7 @@ def test_deploy_writes_a_checked_manifest(env: Env) -> None:
     assert m["adminDelay"] == 172_800  # a live network: 2 days by default
     assert m["artifactSha256"] == artifact.sha256
     assert m["compiler"] == artifact.compiler_version
-    assert m["contractVersion"] == "2.0.0"
+    assert m["contractVersion"] == "2.1.0"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(m["deployedAt"]))
     receipt = env.w3.eth.get_transaction_receipt(str(m["deploymentTx"]))
     assert receipt["contractAddress"] == m["address"]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from anchor.types import REVOCATION_REASONS, reason_name
+from anchor.types import (
+    REVOCATION_REASONS,
+    SUSPENSION_REASONS,
+    reason_name,
+    suspension_reason_name,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,6 +21,7 @@ PAGE_WORDING = {
     "issued in error": "issued in error",
     "fraud": "fraud or forgery found",
     "withdrawn by the issuer": "withdrawn by the issuer",
+    "annulled by a court": "annulled by a court",
 }
 
 
@@ -26,20 +32,23 @@ def scripts_table() -> dict[int, str]:
     return dict(_common.REASONS)
 
 
-def docs_table() -> dict[int, str]:
+def docs_table(section: str = "## Revoking documents and roots") -> dict[int, str]:
+    """The code table of one section of docs/operations.md."""
     text = (ROOT / "docs" / "operations.md").read_text()
-    return {int(c): name for c, name in re.findall(r"^\| (\d) \| ([^|]+?) \|", text, re.M)}
+    part = text[text.index(section) :]
+    part = part[: part.index("\n## ", len(section))]
+    return {int(c): name for c, name in re.findall(r"^\| (\d+) \| ([^|]+?) \|", part, re.M)}
 
 
 def page_table(lang: str) -> dict[int, str]:
     text = (ROOT / "api" / "static" / "verify" / "i18n.js").read_text()
     block = text[text.index(f"{lang}:") :]
-    return {int(c): label for c, label in re.findall(r'"revocation\.(\d)": "([^"]+)"', block)[:5]}
+    return {int(c): label for c, label in re.findall(r'"revocation\.(\d)": "([^"]+)"', block)[:6]}
 
 
 def test_scripts_and_docs_agree() -> None:
     assert scripts_table() == docs_table()
-    assert sorted(docs_table()) == [0, 1, 2, 3, 4]
+    assert sorted(docs_table()) == [0, 1, 2, 3, 4, 5]
 
 
 def test_page_names_every_code_in_three_languages() -> None:
@@ -47,6 +56,19 @@ def test_page_names_every_code_in_three_languages() -> None:
     assert page_table("en") == {code: PAGE_WORDING[name] for code, name in docs.items()}
     for lang in ("fr", "de"):
         assert sorted(page_table(lang)) == sorted(docs)
+
+
+def test_suspension_codes_agree() -> None:
+    """docs/operations.md "Changing a document's status", anchor.types and scripts/status.py."""
+    assert docs_table("## Changing a document's status") == SUSPENSION_REASONS
+    assert sorted(SUSPENSION_REASONS) == [0, 1, 2]
+    usage = (ROOT / "scripts" / "status.py").read_text()
+    for table in (SUSPENSION_REASONS, REVOCATION_REASONS):
+        assert ", ".join(f"{code} {name}" for code, name in table.items()) in " ".join(
+            usage.split()
+        )
+    assert suspension_reason_name(1) == "suspended by a court"
+    assert suspension_reason_name(16) == "site-specific"
 
 
 def test_reason_names() -> None:

@@ -53,7 +53,7 @@ def test_every_documented_command_fits_its_script(doc: str) -> None:
 def test_the_runbook_covers_every_function() -> None:
     """Each function a script offers (but help and main) appears in the runbook's table."""
     text = (ROOT / "docs" / "operations.md").read_text()
-    for name in ("deploy", "admin", "bodies", "keys", "revoke", "pause"):
+    for name in ("deploy", "admin", "bodies", "keys", "revoke", "status", "pause"):
         module = importlib.import_module(f"scripts.{name}")
         offered = [
             f for f, v in vars(module).items()

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from web3.exceptions import ContractCustomError
 
+from anchor.chain.lifecycle import day_start
+from anchor.chain.registry import ChangeKind
 from tests.scripts.support import (
     PAUSER,
     REGISTRAR,
@@ -193,6 +196,53 @@ def test_compromise_response(env: Env) -> None:
     assert early.root_status.kind == 0  # the annulled revocation does not count
     out = env.ok("scripts/bodies.py", "show", str(body_id))
     assert f"  key {anchoring}  anchoring  valid " in out and f"compromised since {_iso(t)}" in out
+
+
+def test_a_documents_life_by_the_operator(env: Env) -> None:
+    """scripts/status.py: suspend, lift, extend, supersede by a status key and a revoker; each
+    refusal one sentence from the registry's state, nothing sent (the other refusals of the
+    same `anchor.chain.lifecycle.refusal` are tested through the API, without brownie)."""
+    body_id, anchoring_key, status_key = onboard(env, "LU-L")
+    a, b, c = (anchor(env, anchoring_key, seed) for seed in (21, 22, 23))
+    first, second, third = (
+        write(env.tmp / f"{n}.json", x.bundle) for n, x in (("l1", a), ("l2", b), ("l3", c))
+    )
+    body, registry = str(body_id), env.registry
+    status = env.w3.eth.account.from_key(status_key).address
+    leaf = a.leaves[0]
+
+    out = env.ok("scripts/status.py", "suspend", body, first, "1", as_=status_key)
+    state = registry.document_state(body_id, a.root, leaf)
+    assert (state.state, state.reason, state.actor) == (ChangeKind.SUSPENDED, 1, status)
+    assert f"is now suspended since {_iso(state.since)} (1 change(s))" in out
+    assert "reason 1 (suspended by a court)" in out
+    env.fails(
+        f"error: the document is suspended already (since {_iso(state.since)}); lift it first.",
+        "scripts/status.py", "suspend", body, first, "2", as_=REVOKER,
+    )  # fmt: skip
+    env.ok("scripts/status.py", "lift", body, first, as_=REVOKER)
+    assert registry.document_state(body_id, a.root, leaf).state == ChangeKind.NONE
+    out = env.ok("scripts/status.py", "extend", body, first, "2031-01-31", as_=status_key)
+    assert "valid through 2031-01-31" in out
+    assert registry.document_state(body_id, a.root, leaf).valid_until == day_start(
+        date(2031, 1, 31)
+    )
+    out = env.ok("scripts/status.py", "supersede", body, first, second, as_=status_key)
+    state = registry.document_state(body_id, a.root, leaf)
+    assert state.state == ChangeKind.SUPERSEDED and state.successor_leaf == b.leaves[0]
+    assert f"by root 0x{b.root.hex()} leaf 0x{b.leaves[0].hex()}" in out
+    env.fails(
+        f"error: the document is superseded since {_iso(state.since)}; a superseded document "
+        "cannot change any more.",
+        "scripts/status.py", "revoke", body, first, "5", as_=REVOKER,
+    )  # fmt: skip
+    out = env.ok("scripts/status.py", "revoke", body, third, "5", as_=REVOKER)
+    assert "reason 5 (annulled by a court)" in out
+    assert registry.document_state(body_id, c.root, c.leaves[0]).state == ChangeKind.REVOKED
+    out = env.ok("scripts/status.py", "show", body, first)
+    for kind in ("suspended reason 1", "lifted reason 0", "extended reason 0", "superseded"):
+        assert f"  {kind}" in out, out
+    assert "(4 change(s))" in out
 
 
 def _iso(t: int) -> str:

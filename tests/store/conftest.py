@@ -25,8 +25,8 @@ def pg_url() -> Iterator[str]:
 
 
 TABLES = (
-    "outbox_batches, outbox, receipts, idempotency_records, batches, api_keys, integrators, "
-    "issuer_keys, issuers"
+    "status_changes, document_facts, outbox_batches, outbox, receipts, idempotency_records, "
+    "batches, api_keys, integrators, issuer_keys, issuers"
 )
 
 

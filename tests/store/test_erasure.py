@@ -115,3 +115,123 @@ def test_nothing_of_an_erased_receipt_is_left_in_the_data_directory(tmp_path: Pa
         store.close()
     # The receipts that were not erased are still there.
     assert bytes.fromhex(digests[8]) in (data / "anchor.db").read_bytes()
+
+
+def _typed_secrets(store: Store, receipt_id: str) -> dict[str, bytes]:
+    """Every stored value of a typed receipt that erasure must remove, raw and as hex/UTF-8."""
+    receipt, facts = store.get_receipt(receipt_id), store.document_facts(receipt_id)
+    assert receipt is not None and receipt.salt is not None and receipt.digest is not None
+    assert facts is not None and facts.private_salt is not None
+    assert facts.file_digest is not None and facts.commitment is not None
+    found = {
+        "salt": receipt.salt,
+        "statement digest": receipt.digest.bytes,
+        "private salt": facts.private_salt,
+        "private salt hex": facts.private_salt.hex().encode(),
+        "file digest": facts.file_digest,
+        "commitment": facts.commitment,
+    }
+    for name, value in {**facts.facts, **facts.private}.items():
+        found[f"fact {name}"] = value.encode()
+    return found
+
+
+def _own(secrets: dict[str, bytes], other: dict[str, bytes]) -> dict[str, bytes]:
+    """The values of one document that another does not share (the facts every permit of the
+    test has in common, such as the address, stay in the other rows)."""
+    own = {what: value for what, value in secrets.items() if other.get(what) != value}
+    assert {"fact reference", "fact works", "fact holder", "private salt"} <= set(own)
+    return own
+
+
+def _typed_permits(store: Store, integrator: int, key: str) -> list[str]:
+    """50 building permits, each with its own reference, works and holder; batched."""
+    from anchor.proof.doctypes import builtin_types
+    from anchor.service.documents import new_document
+    from anchor.types import Digest
+    from tests.support.documents import PERMIT_FACTS, PERMIT_TYPE
+
+    permit = builtin_types().get_type(PERMIT_TYPE)
+    documents = [
+        new_document(
+            permit,
+            {**PERMIT_FACTS, "reference": f"2026/{9000 + i}", "works": f"Travaux n\u00b0 {i}-zq"},
+            {"holder": f"Holder {i:03d} Schmit-Wagner"},
+            file_digest=Digest.from_hex(digest_hex(1000 + i)),
+        )
+        for i in range(50)
+    ]
+    receipts = store.add_documents(documents, integrator, key)
+    close_batches(store, 50, 3600)
+    return [r.id for r in receipts]
+
+
+def test_nothing_of_an_erased_typed_document_is_left_in_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    """Every file of the data directory, byte by byte, after a typed receipt is erased: no
+    fact, private fact, private salt, file digest, commitment, salt or statement digest."""
+    data = tmp_path / "data"
+    store = open_store(f"sqlite:///{data / 'anchor.db'}", migrate=True)
+    try:
+        integrator = store.create_integrator("Commune de Contern", make_issuer(store)).id
+        ids = _typed_permits(store, integrator, "permis-marie-schmit-2026-9007")
+        kept = _typed_secrets(store, ids[8])
+        secrets = _own(_typed_secrets(store, ids[7]), kept)
+        secrets["key"] = b"permis-marie-schmit-2026-9007"
+        store.erase(ids[7])
+        files = [f for f in data.rglob("*") if f.is_file()]
+        for f in files:
+            content = f.read_bytes()
+            for what, needle in secrets.items():
+                assert needle not in content, f"the {what} of the erased document is in {f.name}"
+    finally:
+        store.close()
+    content = (data / "anchor.db").read_bytes()
+    assert kept["fact holder"] in content and kept["private salt"] in content  # the others stay
+
+
+@pytest.mark.postgres
+def test_nothing_of_an_erased_typed_document_is_left_in_the_postgres_table_files(
+    pg_url: str,
+) -> None:
+    """PostgreSQL keeps an erased row's old version in the table files until they are
+    rewritten: after the VACUUM FULL and CHECKPOINT that docs/store.md asks for, the files of
+    ``document_facts``, ``receipts`` and ``idempotency_records`` (heap, TOAST and indexes,
+    read with pg_read_binary_file as the server's superuser) hold nothing of the document."""
+    store = open_store(pg_url, migrate=True, key_pepper=b"pepper of the store tests, 32 b.")
+    try:
+        integrator = store.create_integrator("Commune de Contern", make_issuer(store)).id
+        ids = _typed_permits(store, integrator, "permis-marie-schmit-2026-9049")
+        kept = _typed_secrets(store, ids[48])
+        secrets = _own(_typed_secrets(store, ids[49]), kept)  # the newest row: lowest in a page
+
+        autocommit = store.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+        def table_files() -> bytes:
+            with autocommit.connect() as conn:
+                conn.exec_driver_sql("CHECKPOINT")
+                paths = conn.exec_driver_sql(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() OR c.oid IN ("
+                    "  SELECT reltoastrelid FROM pg_class k JOIN pg_namespace s "
+                    "  ON s.oid = k.relnamespace WHERE s.nspname = current_schema())"
+                ).scalars()
+                blobs = [
+                    conn.exec_driver_sql("SELECT pg_read_binary_file(%s)", (p,)).scalar_one()
+                    for p in paths
+                    if p is not None
+                ]
+            return b"".join(bytes(b) for b in blobs)
+
+        assert secrets["fact holder"] in table_files()  # the scan does see the facts
+        store.erase(ids[49])
+        with autocommit.connect() as conn:
+            conn.exec_driver_sql("VACUUM FULL document_facts, receipts, idempotency_records")
+        content = table_files()
+        for what, needle in secrets.items():
+            assert needle not in content, f"the {what} of the erased document is in a table file"
+        assert kept["fact holder"] in content and kept["private salt"] in content
+    finally:
+        store.close()

@@ -19,8 +19,10 @@ TABLES = {
     "issuers",
     "issuer_keys",
     "outbox_batches",
+    "document_facts",
+    "status_changes",
 }
-HEAD = "0003"
+HEAD = "0005"
 
 
 def test_upgrade_from_empty_creates_every_table(url: str) -> None:

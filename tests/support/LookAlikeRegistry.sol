@@ -21,6 +21,20 @@ contract LookAlikeRegistry {
         uint64 at;
         address actor;
         bool annulled;
+        uint64 until;
+        bytes32 successorRoot;
+        bytes32 successorLeaf;
+    }
+
+    struct DocumentState {
+        uint8 state;
+        uint16 reason;
+        uint64 since;
+        address actor;
+        uint64 validUntil;
+        bytes32 successorRoot;
+        bytes32 successorLeaf;
+        uint32 changes;
     }
 
     struct Status {
@@ -35,7 +49,7 @@ contract LookAlikeRegistry {
         string code;
         Names nameAtAnchor;
         Names nameNow;
-        StatusChange leafStatus;
+        DocumentState document;
         StatusChange rootStatus;
     }
 
@@ -49,7 +63,7 @@ contract LookAlikeRegistry {
     }
 
     function version() external pure returns (string memory) {
-        return "2.0.0";
+        return "2.1.0";
     }
 
     function anchor(bytes32 root) external {

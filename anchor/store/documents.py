@@ -1,0 +1,212 @@
+"""Typed documents: a receipt whose digest is a statement digest, and the facts behind it.
+
+`DocumentsMixin.add_documents` commits one pending receipt per document (its digest the
+statement digest, docs/proof-format.md section 7) and the document's row of ``document_facts``
+(type, facts, private facts, private salt, file digest, private commitment) in ONE transaction,
+shared with concurrent intakes (group commit), as `IntakeMixin.add_receipts` does. A retry with
+the same Idempotency-Key and the same documents returns the same receipts; the same key with
+other content raises `IdempotencyConflict`. The fingerprint of the content is keyed with the
+idempotency pepper: it covers the private facts, which a plain hash would expose to guessing.
+
+`Store.erase` deletes the row (see `anchor.store.receipts`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import cast
+
+from sqlalchemy import Connection, Table, insert, select
+
+from anchor.errors import InvalidInputError
+from anchor.proof.statement import canonical_json
+from anchor.store import models as m
+from anchor.store._base import StoreBase
+from anchor.store.errors import NoIssuerError, StoreError
+from anchor.store.group import group_of
+from anchor.store.intake import _KEY_ATTEMPTS, _add_in, _KeyRaceError
+from anchor.store.records import Receipt
+from anchor.types import Digest
+
+__all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument"]
+
+_FACTS = cast(Table, m.DocumentFacts.__table__)
+_SIZE = 32
+
+
+def _frozen(values: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(values))
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """One typed document to take: what the service validated and computed for it.
+
+    ``digest`` is the statement digest of the type, the public facts, the file digest and the
+    private commitment; ``private_salt`` and ``commitment`` are set exactly when there are
+    private facts. The store keeps these values as given; the service made them consistent.
+    """
+
+    type_id: str
+    type_version: int
+    facts: Mapping[str, str]
+    private: Mapping[str, str]
+    file_digest: bytes | None
+    private_salt: bytes | None
+    commitment: bytes | None
+    digest: Digest
+
+    def __post_init__(self) -> None:
+        for name in ("file_digest", "private_salt", "commitment"):
+            value = getattr(self, name)
+            if value is not None and len(value) != _SIZE:
+                raise InvalidInputError(f"the document's {name} must be 32 bytes")
+        if bool(self.private) != (self.private_salt is not None) or bool(self.private) != (
+            self.commitment is not None
+        ):
+            raise InvalidInputError(
+                "a document has a private salt and a commitment exactly when it has private facts"
+            )
+        object.__setattr__(self, "facts", _frozen(self.facts))
+        object.__setattr__(self, "private", _frozen(self.private))
+
+    def content(self) -> dict[str, object]:
+        """What a retry must repeat: type, facts, private facts, file (never the salt)."""
+        content: dict[str, object] = {
+            "type": self.type_id,
+            "typeVersion": self.type_version,
+            "facts": dict(self.facts),
+            "private": dict(self.private),
+        }
+        if self.file_digest is not None:
+            content["file"] = "0x" + self.file_digest.hex()
+        return content
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """The stored type and facts of a typed receipt (gone once the receipt is erased)."""
+
+    receipt_id: str
+    type_id: str
+    type_version: int
+    facts: Mapping[str, str] = field(repr=False)
+    private: Mapping[str, str] = field(repr=False)
+    private_salt: bytes | None = field(repr=False)
+    file_digest: bytes | None
+    commitment: bytes | None
+
+
+def _json(values: Mapping[str, str]) -> str:
+    return canonical_json(dict(values)).decode("utf-8")
+
+
+def _facts_of(text: str | None, receipt_id: str) -> Mapping[str, str]:
+    if text is None:
+        return _frozen({})
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise StoreError(f"the facts of receipt {receipt_id} are not JSON") from e
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise StoreError(f"the facts of receipt {receipt_id} are not an object of strings")
+    return _frozen(value)
+
+
+class DocumentsMixin(StoreBase):
+    """Typed documents' intake and facts; see `anchor.store.Store`."""
+
+    def add_documents(
+        self,
+        documents: Sequence[NewDocument],
+        integrator_id: int,
+        idempotency_key: str | None = None,
+        *,
+        issuer_id: int | None = None,
+    ) -> list[Receipt]:
+        """Commit one pending receipt and its facts per document (in order); return them after
+        the commit.
+
+        Same rules as `add_receipts`: the integrator's body (``issuer_id``, else read here;
+        NoIssuerError without one), IdempotencyConflict when the key was used for other
+        content, StoreError when the database fails or the key stays contended.
+        """
+        if not documents:
+            raise InvalidInputError("no documents given: submit at least one", ("body",))
+        body = issuer_id if issuer_id is not None else self._body_of_integrator(integrator_id)
+        if body is None:
+            raise NoIssuerError(integrator_id)
+        owner = (integrator_id, body)
+        key = idempotency_key
+        token = None if key is None else self.key_hasher.token(integrator_id, key)
+        fingerprint = (
+            bytes(32)  # unused without a key: no record is written
+            if token is None
+            else self.key_hasher.fingerprint(
+                canonical_json({"documents": [d.content() for d in documents]})
+            )
+        )
+        digests = [d.digest for d in documents]
+
+        def facts_rows(conn: Connection, ids: list[str]) -> None:
+            conn.execute(
+                insert(_FACTS),
+                [
+                    {
+                        "receipt_id": rid,
+                        "type_id": d.type_id,
+                        "type_version": d.type_version,
+                        "facts": _json(d.facts),
+                        "private_facts": _json(d.private) if d.private else None,
+                        "private_salt": d.private_salt,
+                        "file_digest": d.file_digest,
+                        "private_commitment": d.commitment,
+                    }
+                    for rid, d in zip(ids, documents, strict=True)
+                ],
+            )
+
+        def job(conn: Connection) -> list[Receipt]:
+            return _add_in(conn, digests, owner, token, fingerprint, key, facts_rows)
+
+        def alone() -> list[Receipt]:
+            for _attempt in range(_KEY_ATTEMPTS):
+                try:
+                    with self._connection() as conn:
+                        return job(conn)
+                except _KeyRaceError:
+                    continue
+            raise StoreError("the Idempotency-Key is contended; retry the request")
+
+        return group_of(self.engine, self._connection).run(job, alone)
+
+    def document_facts(self, receipt_id: str) -> DocumentFacts | None:
+        """The type and facts of a typed receipt; None for a bare digest or an erased one."""
+        with self._reading() as session:
+            row = (
+                session.connection()
+                .execute(select(_FACTS).where(_FACTS.c.receipt_id == receipt_id))
+                .first()
+            )
+        if row is None:
+            return None
+        return DocumentFacts(
+            receipt_id=row.receipt_id,
+            type_id=row.type_id,
+            type_version=row.type_version,
+            facts=_facts_of(row.facts, receipt_id),
+            private=_facts_of(row.private_facts, receipt_id),
+            private_salt=None if row.private_salt is None else bytes(row.private_salt),
+            file_digest=None if row.file_digest is None else bytes(row.file_digest),
+            commitment=None if row.private_commitment is None else bytes(row.private_commitment),
+        )
+
+    def _body_of_integrator(self, integrator_id: int) -> int | None:
+        query = select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)
+        with self._reading() as session:
+            return session.scalar(query)
