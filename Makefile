@@ -41,11 +41,14 @@ brownie-setup: setup $(BVENV)/.installed
 	$(BVENV)/bin/python scripts/setup_networks.py
 	cd $(CURDIR) && $(BVENV)/bin/brownie compile >/dev/null
 
-# Debian packages the browser and QR tests drive: headless Chromium and zbarimg.
+# Debian packages the browser, QR and poster tests drive: headless Chromium, zbarimg, pdftoppm
+# and pdftotext (poppler-utils), and the poster's embedded font (fonts-dejavu-core).
+SYSTEM_DEPS := chromium zbar-tools poppler-utils fonts-dejavu-core
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v zbarimg >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium zbar-tools; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium zbar-tools; fi; \
+	@if ! command -v chromium >/dev/null || ! command -v zbarimg >/dev/null \
+	  || ! command -v pdftoppm >/dev/null || ! test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_DEPS); \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq $(SYSTEM_DEPS); fi; \
 	fi
 
 ## run: the embedded default stack: SQLite, a local anvil chain, the registry deployed on it.

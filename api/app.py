@@ -31,7 +31,18 @@ from api.internal import InternalServer, create_internal_app
 from api.limits import BodyLimit
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.ratelimit import RateLimits, parse_limit, per_key_item
-from api.routes import docs, doctypes, documents, health, page, receipts, roots, status, verify
+from api.routes import (
+    docs,
+    doctypes,
+    documents,
+    health,
+    page,
+    poster,
+    receipts,
+    roots,
+    status,
+    verify,
+)
 
 DESCRIPTION = """\
 Anchor the SHA-256 digests of issued documents on the proof-of-authority registry, then fetch
@@ -158,6 +169,7 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(receipts.router)
+    app.include_router(poster.router)
     app.include_router(documents.router)
     app.include_router(doctypes.router)
     app.include_router(status.router)

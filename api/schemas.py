@@ -351,63 +351,6 @@ class VerdictOut(_Response):
     checks: list[CheckOut]
 
 
-class StatusChangeOut(_Response):
-    """A status change recorded in the registry (this version: a revocation)."""
-
-    kind: Literal["revoked"]
-    reason: int = Field(description="Reason code set by the revoker")
-    at: int = Field(description="Unix time of the change")
-    actor: str = Field(description="The account or status key that made the change")
-    annulled: bool = Field(
-        description="Annulled by the registrar (made by a compromised key): it does not count"
-    )
-
-
-class DocumentStatusOut(StatusChangeOut):
-    """The status change that counts for one document of the root."""
-
-    leaf: str = Field(description="The document's leaf (public on chain in the registry's events)")
-
-
-class RootOut(_Response):
-    """What the registry says of a root anchored by the body of a key (no leaf is asked)."""
-
-    model_config = _response_config(
-        {
-            "root": EXAMPLE_ROOT,
-            "anchored": True,
-            "key": EXAMPLE_ADDRESS,
-            "body": _EXAMPLE_BODY,
-            "anchoredAt": 1772534460,
-            "leafCount": 12,
-            "authorised": True,
-            "rootStatus": None,
-            "documentStatuses": [],
-            "chainId": 31337,
-            "registry": EXAMPLE_REGISTRY,
-        }
-    )
-
-    root: str
-    anchored: Literal[True]
-    key: str = Field(description="The key that signed the anchor")
-    body: BodyOut
-    anchored_at: int
-    leaf_count: int
-    authorised: bool = Field(
-        description="The key was valid for anchoring then, before any compromise time"
-    )
-    root_status: StatusChangeOut | None = Field(
-        description="The root's last status change (revocation of the whole batch), if any"
-    )
-    document_statuses: list[DocumentStatusOut] = Field(
-        description="Every document of the root revoked (and not annulled), by leaf: the page "
-        "looks for its own leaf here, so it never sends it"
-    )
-    chain_id: int
-    registry: str
-
-
 class HealthOut(BaseModel):
     """The process is alive."""
 

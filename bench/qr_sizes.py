@@ -2,7 +2,7 @@
 
 For batches of 1, 1,024 and 65,536 documents (proofs of 0, 10 and 16 elements), prints the
 compact payload size, the URL length, the QR version needed at error correction M and Q, and
-the module size when the symbol (quiet zone excluded) is printed 12 cm wide, as on the poster.
+the module size when the symbol (quiet zone excluded) is printed as wide as on the A4 poster.
 
 * v1: ``#v1.`` + base64url, byte mode (no issuer name; with one, 19 bytes more);
 * v2: the building permit of issue 10 (docs/proof-format.md, section 10), ``#v2.`` + decimal
@@ -10,6 +10,9 @@ the module size when the symbol (quiet zone excluded) is printed 12 cm wide, as 
   `anchor.proof.qr` renders it. Three variants: with the file digest and a private
   commitment (the worked example), with the file digest only, and with the facts alone.
 
+Then, for the permit (file + private commitment) at each batch size and at M and Q, the QR
+version and the printed module size on the poster's A4 and A3 pages, from the poster's own
+layout (`anchor.poster.layout.qr_placement`: the symbol's real printed width on each page).
 Last, for the 1,024-document permit at Q, the longest base URL that still fits version 25.
 Run: ``.venv/bin/python bench/qr_sizes.py``.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import hashlib
 
 from anchor.merkle.hashing import fold_proof, leaf_hash
+from anchor.poster.layout import QR_WIDTH_A4_MM, qr_placement
 from anchor.proof.bundle import ProofBundle, ProofBundleV2
 from anchor.proof.compact import encode_compact, verification_url
 from anchor.proof.doctypes import builtin_types
@@ -26,7 +30,8 @@ from anchor.proof.qr import qr_version
 from anchor.proof.statement import statement_for
 
 BASE_URL = "https://verify.anchor.example.lu/verify"
-PRINT_WIDTH_MM = 120.0
+#: The poster's printed width of the symbol on A4 (the layout's, not a typed-in figure).
+PRINT_WIDTH_MM = QR_WIDTH_A4_MM
 CASES = [(1, 0), (1_024, 10), (65_536, 16)]
 FACTS = {
     "reference": "2026/0042",
@@ -102,6 +107,21 @@ def _row(form: str, leaves: int, length: int, bundle: ProofBundle) -> str:
     )
 
 
+def poster_rows() -> list[str]:
+    """The permit's QR code on the poster, A4 and A3, at M and Q, per batch size."""
+    rows = []
+    for leaves, length in CASES:
+        url = verification_url(v2_bundle(length, file=True, private=True), BASE_URL)
+        for level in ("M", "Q"):
+            a4, a3 = qr_placement(url, "A4", level), qr_placement(url, "A3", level)
+            rows.append(
+                f"| {leaves:,} | {length} | {level} | {a4.version} | {a4.modules} |"
+                f" {a4.width_mm:.1f} | {a4.module_mm:.2f} |"
+                f" {a3.width_mm:.1f} | {a3.module_mm:.2f} |"
+            )
+    return rows
+
+
 def longest_base_url(bundle: ProofBundle, version: int = 25) -> int:
     """The longest ``https://…/verify`` base URL whose URL still fits ``version`` at Q."""
     length = len("https://x/verify")
@@ -126,6 +146,14 @@ def main() -> None:
         print(_row("v2 permit, file", leaves, length, v2_bundle(length, file=True, private=False)))
         print(_row("v2 permit, facts only", leaves, length,
                    v2_bundle(length, file=False, private=False)))  # fmt: skip
+    print()
+    print("poster (v2 permit, file + private): the symbol as anchor.poster prints it, quiet zone"
+          " excluded")  # fmt: skip
+    print("| leaves | proof | EC | QR v | modules | A4 mm | A4 mm/module | A3 mm |"
+          " A3 mm/module |")  # fmt: skip
+    print("|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for row in poster_rows():
+        print(row)
     example = v2_bundle(10, file=True, private=True)
     print()
     print(

@@ -22,7 +22,7 @@ from web3.exceptions import TransactionNotFound
 from anchor.chain.cache import TTLCache
 from anchor.chain.client import ChainClient
 from anchor.chain.events import anchored_in
-from anchor.chain.registry import Registry, Status, StatusChange
+from anchor.chain.registry import ChangeKind, DocumentState, Registry, Status, StatusChange
 from anchor.errors import ChainError, ConfigError
 from anchor.settings import Settings
 from anchor.trust import TrustedRegistry
@@ -43,19 +43,33 @@ class AnchorFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentReading:
+    """One document of a root that has a history: its leaf, its state folded, every change.
+
+    ``successor_anchored_at`` is the anchoring time of the successor's root (by the same body)
+    when the document is superseded, else None.
+    """
+
+    leaf: bytes
+    state: DocumentState
+    history: tuple[StatusChange, ...]
+    successor_anchored_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RootReading:
     """What the registry says of a root anchored by a key's body.
 
     ``status`` is its one ``status`` answer, read with no proof and a zero leaf:
-    ``status.included`` and ``status.leaf_status`` say nothing here, since the page never sends
-    a leaf. ``documents`` instead lists every document of the root whose last status change
-    counts (a revocation not annulled), by leaf: the page looks for its own leaf in it, so the
-    server never learns which document is checked. Those leaves are public on chain already
-    (``StatusChanged`` events).
+    ``status.included`` and ``status.document`` say nothing here, since the page never sends a
+    leaf. ``documents`` instead holds every document of the root with at least one change, by
+    leaf, from the registry's one-call ``rootHistory``: the page looks for its own leaf in it,
+    so the server learns which batch is checked, never which document. Those leaves are public
+    on chain already (``StatusChanged`` events).
     """
 
     status: Status
-    documents: tuple[tuple[bytes, StatusChange], ...] = ()
+    documents: tuple[DocumentReading, ...] = ()
 
 
 class ChainReader:
@@ -181,23 +195,26 @@ def _read_root(registry: Registry, root: bytes, key: str) -> RootReading | None:
     status = registry.status(key, root, [], ZERO_LEAF)
     if not status.body_id or not status.anchored_at:
         return None
-    return RootReading(status, _document_statuses(registry, status.body_id, root))
+    return RootReading(status, _documents(registry, status.body_id, root))
 
 
-def _document_statuses(
-    registry: Registry, body_id: int, root: bytes
-) -> tuple[tuple[bytes, StatusChange], ...]:
-    """The documents of (body, root) whose last change that counts is a revocation.
+def _documents(registry: Registry, body_id: int, root: bytes) -> tuple[DocumentReading, ...]:
+    """Every document of (body, root) with a history, folded as the contract folds it.
 
-    The leaves come from the ``StatusChanged`` events (body, root and leaf are indexed, so the
-    node filters them); each leaf's state from its ``historyOf``, which also knows annulments.
+    One ``rootHistory`` call gives every change of the root in the order made; the root's own
+    (leaf zero) are left out here (``status.root_status`` says what counts of them).
     """
-    event = registry.contract.events.StatusChanged()
-    logs = event.get_logs(from_block=0, argument_filters={"bodyId": body_id, "root": root})
-    leaves = sorted({bytes(log["args"]["leaf"]) for log in logs} - {ZERO_LEAF})
+    changes: dict[bytes, list[StatusChange]] = {}
+    for entry in registry.root_history(body_id, root):
+        if entry.leaf != ZERO_LEAF:
+            changes.setdefault(entry.leaf, []).append(entry.change)
     found = []
-    for leaf in leaves:
-        counting = [c for c in registry.history_of(body_id, root, leaf) if not c.annulled]
-        if counting and counting[-1].revoked:
-            found.append((leaf, counting[-1]))
+    for leaf in sorted(changes):
+        history = changes[leaf]
+        state = DocumentState.fold(history)
+        successor_at = None
+        if state.state == ChangeKind.SUPERSEDED:
+            successor = registry.anchor_of(body_id, state.successor_root)
+            successor_at = successor.anchored_at if successor.anchored else None
+        found.append(DocumentReading(leaf, state, tuple(history), successor_at))
     return tuple(found)

@@ -14,7 +14,7 @@ import typer
 # typer >= 0.25 vendors click; its usage exceptions are not re-exported publicly.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from anchor.cli import batches, client, issuers, keys, service, tree, verify
+from anchor.cli import batches, client, issuers, keys, poster, service, tree, verify
 from anchor.cli.output import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -34,6 +34,7 @@ def build_app() -> typer.Typer:
     app.command("submit")(client.submit_command)
     app.command("proof")(client.proof_command)
     app.command("qr")(client.qr_command)
+    app.command("poster")(poster.poster_command)
     app.command("verify")(verify.verify_command)
     app.add_typer(issuers.app, name="issuers")
     app.add_typer(keys.app, name="keys")

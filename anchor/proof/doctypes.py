@@ -84,6 +84,7 @@ class DocumentType(BaseModel):
     labels: Texts
     file: Literal["required", "optional"]
     bare_digest: bool = Field(default=False, alias="bareDigest")
+    posted: bool = False
     facts: tuple[FactSpec, ...] = Field(max_length=32)
     private_facts: tuple[FactSpec, ...] = Field(alias="privateFacts", max_length=32)
     validity_end: str | None = Field(alias="validityEnd")

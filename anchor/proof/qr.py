@@ -22,7 +22,14 @@ from qrcode.util import MODE_8BIT_BYTE, MODE_NUMBER, QRData
 
 from anchor.errors import AnchorError
 
-__all__ = ["ErrorCorrection", "QrCapacityError", "qr_version", "render_png", "render_svg"]
+__all__ = [
+    "ErrorCorrection",
+    "QrCapacityError",
+    "qr_modules",
+    "qr_version",
+    "render_png",
+    "render_svg",
+]
 
 ErrorCorrection = Literal["L", "M", "Q", "H"]
 _LEVELS = {
@@ -64,6 +71,17 @@ def _code(data: str, box_size: int, level: ErrorCorrection) -> qrcode.QRCode:
 def qr_version(data: str, level: ErrorCorrection = "M") -> int:
     """The smallest QR version (1 to 40) holding ``data`` at ``level``, as rendered here."""
     return int(_code(data, 1, level).version)
+
+
+def qr_modules(data: str, level: ErrorCorrection = "M") -> tuple[tuple[bool, ...], ...]:
+    """The symbol of ``data`` at ``level`` as rows of modules (True: dark), quiet zone excluded.
+
+    For a renderer that draws the modules itself (the poster's PDF); it must leave `BORDER`
+    light modules around them.
+    """
+    matrix = _code(data, 1, level).get_matrix()
+    inner = matrix[BORDER : len(matrix) - BORDER]
+    return tuple(tuple(bool(m) for m in row[BORDER : len(row) - BORDER]) for row in inner)
 
 
 def render_png(data: str, *, box_size: int = 8, level: ErrorCorrection = "M") -> bytes:

@@ -28,12 +28,14 @@ from anchor.store._base import StoreBase
 from anchor.store.errors import NoIssuerError, StoreError
 from anchor.store.group import group_of
 from anchor.store.intake import _KEY_ATTEMPTS, _add_in, _KeyRaceError
-from anchor.store.records import Receipt
-from anchor.types import Digest
+from anchor.store.records import Batch, Receipt
+from anchor.types import Digest, ReceiptState
 
 __all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument"]
 
 _FACTS = cast(Table, m.DocumentFacts.__table__)
+_RECEIPTS = m.RECEIPTS
+_BATCHES = cast(Table, m.Batch.__table__)
 _SIZE = 32
 
 
@@ -205,6 +207,26 @@ class DocumentsMixin(StoreBase):
             file_digest=None if row.file_digest is None else bytes(row.file_digest),
             commitment=None if row.private_commitment is None else bytes(row.private_commitment),
         )
+
+    def receipt_by_leaf(self, root: bytes, leaf: bytes) -> tuple[Receipt, Batch] | None:
+        """The anchored, not erased receipt of this service at (root, leaf), with its batch; None
+        when the service holds none (the public root lookup links a superseded document to its
+        successor with it). One read, through the index on ``batches.root``."""
+        query = (
+            select(_RECEIPTS, _BATCHES.c.id.label("b_id"))
+            .join(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id)
+            .where(_BATCHES.c.root == root, _RECEIPTS.c.leaf == leaf)
+            .where(_RECEIPTS.c.state == ReceiptState.ANCHORED.value)
+            .where(_RECEIPTS.c.erased_at.is_(None))
+            .limit(1)
+        )
+        with self._reading() as session:
+            conn = session.connection()
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            batch = conn.execute(select(_BATCHES).where(_BATCHES.c.id == row.b_id)).first()
+        return (Receipt.of(row), Batch.of(batch)) if batch is not None else None
 
     def _body_of_integrator(self, integrator_id: int) -> int | None:
         query = select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)

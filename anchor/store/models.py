@@ -163,7 +163,7 @@ class Batch(Base):
         Index(None, "state", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    root: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
     leaf_count: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,8 @@ from anchor.proof import compact
 from anchor.service.batcher import close_batches
 from anchor.store import Store
 from api.internal import create_internal_app
-from api.schemas import RootOut, VerdictOut
+from api.schemas import VerdictOut
+from api.schemas_roots import RootAnswerOut
 from tests.support.api import DEAD_RPC, Keys, MakeClient
 from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body, names_dict
 from tests.support.chain import Accounts, send
@@ -121,9 +122,9 @@ def test_proof_qr_roots_and_verify(
     }  # fmt: skip
     assert info["authorised"] is True
     assert info["anchoredAt"] == bundle["anchoredAt"]
-    assert info["rootStatus"] is None and info["documentStatuses"] == []
-    parsed = RootOut.model_validate(info)  # the answer reads back into its documented schema
-    assert parsed.body.names_at_anchor == parsed.body.names_now and parsed.document_statuses == []
+    assert info["rootStatus"] is None and info["documents"] == []
+    parsed = RootAnswerOut.model_validate(info)  # the answer reads back into its documented schema
+    assert parsed.body.names_at_anchor == parsed.body.names_now and parsed.documents == []
     assert info["chainId"] == 31337 and info["registry"] == registry.address.lower()
 
     proof = [bytes.fromhex(p[2:]) for p in bundle["proof"]]
@@ -133,12 +134,14 @@ def test_proof_qr_roots_and_verify(
     (revocation,) = after.json()["revocations"]
     assert revocation["of"] == "document" and revocation["reason"] == 7
     assert VerdictOut.model_validate(after.json()).revocations[0].reason_name == "site-specific"
-    # Asked about the root only, the route lists its revoked documents by leaf.
-    (document,) = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()[
-        "documentStatuses"
-    ]
+    # Asked about the root only, the route lists its documents with a history by leaf.
+    (document,) = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()["documents"]
     assert document["leaf"] == bundle["leaf"] and document["reason"] == 7
+    assert document["state"] == "revoked" and document["validUntil"] is None
     assert document["actor"] == accounts.revoker.address.lower()
+    assert document["successor"] is None
+    (change,) = document["history"]
+    assert change["kind"] == "revoked" and change["reason"] == 7 and not change["annulled"]
     bodies.revoke_root(contern.id, root, 2)
     revoked = chain_client.get(f"/v1/roots/0x{root.hex()}", params=key).json()["rootStatus"]
     assert revoked["kind"] == "revoked" and revoked["reason"] == 2

@@ -43,6 +43,7 @@ def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
     from anchor.settings import load_settings
     from anchor.store import open_store
     from api.app import create_app
+    from api.config import ApiSettings
 
     tmp.mkdir(parents=True, exist_ok=True)
     settings = load_settings(
@@ -54,7 +55,10 @@ def make_app(tmp: Path, rpc_url: str, registry_address: str) -> Any:
         public_base_url="http://127.0.0.1",
     )
     store = open_store(settings.resolved_database_url, migrate=True)
-    return create_app(settings=settings, store=store)
+    # One browser at one address opens the page a few hundred times a session: above the
+    # public limit a citizen's address has (120 a minute), which would answer 429.
+    api_settings = ApiSettings(roots_limit="6000/minute")
+    return create_app(settings=settings, store=store, api_settings=api_settings)
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +69,21 @@ def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     browser.close()
 
 
+def browser_language(tab: Page, languages: str) -> None:
+    """Make the tab's browser speak ``languages`` (navigator.languages, Accept-Language)."""
+    agent = tab.send("Browser.getVersion")["userAgent"]
+    tab.send("Emulation.setUserAgentOverride", userAgent=agent, acceptLanguage=languages)
+
+
 @pytest.fixture
 def page(chromium: Chromium) -> Iterator[Page]:
-    """A tab in a fresh browser context (its own storage), closed after the test."""
+    """A tab in a fresh browser context (its own storage), closed after the test.
+
+    Its browser speaks Luxembourgish French (a headless Chromium speaks American English
+    otherwise, and the page follows the browser's language).
+    """
     tab = chromium.new_page()
+    browser_language(tab, "fr-LU,fr,de")
     yield tab
     tab.close()
 

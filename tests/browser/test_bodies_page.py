@@ -52,7 +52,8 @@ def test_the_registrys_name_wins_over_the_name_in_the_proof(
     ):
         verdict = open_verdict(page, url(api_server, to_text(forged), lang))
         assert verdict["state"] == "valid", verdict
-        assert verdict["summary"].startswith(f"{said} {name}, "), verdict
+        assert verdict["summary"].startswith(f"{said} {name}. "), verdict
+        assert verdict["issuer"]["name"] == name
         assert "Ministère" not in page.evaluate("document.body.textContent")
         assert details_of(page)["issuer"] == name
 
@@ -63,19 +64,22 @@ def test_kind_code_and_a_rename_after_anchoring(
     advance(anchored.bodies.w3, 10)
     anchored.bodies.rename(anchored.body.id, RENAMED)
     expected = {
-        "fr": ("Émis par Commune de Contern, ", f"Commune · code officiel {CONTERN_CODE}",
-               "aujourd\u2019hui\u00a0: Commune de Contern-Moutfort"),
-        "de": ("Ausgestellt von Gemeinde Contern, ",
-               f"Gemeinde · amtlicher Code {CONTERN_CODE}", "heute: Gemeinde Contern-Moutfort"),
-        "en": ("Issued by Municipality of Contern, ",
-               f"Municipality · official code {CONTERN_CODE}",
-               "today: Municipality of Contern-Moutfort"),
+        "fr": ("Émis par Commune de Contern. ", "Commune", "Commune de Contern-Moutfort",
+               "Nom aujourd\u2019hui"),
+        "de": ("Ausgestellt von Gemeinde Contern. ", "Gemeinde", "Gemeinde Contern-Moutfort",
+               "Name heute"),
+        "en": ("Issued by Municipality of Contern. ", "Municipality",
+               "Municipality of Contern-Moutfort", "Name today"),
     }  # fmt: skip
-    for lang, (summary, kind, renamed) in expected.items():
+    for lang, (summary, kind, renamed, label) in expected.items():
         verdict = open_verdict(page, url(api_server, anchored.fragment(0), lang))
         assert verdict["state"] == "valid", verdict
         assert verdict["summary"].startswith(summary), verdict
-        assert verdict["body"] == {"kind": kind, "renamed": renamed}, verdict
+        issuer = verdict["issuer"]
+        assert (issuer["kind"], issuer["code"]) == (kind, CONTERN_CODE), verdict
+        assert issuer["renamed"] == renamed and label in verdict["issuerText"], verdict
+        # The name at the time of issue comes first: the one the document was issued under.
+        assert issuer["name"] == CONTERN.for_language(lang)
     keep_screenshot(page, "verify-renamed-phone")
 
 
@@ -94,7 +98,7 @@ def test_a_key_compromised_before_the_anchor_is_not_authorised(
         assert (verdict["state"], verdict["word"]) == ("invalid", word), verdict
         assert [r["key"] for r in verdict["reasons"]] == ["reason.notAuthorised"]
         assert text in verdict["reasons"][0]["text"]
-        assert verdict["body"] == {}  # no body is vouched for under an invalid verdict
+        assert verdict["issuer"] is None  # no body is vouched for under an invalid verdict
     keep_screenshot(page, "verify-not-authorised-phone")
 
 
@@ -118,7 +122,7 @@ def test_a_body_suspended_or_retired_after_anchoring_is_shown_and_stays_valid(
     for lang, text in texts.items():
         verdict = open_verdict(page, url(api_server, anchored.fragment(1), lang))
         assert verdict["state"] == "valid", verdict
-        assert text in verdict["body"][field], verdict
+        assert text in verdict["issuerStatus"], verdict
     keep_screenshot(page, f"verify-{field}-phone")
 
 
@@ -139,7 +143,7 @@ def test_a_childcare_centre_without_code(
         verdict = open_verdict(page, url(api_server, to_text(batch.bundles[0]), lang))
         assert verdict["state"] == "valid", verdict
         assert LUTINS.for_language(lang) in verdict["summary"]
-        assert verdict["body"] == {"kind": kind}
+        assert verdict["issuer"]["kind"] == kind and "code" not in verdict["issuer"]
 
 
 def test_an_annulled_revocation_of_the_batch_does_not_count(

@@ -63,11 +63,22 @@ def test_every_text_the_page_names_exists() -> None:
     html = (PAGE / "index.html").read_text()
     js = (PAGE / "verify.js").read_text()
     used = set(re.findall(r'data-i18n="([\w.]+)"', html))
-    prefixes = "reason|unavailable|summary|verdict|document|details|body"
+    prefixes = "reason|unavailable|summary|verdict|document|details|body|issuer|history|host"
     used |= set(re.findall(rf'"((?:{prefixes})\.\w+)"', js))
     assert used, "no keys found"
     assert used <= keys, used - keys
-    for state in ("valid", "invalid", "unavailable", "checking", "none"):
+    for state in (
+        "valid",
+        "validUntil",
+        "expired",
+        "suspended",
+        "revoked",
+        "superseded",
+        "invalid",
+        "unavailable",
+        "checking",
+        "none",
+    ):
         assert f"verdict.{state}" in keys
     for status in ("reading", "match", "mismatch", "error"):
         assert f"document.{status}" in keys
@@ -92,7 +103,7 @@ def test_page_loads_only_files_of_this_site() -> None:
     assert refs
     for ref in refs:
         assert ref.startswith(("/static/", "#")), ref
-    for name in ("verify.js", "i18n.js", "style.css"):
+    for name in ("verify.js", "statement.js", "i18n.js", "style.css"):
         assert "http://" not in (PAGE / name).read_text()
         assert "https://" not in (PAGE / name).read_text()
 
@@ -123,6 +134,10 @@ def test_text_colours_have_aa_contrast() -> None:
         (white, var["accent"]),  # pressed language, buttons
         (white, var["valid-bg"]),
         (white, var["invalid-bg"]),
+        (white, var["expired-bg"]),
+        (white, var["suspended-bg"]),
+        (white, var["revoked-bg"]),
+        (white, var["superseded-bg"]),
         (var["unavailable-text"], var["unavailable-bg"]),
         (var["unavailable-text"], white),  # retry button
         (var["text"], var["neutral-bg"]),

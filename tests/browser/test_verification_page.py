@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import os
 import socket
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.support.cdp import Page
 from tests.support.server import Server
 
 pytestmark = pytest.mark.browser
+LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
 
 FR_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 DE_MONTHS = "Januar Februar März April Mai Juni Juli August September Oktober November Dezember"
@@ -39,8 +41,25 @@ def _read_verdict(page: Page) -> dict[str, Any]:
             summary: document.getElementById("verdict-summary").textContent,
             reasons: [...document.querySelectorAll("#verdict-reasons li")].map(
               (li) => ({key: li.dataset.reason, text: li.textContent})),
-            body: Object.fromEntries([...document.querySelectorAll("#verdict-body li")].map(
-              (li) => [li.dataset.field, li.textContent])),
+            facts: document.getElementById("facts").hidden ? null : Object.fromEntries(
+              [...document.querySelectorAll("#facts-list dd")].map(
+                (dd) => [dd.dataset.field, dd.textContent])),
+            factLabels: [...document.querySelectorAll("#facts-list dt")].map(
+              (dt) => dt.textContent),
+            factsHeading: document.getElementById("facts").innerText,
+            issuer: document.getElementById("issuer").hidden ? null : Object.fromEntries(
+              [...document.querySelectorAll("#issuer-list dd")].map(
+                (dd) => [dd.dataset.field, dd.textContent])),
+            issuerText: document.getElementById("issuer").innerText,
+            issuerStatus: document.getElementById("issuer-status").hidden ? null
+              : document.getElementById("issuer-status").textContent,
+            notice: document.getElementById("notice-card").hidden ? null
+              : document.getElementById("notice").textContent,
+            history: [...document.querySelectorAll("#history-list li")].map(
+              (li) => ({kind: li.dataset.kind, text: li.textContent})),
+            successor: [...document.querySelectorAll("#verdict-successor a")].map(
+              (a) => ({href: a.href, text: a.textContent})),
+            host: document.getElementById("host").textContent,
             retry: !document.getElementById("retry").hidden,
             lang: document.documentElement.lang,
             title: document.title,
@@ -65,8 +84,8 @@ def wait_verdict(page: Page) -> dict[str, Any]:
 
 
 def date_words(timestamp: int, months: str, day_end: str = "") -> str:
-    """Day, month name and year of ``timestamp`` as the page shows them (browser zone: UTC)."""
-    when = datetime.fromtimestamp(timestamp, UTC)
+    """Day, month name and year of ``timestamp`` as the page shows them (Luxembourg's time)."""
+    when = datetime.fromtimestamp(timestamp, LUXEMBOURG)
     return f"{when.day}{day_end} {months.split()[when.month - 1]} {when.year}"
 
 
@@ -101,10 +120,14 @@ def test_valid_proof_shows_valid_with_issuer_and_date(
     assert verdict["state"] == "valid", verdict
     assert verdict["word"] == "VALIDE"
     assert verdict["lang"] == "fr"
-    assert verdict["summary"].startswith(f"Émis par {ISSUER_NAME}, enregistré le ")
-    assert date_words(bundle.anchored_at, FR_MONTHS) in verdict["summary"]
+    assert verdict["summary"] == f"Émis par {ISSUER_NAME}. Le document est en vigueur."
     assert verdict["reasons"] == []
-    assert verdict["body"] == {"kind": f"Commune · code officiel {CONTERN_CODE}"}
+    assert verdict["facts"] is None  # a version 1 proof certifies a file, no facts
+    issuer = verdict["issuer"]
+    assert issuer["name"] == ISSUER_NAME and "renamed" not in issuer
+    assert issuer["kind"] == "Commune" and issuer["code"] == CONTERN_CODE
+    assert date_words(bundle.anchored_at, FR_MONTHS) in issuer["anchoredAt"]
+    assert "Enregistré dans le registre le" in verdict["issuerText"]
     details = details_of(page)
     assert details["issuer"] == ISSUER_NAME
     assert details["kind"] == "Commune" and details["code"] == CONTERN_CODE
@@ -150,6 +173,19 @@ def test_tampered_proof_is_invalid_root_unknown(
     assert "racine inconnue" in verdict["reasons"][0]["text"]
 
 
+def test_a_proof_naming_another_registry_is_invalid(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    """The page trusts this site's registry only: a proof naming another (its root anchored
+    here all the same) is not recognised."""
+    bundle = anchored.bundles[0]
+    other = bundle.model_copy(update={"registry": "0x" + "42" * 20})
+    verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{text_of(other)}")
+    assert (verdict["state"], verdict["word"]) == ("invalid", "INVALID"), verdict
+    assert [r["key"] for r in verdict["reasons"]] == ["reason.otherRegistry"]
+    assert verdict["issuer"] is None
+
+
 def test_malformed_fragment_is_invalid(page: Page, api_server: Server, anchored: Anchored) -> None:
     truncated = anchored.fragment(0)[:-10]
     verdict = open_verdict(page, f"{api_server.url}/verify#{truncated}")
@@ -157,7 +193,7 @@ def test_malformed_fragment_is_invalid(page: Page, api_server: Server, anchored:
     assert [r["key"] for r in verdict["reasons"]] == ["reason.malformed"]
 
 
-def test_revoked_document_is_invalid_with_date_and_reason(
+def test_revoked_document_is_revoked_with_date_and_reason(
     page: Page, api_server: Server, anchored: Anchored
 ) -> None:
     bundle = anchored.bundles[0]
@@ -167,7 +203,8 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     revoked_at = anchored.registry.w3.eth.get_block(receipt["blockNumber"])["timestamp"]  # type: ignore[arg-type]
 
     verdict = open_verdict(page, f"{api_server.url}/verify#{anchored.fragment(0)}")
-    assert verdict["state"] == "invalid", verdict
+    assert verdict["state"] == "revoked", verdict
+    assert verdict["word"] == "RÉVOQUÉ"
     assert [r["key"] for r in verdict["reasons"]] == ["reason.documentRevoked"]
     text = verdict["reasons"][0]["text"]
     assert "remplacé par un nouveau document" in text
@@ -179,12 +216,12 @@ def test_revoked_document_is_invalid_with_date_and_reason(
     assert other["state"] == "valid", other
 
 
-def test_revoked_batch_is_invalid(page: Page, api_server: Server, anchored: Anchored) -> None:
+def test_revoked_batch_is_revoked(page: Page, api_server: Server, anchored: Anchored) -> None:
     bundle = anchored.bundles[1]
     anchored.bodies.revoke_root(anchored.body.id, bundle.root_bytes, 7)
     verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(1)}")
-    assert verdict["state"] == "invalid"
-    assert verdict["word"] == "INVALID"
+    assert verdict["state"] == "revoked"
+    assert verdict["word"] == "REVOKED"
     assert [r["key"] for r in verdict["reasons"]] == ["reason.rootRevoked"]
     assert "Reason: code 7." in verdict["reasons"][0]["text"]
 
@@ -294,7 +331,7 @@ def test_language_switch_fr_default_then_de_remembered_then_en(
     page.wait_until("document.documentElement.lang", check=lambda lang: lang == "de")
     verdict = _read_verdict(page)
     assert verdict["word"] == "GÜLTIG"
-    assert date_words(bundle.anchored_at, DE_MONTHS, ".") in verdict["summary"]
+    assert date_words(bundle.anchored_at, DE_MONTHS, ".") in verdict["issuer"]["anchoredAt"]
     assert f"Ausgestellt von {CONTERN.de}" in verdict["summary"]  # the registry's German name
     pressed = page.evaluate(
         "[...document.querySelectorAll('button[data-lang]')]"
@@ -308,7 +345,7 @@ def test_language_switch_fr_default_then_de_remembered_then_en(
     # ...and ?lang= wins over it.
     verdict = open_verdict(page, f"{api_server.url}/verify?lang=en#{anchored.fragment(0)}")
     assert (verdict["lang"], verdict["word"]) == ("en", "VALID")
-    assert date_words(bundle.anchored_at, EN_MONTHS) in verdict["summary"]
+    assert date_words(bundle.anchored_at, EN_MONTHS) in verdict["issuer"]["anchoredAt"]
 
 
 def test_keyboard_order_and_live_verdict(
@@ -411,3 +448,18 @@ def test_page_decoder_agrees_with_python(page: Page, api_server: Server) -> None
             "anchoredAt": str(expected.anchored_at),
             "issuerName": expected.issuer_name,
         }
+
+
+def test_the_browsers_language_then_french(
+    page: Page, api_server: Server, anchored: Anchored
+) -> None:
+    """Without ?lang or a saved choice the page speaks the browser's language when it has it,
+    else French."""
+    from tests.browser.conftest import browser_language
+
+    url = f"{api_server.url}/verify#{anchored.fragment(0)}"
+    browser_language(page, "de-LU,de;q=0.9")
+    assert open_verdict(page, url)["lang"] == "de"
+    browser_language(page, "pt-PT,lb;q=0.9")  # neither is on the page: French
+    verdict = open_verdict(page, url)
+    assert (verdict["lang"], verdict["word"]) == ("fr", "VALIDE")

@@ -9,6 +9,7 @@ import pytest
 
 from anchor.chain.devchain import Anvil
 from anchor.chain.reader import ChainReader
+from anchor.chain.records import ChangeKind
 from anchor.settings import load_settings
 from tests.support.bodies import CONTERN, Bodies, Body, anchor_documents, new_key
 from tests.support.chain import Accounts
@@ -52,7 +53,7 @@ def test_anchor_facts_of_a_transaction_that_did_not_anchor_the_root(
     assert chain.anchor_facts(one.root, b"\x03" * 32, b"\x99" * 32) is None  # unknown tx
 
 
-def test_read_root_by_key_lists_revoked_documents_without_a_leaf(
+def test_read_root_by_key_lists_documents_with_a_history_without_a_leaf(
     tmp_path: Path, anvil: Anvil, bodies: Bodies, contern: Body, accounts: Accounts
 ) -> None:
     batch = anchor_documents(bodies, contern.anchoring, [b"a", b"b", b"c"])
@@ -69,5 +70,8 @@ def test_read_root_by_key_lists_revoked_documents_without_a_leaf(
     bodies.revoke_document(contern.id, batch.root, proof, leaf, 2)
     reading = chain.read_root(batch.root, key)
     assert reading is not None
-    ((found, change),) = reading.documents
-    assert found == leaf and change.reason == 2 and change.revoked
+    (found,) = reading.documents
+    assert found.leaf == leaf and found.state.state == ChangeKind.REVOKED
+    assert found.state.reason == 2 and [c.kind for c in found.history] == [ChangeKind.REVOKED]
+    # The state is the contract's own fold of the same history.
+    assert found.state == bodies.registry.document_state(contern.id, batch.root, leaf)

@@ -282,7 +282,7 @@ def test_set_up_writes_nothing_outside_the_checkout(tmp_path: Path) -> None:
         (
             lambda c, a: a.parse_reason("70000"),
             "reason '70000' is not a code from 0 to 65535 (0 unspecified, 1 superseded, "
-            "2 issued in error, 3 fraud, 4 withdrawn by the issuer).",
+            "2 issued in error, 3 fraud, 4 withdrawn by the issuer, 5 annulled by a court).",
         ),
         (lambda c, a: a.parse_reason("-1"), None),
         (lambda c, a: a.parse_address("0x12"), None),

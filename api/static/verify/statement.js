@@ -12,7 +12,8 @@
 // is WebCrypto's; keccak256 is the vendored js-sha3 (/static/vendor/sha3.min.js), loaded first.
 // Facts are hashed exactly as carried: never normalised, so an NFD copy of an NFC fact fails.
 //
-// Exposed as window.ANCHOR_STATEMENT; nothing runs on load.
+// Exposed as window.ANCHOR_STATEMENT (verify.js reads version 1 with its Reader, hashing and
+// hex helpers too); nothing runs on load.
 "use strict";
 
 (function (root) {
@@ -346,6 +347,7 @@
   root.ANCHOR_STATEMENT = Object.freeze({
     PREFIX,
     ProofFormatError,
+    Reader,
     bytesToDigits,
     canonicalize,
     checkBundle,
@@ -353,7 +355,9 @@
     decodeCompactV2,
     digitsToBytes,
     fromHex,
+    foldProof, // bytes: the leaf and the siblings as Uint8Array, the root returned as one
     fromText,
+    leafBytes: leafHash, // bytes: keccak256(keccak256(salt ++ digest)) as a Uint8Array
     leafHash: (salt, digest) => toHex(leafHash(fromHex(salt), fromHex(digest))),
     statementBytes,
     statementDigest: async (bundle) => toHex(await statementDigest(bundle)),

@@ -1,58 +1,56 @@
-// The citizen's verification page: decode the proof carried in the URL fragment, recompute its
-// leaf and root with keccak256 (js-sha3), ask the registry API about the root (with the key the
-// proof names as issuer, never the leaf), optionally hash the citizen's copy of the document with
-// WebCrypto, and show one verdict:
+// The citizen's verification page: decode the proof carried in the URL fragment (version 1
+// `#v1.<base64url>`, version 2 `#v2.<digits>` of a typed document), recompute its leaf and root
+// in the browser, ask the registry API about the root (with the key the proof names as issuer,
+// never the leaf), and show one verdict with the certified facts to compare with the paper:
 //
-//   valid        the root is anchored by the body of an authorised key and nothing is revoked
-//   invalid      a definite reason says the document or its proof is not genuine
-//   unavailable  the check cannot be done now (API down, chain unreachable): never "invalid"
+//   valid, validUntil, expired     the document is registered and in force (or its end passed)
+//   suspended, revoked, superseded its status in the registry (with since, reason, successor)
+//   invalid                        a definite reason says the document or its proof is not genuine
+//   unavailable                    the check cannot be done now (API down, chain unreachable):
+//                                  never "invalid"
 //
 // The issuing body (its name at anchoring time, kind, official code, today's name and status)
-// comes from the registry's answer only; a name carried in the proof is decoded and ignored.
-// The fragment (#v1.<base64url>) never reaches the server; the document file never leaves the
-// device. The Python reference of the format is anchor/proof/compact.py and anchor/merkle/.
+// comes from the registry's answer only; a name carried in a v1 proof is decoded and ignored.
+// Labels and legal notices come from GET /v1/document-types (the whole list: the server is not
+// told which type is checked). The fragment never reaches the server; a document file never
+// leaves the device. Version 2 is decoded by statement.js (window.ANCHOR_STATEMENT), which also
+// gives the byte reader, hashing and hex helpers used here for version 1. The Python reference
+// is anchor/proof/compact.py, anchor/proof/compact2.py and anchor/merkle/.
 "use strict";
 
 (function () {
   const TEXTS = window.ANCHOR_I18N;
+  const S = window.ANCHOR_STATEMENT;
   const LANGS = ["fr", "de", "en"];
   const DEFAULT_LANG = "fr";
   const STORAGE_KEY = "anchor.verify.lang";
-  // Locales for dates: the issuers are in Luxembourg.
+  // Locales for dates: the issuers are in Luxembourg; "today" is Luxembourg's.
   const LOCALES = { fr: "fr-LU", de: "de-LU", en: "en-GB" };
+  const ZONE = "Europe/Luxembourg";
   const API_TIMEOUT_MS = 15000;
+  const ProofFormatError = S.ProofFormatError;
+  const toHex = S.toHex;
 
   // ---------------------------------------------------------------------------------------------
-  // Compact proof format v1 (docs/proof-format.md, anchor/compact.py)
+  // Compact proof format v1 (docs/proof-format.md, anchor/proof/compact.py)
   // magic 0xA1 | flags | chainId varint | registry 20 | txHash 32 | blockNumber varint
   // | issuer 20 | anchoredAt varint | digest 32 | salt 32 | n (1 byte) | n x 32 proof
   // | [issuerName: varint length + UTF-8, when flags bit 0 is set]
   // ---------------------------------------------------------------------------------------------
-  const BUNDLE_VERSION = 1;
-  const MAGIC = 0xa0 | BUNDLE_VERSION;
+  const MAGIC_V1 = 0xa1;
   const FLAG_ISSUER_NAME = 0x01;
   const MAX_PROOF_LENGTH = 32;
-  const MAX_UINT64 = (1n << 64n) - 1n;
-  const PREFIX = "v" + BUNDLE_VERSION + ".";
-
-  /** A proof that cannot be read. `version` is set when it is a proof of another version. */
-  class ProofFormatError extends Error {
-    constructor(message, version) {
-      super(message);
-      this.name = "ProofFormatError";
-      this.version = version === undefined ? null : version;
-    }
-  }
+  const PREFIX_V1 = "v1.";
 
   /** Decode `v1.<base64url>` into a bundle, or throw ProofFormatError (as from_text in Python). */
-  function fromText(text) {
+  function fromTextV1(text) {
     text = text.trim();
-    if (!text.startsWith(PREFIX)) {
+    if (!text.startsWith(PREFIX_V1)) {
       const other = /^v(\d+)\./.exec(text);
       if (other) throw new ProofFormatError("unsupported version " + other[1], other[1]);
-      throw new ProofFormatError("a compact proof starts with " + PREFIX);
+      throw new ProofFormatError("a compact proof starts with " + PREFIX_V1);
     }
-    return decodeCompact(base64urlDecode(text.slice(PREFIX.length)));
+    return decodeCompact(base64urlDecode(text.slice(PREFIX_V1.length)));
   }
 
   /** Strict base64url without padding: the canonical encoding only, as the Python decoder. */
@@ -76,55 +74,17 @@
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  /** A cursor over the payload that names the field it could not read. */
-  class Reader {
-    constructor(data) {
-      this.data = data;
-      this.pos = 0;
-    }
-    take(size, field) {
-      const end = this.pos + size;
-      if (end > this.data.length) throw new ProofFormatError("truncated inside " + field);
-      const chunk = this.data.subarray(this.pos, end);
-      this.pos = end;
-      return chunk;
-    }
-    byte(field) {
-      return this.take(1, field)[0];
-    }
-    /** Unsigned LEB128, shortest form, at most 64 bits; returned as a BigInt. */
-    varint(field) {
-      let value = 0n;
-      let shift = 0n;
-      for (let i = 0; i < 10; i++) {
-        const b = this.byte(field);
-        value |= BigInt(b & 0x7f) << shift;
-        shift += 7n;
-        if (!(b & 0x80)) {
-          if (b === 0 && i > 0) throw new ProofFormatError(field + " is not a minimal varint");
-          if (value > MAX_UINT64) throw new ProofFormatError(field + " exceeds 64 bits");
-          return value;
-        }
-      }
-      throw new ProofFormatError(field + " is longer than a 64-bit varint");
-    }
-    finish() {
-      const extra = this.data.length - this.pos;
-      if (extra) throw new ProofFormatError(extra + " trailing byte(s)");
-    }
-  }
-
-  /** Decode the compact bytes; the leaf and the root are recomputed, never read. */
+  /** Decode the compact v1 bytes; the leaf and the root are recomputed, never read. */
   function decodeCompact(data) {
-    const r = new Reader(data);
+    const r = new S.Reader(data);
     const magic = r.byte("magic byte");
-    if (magic !== MAGIC) {
+    if (magic !== MAGIC_V1) {
       if (magic >> 4 === 0xa) throw new ProofFormatError("unsupported version", String(magic & 0x0f));
       throw new ProofFormatError("not a compact proof");
     }
     const flags = r.byte("flags");
     if (flags & ~FLAG_ISSUER_NAME) throw new ProofFormatError("unknown flags");
-    const bundle = {};
+    const bundle = { version: 1 };
     bundle.chainId = r.varint("chainId");
     bundle.registry = toHex(r.take(20, "registry"));
     bundle.txHash = toHex(r.take(32, "txHash"));
@@ -141,9 +101,7 @@
     // name the registry holds.
     bundle.issuerName = null;
     if (flags & FLAG_ISSUER_NAME) {
-      const length = r.varint("issuerName length");
-      if (length > BigInt(data.length)) throw new ProofFormatError("truncated inside issuerName");
-      const raw = r.take(Number(length), "issuerName");
+      const raw = r.take(r.length("issuerName length"), "issuerName");
       try {
         bundle.issuerName = new TextDecoder("utf-8", { fatal: true }).decode(raw);
       } catch (e) {
@@ -151,83 +109,86 @@
       }
     }
     r.finish();
-    // The bundle model refuses a zero chain id or anchoring time (anchor/proof.py).
+    // The bundle model refuses a zero chain id or anchoring time (anchor/proof/bundle.py).
     if (bundle.chainId === 0n || bundle.anchoredAt === 0n) {
       throw new ProofFormatError("chainId and anchoredAt must be positive");
     }
-    const leaf = leafHash(salt, digest);
+    const leaf = S.leafBytes(salt, digest);
     bundle.digest = toHex(digest);
     bundle.salt = toHex(salt);
     bundle.leaf = toHex(leaf);
     bundle.proof = proof.map(toHex);
-    bundle.root = toHex(foldProof(leaf, proof));
+    bundle.root = toHex(S.foldProof(leaf, proof));
     return bundle;
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Merkle hashing (anchor/hashing.py): OpenZeppelin StandardMerkleTree, leaf (bytes32, bytes32)
-  // ---------------------------------------------------------------------------------------------
-  function keccak(bytes) {
-    return new Uint8Array(window.keccak256.arrayBuffer(bytes));
-  }
+  /** The v1 leaf and fold, as hex (for tests and auditors). */
+  const leafHash = (salt, digest) => S.leafBytes(salt, digest);
+  const foldProof = (leaf, proof) => S.foldProof(leaf, proof);
 
-  /** leaf = keccak256(keccak256(salt ++ digest)) */
-  function leafHash(salt, digest) {
-    const pair = new Uint8Array(64);
-    pair.set(salt, 0);
-    pair.set(digest, 32);
-    return keccak(keccak(pair));
-  }
+  // ---------------------------------------------------------------------------------------------
+  // Document types: GET /v1/document-types, the whole list (never one type).
+  // Resolves to {"id.vN": type} or throws {unavailable: key}.
+  // ---------------------------------------------------------------------------------------------
+  let typesPromise = null;
 
-  /** Compare two 32-byte nodes as unsigned big-endian integers. */
-  function compareBytes(a, b) {
-    for (let i = 0; i < a.length; i++) {
-      if (a[i] !== b[i]) return a[i] - b[i];
+  async function fetchJson(url) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), API_TIMEOUT_MS);
+    try {
+      return await fetch(url, {
+        cache: "no-store",
+        headers: { Accept: "application/json" },
+        signal: controller.signal,
+      });
+    } finally {
+      clearTimeout(timer);
     }
-    return 0;
   }
 
-  /** Parent node: keccak256 of the two children sorted as unsigned integers. */
-  function hashPair(a, b) {
-    const out = new Uint8Array(64);
-    const [lo, hi] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
-    out.set(lo, 0);
-    out.set(hi, 32);
-    return keccak(out);
+  async function loadTypes() {
+    let response;
+    try {
+      response = await fetchJson("/v1/document-types");
+    } catch (e) {
+      throw { unavailable: "unavailable.network" };
+    }
+    if (response.status !== 200) throw { unavailable: "unavailable.types" };
+    const body = await response.json().catch(() => null);
+    if (!body || !Array.isArray(body.types)) throw { unavailable: "reason.unexpectedAnswer" };
+    const types = {};
+    for (const type of body.types) {
+      if (!type || typeof type.id !== "string" || !Number.isSafeInteger(type.version)) continue;
+      const facts = Array.isArray(type.facts) ? type.facts : type.publicFacts;
+      if (!Array.isArray(facts)) continue;
+      types[type.id + ".v" + type.version] = Object.assign({}, type, { facts: facts });
+    }
+    return types;
   }
 
-  /** Fold a proof into the root it implies (OpenZeppelin MerkleProof.processProof). */
-  function foldProof(leaf, proof) {
-    return proof.reduce((node, sibling) => hashPair(node, sibling), leaf);
-  }
-
-  function toHex(bytes) {
-    let hex = "0x";
-    for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-    return hex;
+  function types() {
+    if (!typesPromise) {
+      typesPromise = loadTypes().catch((e) => {
+        typesPromise = null; // a retry asks again
+        throw e;
+      });
+    }
+    return typesPromise;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Registry lookup: GET /v1/roots/{root}?key={issuer}. The leaf is never sent: the server
-  // cannot tell which document of the batch is being checked.
+  // learns which batch (root) is checked, not which of its documents.
   // Returns {kind: "answer", data} | {kind: "notAnchored"} | {kind: "unavailable", reason}.
   // Anything but 200 and 404 (503, 500, a network failure, a timeout) is "unavailable".
   // ---------------------------------------------------------------------------------------------
   async function lookUpRoot(bundle) {
     const url = "/v1/roots/" + bundle.root + "?key=" + bundle.issuer;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), API_TIMEOUT_MS);
     let response;
     try {
-      response = await fetch(url, {
-        cache: "no-store",
-        headers: { Accept: "application/json" },
-        signal: controller.signal,
-      });
+      response = await fetchJson(url);
     } catch (e) {
       return { kind: "unavailable", reason: "unavailable.network" };
-    } finally {
-      clearTimeout(timer);
     }
     if (response.status === 404) {
       // Only the API's own answer proves the root unknown (it names the root). A bare 404 from a
@@ -240,6 +201,7 @@
       return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
     }
     if (response.status === 503) return { kind: "unavailable", reason: "unavailable.chain" };
+    if (response.status === 429) return { kind: "unavailable", reason: "unavailable.busy" };
     if (response.status !== 200) return { kind: "unavailable", reason: "reason.unexpectedAnswer" };
     try {
       return { kind: "answer", data: await response.json() };
@@ -266,6 +228,19 @@
       (Number.isSafeInteger(c.at) && Number.isSafeInteger(c.reason) && typeof c.annulled === "boolean");
   }
 
+  const STATES = ["active", "suspended", "revoked", "superseded"];
+
+  function isDocument(d) {
+    return d && typeof d === "object" && typeof d.leaf === "string" && STATES.includes(d.state) &&
+      Number.isSafeInteger(d.reason) && Array.isArray(d.history) &&
+      d.history.every((c) => c && typeof c.kind === "string" && isChange(c)) &&
+      (d.validUntil === null || d.validUntil === undefined || isDay(d.validUntil));
+  }
+
+  function isDay(text) {
+    return typeof text === "string" && /^\d{4}-\d{2}-\d{2}$/.test(text);
+  }
+
   /** A revocation counts unless the registrar annulled it (made by a compromised key). */
   function counts(change) {
     return Boolean(change) && change.kind === "revoked" && change.annulled !== true;
@@ -276,13 +251,30 @@
     return Number.isSafeInteger(apiValue) && BigInt(apiValue) === bigValue;
   }
 
+  /** Today's date in Luxembourg, `YYYY-MM-DD` (the day a validity end is compared with). */
+  function today() {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit" })
+      .format(new Date());
+  }
+
+  /** The last valid day: the last extension's, else the type's validity-end fact, else null. */
+  function validityEnd(bundle, own) {
+    if (own && isDay(own.validUntil)) return own.validUntil;
+    const fact = bundle.doctype && bundle.doctype.validityEnd;
+    return fact && isDay(bundle.facts[fact]) ? bundle.facts[fact] : null;
+  }
+
   /**
    * Judge the registry's answer against the bundle. Returns
-   * {status: "ok" | "invalid" | "unavailable", reasons: [{key, params, revocation}], data}.
+   * {status, reasons: [{key, params, change}], data, own, until}, status one of
+   * valid | validUntil | expired | suspended | revoked | superseded | invalid | unavailable.
    */
   function judge(bundle, result) {
     if (result.kind === "notAnchored") {
-      return { status: "invalid", reasons: [{ key: "reason.notAnchored" }] };
+      // For a typed document the root is computed from the facts: a root nobody anchored means
+      // the facts (or the proof) are not those registered.
+      const key = bundle.version === 2 ? "reason.factsChanged" : "reason.notAnchored";
+      return { status: "invalid", reasons: [{ key: key }] };
     }
     if (result.kind === "unavailable") {
       return { status: "unavailable", reasons: [{ key: result.reason }] };
@@ -292,13 +284,13 @@
       d && typeof d === "object" && typeof d.root === "string" && typeof d.key === "string" &&
       typeof d.registry === "string" && Number.isSafeInteger(d.anchoredAt) &&
       Number.isSafeInteger(d.chainId) && typeof d.authorised === "boolean" && isBody(d.body) &&
-      isChange(d.rootStatus) && Array.isArray(d.documentStatuses) &&
-      d.documentStatuses.every((c) => c && typeof c.leaf === "string" && isChange(c));
+      isChange(d.rootStatus) && Array.isArray(d.documents) && d.documents.every(isDocument);
     if (!wellFormed || d.root.toLowerCase() !== bundle.root) {
       return { status: "unavailable", reasons: [{ key: "reason.unexpectedAnswer" }] };
     }
     if (!sameInt(d.chainId, bundle.chainId) || d.registry.toLowerCase() !== bundle.registry) {
-      return { status: "unavailable", reasons: [{ key: "unavailable.otherRegistry" }], data: d };
+      // A verifier trusts the registry it knows (this site's), never the one a proof names.
+      return { status: "invalid", reasons: [{ key: "reason.otherRegistry" }] };
     }
     if (d.anchored !== true) {
       return { status: "invalid", reasons: [{ key: "reason.notAnchored" }], data: d };
@@ -307,13 +299,33 @@
     if (d.key.toLowerCase() !== bundle.issuer) reasons.push({ key: "reason.issuerMismatch" });
     if (!sameInt(d.anchoredAt, bundle.anchoredAt)) reasons.push({ key: "reason.timeMismatch" });
     if (d.authorised !== true) reasons.push({ key: "reason.notAuthorised" });
-    // The server lists the revoked documents of the root; the page finds its own leaf there.
-    const own = d.documentStatuses.find((c) => c.leaf.toLowerCase() === bundle.leaf && counts(c));
-    if (own) reasons.push({ key: "reason.documentRevoked", revocation: own });
+    if (reasons.length) return { status: "invalid", reasons: reasons, data: d };
+    // The server lists the documents of the root with a history; the page finds its own leaf.
+    const own = d.documents.find((c) => c.leaf.toLowerCase() === bundle.leaf) || null;
+    const out = { reasons: [], data: d, own: own, until: validityEnd(bundle, own) };
     if (counts(d.rootStatus)) {
-      reasons.push({ key: "reason.rootRevoked", revocation: d.rootStatus });
+      out.reasons.push({ key: "reason.rootRevoked", change: d.rootStatus });
+      return Object.assign(out, { status: "revoked" });
     }
-    return { status: reasons.length ? "invalid" : "ok", reasons: reasons, data: d };
+    if (own && own.state === "revoked") {
+      out.reasons.push({ key: "reason.documentRevoked", change: changeOf(own, "revoked") });
+      return Object.assign(out, { status: "revoked" });
+    }
+    if (own && own.state === "superseded") {
+      out.reasons.push({ key: "reason.superseded", successor: own.successor });
+      return Object.assign(out, { status: "superseded" });
+    }
+    if (own && own.state === "suspended") {
+      out.reasons.push({ key: "reason.suspended", change: changeOf(own, "suspended") });
+      return Object.assign(out, { status: "suspended" });
+    }
+    if (out.until) return Object.assign(out, { status: out.until < today() ? "expired" : "validUntil" });
+    return Object.assign(out, { status: "valid" });
+  }
+
+  /** The document's state as a change (kind, reason, at) for the texts. */
+  function changeOf(own, kind) {
+    return { kind: kind, reason: own.reason, at: own.since };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -325,6 +337,7 @@
     proofError: null, // {key, params} when the fragment cannot be read
     chain: null, // judge() result; null while the lookup runs
     file: null, // {name, status: "reading" | "match" | "mismatch" | "error"}
+    decoding: false, // a v2 proof waits for the document types
   };
   let lookupGeneration = 0; // ignores the answer of a superseded lookup (hash changed, retry)
 
@@ -340,35 +353,48 @@
   function formatDate(unixSeconds) {
     const format = new Intl.DateTimeFormat(LOCALES[state.lang], {
       day: "numeric", month: "long", year: "numeric",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short", timeZone: ZONE,
     });
     const when = new Date(Number(unixSeconds) * 1000);
     // A time beyond what Date holds (a forged proof can carry any uint64) shows as a number.
     return Number.isNaN(when.getTime()) ? String(unixSeconds) : format.format(when);
   }
 
-  function revocationText(revocation) {
-    const code = revocation.reason;
-    const key = "revocation." + code;
+  /** A calendar day (`YYYY-MM-DD`, a fact or a validity end) in words, with no time. */
+  function formatDay(day) {
+    if (!isDay(day)) return String(day);
+    const format = new Intl.DateTimeFormat(LOCALES[state.lang], {
+      day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+    });
+    return format.format(new Date(day + "T00:00:00Z"));
+  }
+
+  /** A reason code in words: revocation or suspension table, "code N" for a site-specific one. */
+  function reasonCodeText(kind, code) {
+    const key = (kind === "suspended" ? "suspension." : "revocation.") + code;
     return key in TEXTS[DEFAULT_LANG] ? t(key) : t("revocation.other", { code: code });
   }
 
   function reasonText(reason) {
-    if (reason.revocation) {
+    if (reason.change) {
       return t(reason.key, {
-        date: formatDate(reason.revocation.at),
-        reason: revocationText(reason.revocation),
+        date: formatDate(reason.change.at),
+        reason: reasonCodeText(reason.change.kind, reason.change.reason),
       });
+    }
+    if (reason.key === "reason.superseded") {
+      const s = reason.successor;
+      return s ? t("reason.supersededOn", { date: formatDate(s.anchoredAt) }) : t("reason.superseded");
     }
     return t(reason.key, reason.params);
   }
 
   /** The overall verdict from the proof, the registry's answer and the document check. */
   function verdict() {
-    if (!state.bundle && !state.proofError) return { state: "none", reasons: [] };
+    if (!state.bundle && !state.proofError) return { state: state.decoding ? "checking" : "none", reasons: [] };
     if (state.proofError) {
       const s = state.proofError.key.startsWith("unavailable.") ? "unavailable" : "invalid";
-      return { state: s, reasons: [state.proofError] };
+      return { state: s, reasons: [state.proofError], retry: s === "unavailable" };
     }
     const invalid = [];
     if (state.chain && state.chain.status === "invalid") invalid.push(...state.chain.reasons);
@@ -381,8 +407,11 @@
     if (state.chain.status === "unavailable") {
       return { state: "unavailable", reasons: state.chain.reasons, retry: true };
     }
-    return { state: "valid", reasons: [] };
+    return { state: state.chain.status, reasons: state.chain.reasons };
   }
+
+  /** The states in which the registry knows the document: its facts are certified. */
+  const REGISTERED = ["valid", "validUntil", "expired", "suspended", "revoked", "superseded"];
 
   const $ = (id) => document.getElementById(id);
 
@@ -392,11 +421,14 @@
     for (const button of document.querySelectorAll("button[data-lang]")) {
       button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
     }
+    $("host-name").textContent = location.host;
+    $("host").firstChild.textContent = t("host.before");
+    $("host").lastChild.textContent = t("host.after");
 
     const v = verdict();
     const box = $("verdict");
     box.dataset.state = v.state;
-    $("verdict-text").textContent = t("verdict." + v.state);
+    $("verdict-text").textContent = verdictWord(v);
     $("verdict-summary").textContent = summaryText(v);
     const list = $("verdict-reasons");
     list.replaceChildren(
@@ -407,13 +439,22 @@
         return li;
       }),
     );
-    renderBody(v);
+    renderSuccessor(v);
     $("retry").hidden = !v.retry;
-    document.title = t("verdict." + v.state) + " — " + t("page.title");
+    document.title = verdictWord(v) + " — " + t("page.title");
 
-    $("document").hidden = !state.bundle || !window.crypto || !window.crypto.subtle;
+    renderFacts(v);
+    renderIssuer(v);
+    renderHistory(v);
+    $("document").hidden = !state.bundle || !fileDigest(state.bundle) || !window.crypto || !window.crypto.subtle;
     renderFile();
     renderDetails();
+  }
+
+  function verdictWord(v) {
+    if (v.state === "validUntil") return t("verdict.validUntil", { date: formatDay(state.chain.until) });
+    if (v.state === "expired") return t("verdict.expired", { date: formatDay(state.chain.until) });
+    return t("verdict." + v.state);
   }
 
   /** A body's name in the page's language; French when it has none in that language. */
@@ -426,12 +467,10 @@
   }
 
   function summaryText(v) {
-    if (v.state === "valid") {
-      const data = state.chain.data;
-      // The registry's name in force at anchoring time; never the name the proof carries.
-      const issuer = nameIn(data.body.namesAtAnchor);
-      const key = state.file && state.file.status === "match" ? "summary.validWithDoc" : "summary.valid";
-      return t(key, { issuer: issuer, date: formatDate(data.anchoredAt) });
+    if (REGISTERED.includes(v.state)) {
+      const inForce = v.state === "valid" || v.state === "validUntil";
+      const key = inForce && state.file && state.file.status === "match" ? "summary.validWithDoc" : "summary." + v.state;
+      return t(key, { issuer: nameIn(state.chain.data.body.namesAtAnchor) });
     }
     if (v.state === "invalid") return t("summary.invalid");
     if (v.state === "unavailable") return t("summary.unavailable");
@@ -439,25 +478,104 @@
     return t("summary.checking");
   }
 
-  /** Under a valid verdict: the body's kind and code, today's name, a suspension or retirement. */
-  function renderBody(v) {
-    const list = $("verdict-body");
-    const lines = [];
-    if (v.state === "valid") {
-      const body = state.chain.data.body;
-      const code = body.code ? t("body.code", { code: body.code }) : "";
-      lines.push(["kind", code ? kindText(body.kind) + " · " + code : kindText(body.kind)]);
-      const now = nameIn(body.namesNow);
-      if (now !== nameIn(body.namesAtAnchor)) lines.push(["renamed", t("body.renamed", { name: now })]);
-      if (body.status === "suspended" || body.status === "retired") {
-        lines.push([body.status, t("body." + body.status)]);
-      }
+  /** Superseded: a link to check the new document when the server gives its address. */
+  function renderSuccessor(v) {
+    const p = $("verdict-successor");
+    p.replaceChildren();
+    const own = v.state === "superseded" && state.chain.own;
+    const url = own && own.successor && own.successor.url;
+    // Only an address of this very page is followed (a successor is verified here, too).
+    if (typeof url === "string" && url.startsWith(location.origin + "/verify#")) {
+      const a = document.createElement("a");
+      a.href = url;
+      a.textContent = t("successor.link");
+      p.append(a);
     }
+    p.hidden = !p.childNodes.length;
+  }
+
+  /** Rows of [field, label, value] in a <dl>. */
+  function fillList(list, rows) {
+    list.replaceChildren();
+    for (const [field, label, value] of rows) {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      dd.dataset.field = field;
+      if (/^0x[0-9a-f]+$/.test(value)) dd.className = "hex";
+      list.append(dt, dd);
+    }
+  }
+
+  /** The certified facts, in the type's order and the page's language, and the legal notice. */
+  function renderFacts(v) {
+    const b = state.bundle;
+    const section = $("facts");
+    const shown = b && b.version === 2 && REGISTERED.includes(v.state);
+    section.hidden = !shown;
+    $("notice-card").hidden = true;
+    if (!shown) return;
+    const type = b.doctype;
+    $("facts-type").textContent = (type.labels && type.labels[state.lang]) || type.id;
+    const rows = [];
+    for (const spec of type.facts) {
+      if (!(spec.name in b.facts)) continue;
+      const value = b.facts[spec.name];
+      const label = (spec.labels && spec.labels[state.lang]) || spec.name;
+      rows.push([spec.name, label, spec.kind === "date" ? formatDay(value) : value]);
+    }
+    fillList($("facts-list"), rows);
+    const notice = type.notice && (type.notice[state.lang] || type.notice.fr);
+    $("notice").textContent = notice || "";
+    $("notice-card").hidden = !notice;
+  }
+
+  /** The issuer from the registry's answer only: name then (and now), kind, code, status. */
+  function renderIssuer(v) {
+    const section = $("issuer");
+    const data = state.chain && state.chain.data;
+    const shown = Boolean(data && data.body) && REGISTERED.includes(v.state);
+    section.hidden = !shown;
+    if (!shown) return;
+    const body = data.body;
+    const rows = [["name", t("issuer.name"), nameIn(body.namesAtAnchor)]];
+    const now = nameIn(body.namesNow);
+    if (now !== nameIn(body.namesAtAnchor)) rows.push(["renamed", t("issuer.renamed"), now]);
+    rows.push(["kind", t("issuer.kind"), kindText(body.kind)]);
+    if (body.code) rows.push(["code", t("issuer.code"), body.code]);
+    rows.push(["anchoredAt", t("issuer.anchoredAt"), formatDate(data.anchoredAt)]);
+    fillList($("issuer-list"), rows);
+    const status = $("issuer-status");
+    status.textContent = body.status === "suspended" || body.status === "retired" ? t("body." + body.status) : "";
+    status.hidden = !status.textContent;
+  }
+
+  function historyText(change) {
+    const what = t("history." + change.kind);
+    let reason = "";
+    if (change.kind === "revoked" || change.kind === "suspended") reason = reasonCodeText(change.kind, change.reason);
+    if (change.kind === "extended" && isDay(change.validUntil)) reason = t("history.until", { date: formatDay(change.validUntil) });
+    return { what: what, when: formatDate(change.at), reason: reason };
+  }
+
+  /** The document's history: each change, what, when and why (annulled ones marked). */
+  function renderHistory(v) {
+    const section = $("history");
+    const own = state.chain && REGISTERED.includes(v.state) && state.chain.own;
+    const root = state.chain && REGISTERED.includes(v.state) && counts(state.chain.data.rootStatus) ? state.chain.data.rootStatus : null;
+    const changes = own ? own.history.slice() : [];
+    if (root) changes.push(Object.assign({ batch: true }, root));
+    section.hidden = !changes.length;
+    const list = $("history-list");
     list.replaceChildren(
-      ...lines.map(([field, text]) => {
+      ...changes.map((change) => {
         const li = document.createElement("li");
-        li.dataset.field = field;
-        li.textContent = text;
+        const h = historyText(change);
+        li.dataset.kind = change.kind;
+        const parts = [h.when, change.batch ? t("history.batch") : h.what];
+        if (h.reason) parts.push(h.reason);
+        li.textContent = parts.join(" — ") + (change.annulled ? " " + t("history.annulled") : "");
         return li;
       }),
     );
@@ -492,6 +610,8 @@
     rows.push(["details.key", b.issuer]);
     rows.push(["details.anchoredAt", formatDate(b.anchoredAt)]);
     if (data && Number.isSafeInteger(data.leafCount)) rows.push(["details.leafCount", String(data.leafCount)]);
+    if (b.version === 2) rows.push(["details.type", b.type + " v" + b.typeVersion]);
+    if (b.version === 2 && b.file) rows.push(["details.file", b.file]);
     rows.push(
       ["details.digest", b.digest],
       ["details.leaf", b.leaf],
@@ -502,22 +622,15 @@
       ["details.registry", b.registry],
       ["details.chainId", b.chainId.toString()],
     );
-    const list = $("details-list");
-    list.replaceChildren();
-    for (const [key, ...given] of rows) {
-      const values = given.filter((value) => value); // an empty code shows no row
-      if (!values.length) continue;
-      const dt = document.createElement("dt");
-      dt.textContent = t(key);
-      list.append(dt);
-      for (const value of values) {
-        const dd = document.createElement("dd");
-        dd.textContent = value;
-        dd.dataset.field = key.slice("details.".length);
-        if (/^0x[0-9a-f]+$/.test(value)) dd.className = "hex";
-        list.append(dd);
-      }
-    }
+    fillList(
+      $("details-list"),
+      rows.filter(([, value]) => value).map(([key, value]) => [key.slice("details.".length), t(key), value]),
+    );
+  }
+
+  /** The SHA-256 of the file a bundle certifies: v1's digest, v2's `file`, else null. */
+  function fileDigest(bundle) {
+    return bundle.version === 2 ? bundle.file : bundle.digest;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -530,25 +643,40 @@
     state.proofError = null;
     state.chain = null;
     state.file = null;
-    // base64url needs no percent-encoding, so the fragment is used as it is.
-    const fragment = location.hash.replace(/^#/, "");
+    // base64url and decimal digits need no percent-encoding, so the fragment is used as it is.
+    const fragment = location.hash.replace(/^#/, "").trim();
     if (!fragment) {
       render();
       return;
     }
-    if (typeof window.keccak256 !== "function") {
+    if (typeof window.keccak256 !== "function" || !window.crypto || !window.crypto.subtle) {
       state.proofError = { key: "unavailable.noCrypto" };
       render();
       return;
     }
+    state.decoding = true;
+    render();
+    let bundle = null;
     try {
-      state.bundle = fromText(fragment);
+      bundle = fragment.startsWith(S.PREFIX) ? await S.fromText(fragment, await types()) : fromTextV1(fragment);
     } catch (e) {
-      if (!(e instanceof ProofFormatError)) throw e;
-      state.proofError = e.version !== null
-        ? { key: "unavailable.version", params: { version: e.version } }
-        : { key: "reason.malformed" };
+      if (generation !== lookupGeneration) return;
+      state.decoding = false;
+      if (e && e.unavailable) {
+        state.proofError = { key: e.unavailable };
+      } else if (e instanceof ProofFormatError) {
+        state.proofError = e.version !== null
+          ? { key: "unavailable.version", params: { version: e.version } }
+          : /is not known to this page/.test(e.message)
+            ? { key: "reason.unknownType" }
+            : { key: "reason.malformed" };
+      } else {
+        throw e;
+      }
     }
+    if (generation !== lookupGeneration) return;
+    state.decoding = false;
+    state.bundle = bundle;
     render();
     if (state.bundle) await check(generation);
   }
@@ -569,7 +697,7 @@
     let status;
     try {
       const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
-      status = toHex(digest) === bundle.digest ? "match" : "mismatch";
+      status = toHex(digest) === fileDigest(bundle) ? "match" : "mismatch";
     } catch (e) {
       status = "error";
     }
@@ -604,7 +732,11 @@
       const stored = localStorage.getItem(STORAGE_KEY);
       if (LANGS.includes(stored)) return stored;
     } catch (e) {
-      // no storage: default language
+      // no storage: the browser's language
+    }
+    for (const tag of navigator.languages || [navigator.language]) {
+      const primary = String(tag).toLowerCase().split("-")[0];
+      if (LANGS.includes(primary)) return primary;
     }
     return DEFAULT_LANG;
   }
@@ -615,7 +747,10 @@
       button.addEventListener("click", () => setLang(button.dataset.lang, true));
     }
     $("retry").addEventListener("click", () => {
-      if (!state.bundle) return;
+      if (!state.bundle) {
+        start(); // the types could not be read: read the proof again
+        return;
+      }
       state.chain = null;
       render();
       check(lookupGeneration);
@@ -647,7 +782,7 @@
   }
 
   // Exposed for tests and for curious auditors in the browser console.
-  window.anchorVerify = { fromText: fromText, leafHash: leafHash, foldProof: foldProof, state: state };
+  window.anchorVerify = { fromText: fromTextV1, leafHash: leafHash, foldProof: foldProof, state: state };
 
   init();
 })();
