@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -51,6 +52,9 @@ Integrator routes need `Authorization: Bearer <key>` (scopes `submit`, `read`, `
 change a document's status on chain; `admin` has them all). Verification routes and the page
 are public.
 """
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's native OpenTelemetry spans, metrics and logs: all off."""
 
 PUBLIC_CORS_PREFIXES = ("/v1/roots/", "/v1/document-types")
 UPLOAD_PATH = "/v1/receipts/file"
@@ -151,6 +155,10 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by api.routes.docs from vendored files, not from a CDN
         redoc_url=None,
+        # No OpenTelemetry here (the service's metrics are Prometheus, `api.metrics`): FastAPI's
+        # bridge otherwise asks the global providers about every request, a seventh of the
+        # event loop's time under a one-digest submit load (bench/README.md).
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.api_settings = api_settings

@@ -21,6 +21,8 @@ import numpy as np
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.limits import may_have_body
+
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may have (a proof bundle needs 2)."""
 
@@ -82,7 +84,11 @@ class JsonDepthLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Read the body, measure it, then refuse it or replay it to the application."""
-        if scope["type"] != "http" or scope.get("path") in self.skip_paths:
+        if (
+            scope["type"] != "http"
+            or scope.get("path") in self.skip_paths
+            or not may_have_body(scope)  # nothing to decode: no need to read and replay
+        ):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

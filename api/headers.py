@@ -8,7 +8,6 @@ that allows nothing to load. HSTS is sent when the public base URL is https.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PAGE_CSP = (
@@ -48,20 +47,26 @@ class SecurityHeaders:
         """Wrap ``app``; ``hsts``: also send Strict-Transport-Security."""
         self.app = app
         self.fixed = dict(_COMMON) | ({"strict-transport-security": HSTS} if hsts else {})
+        self._encoded = {
+            csp: [(k.encode(), v.encode()) for k, v in self.fixed.items()]
+            + [(b"content-security-policy", csp.encode())]
+            for csp in (PAGE_CSP, DOCS_CSP, API_CSP)
+        }
+        self._names = frozenset(k.encode() for k in [*self.fixed, "content-security-policy"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Set the headers on the response start."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = policy_for(str(scope.get("path", "")))
+        ours, names = self._encoded[policy_for(str(scope.get("path", "")))], self._names
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.fixed.items():
-                    headers[name] = value
-                headers["content-security-policy"] = csp
+                # One pass over the raw list (MutableHeaders scans it once per header set):
+                # the route's own values of these names give way to ours.
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in names]
+                message["headers"] = kept + ours
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

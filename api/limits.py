@@ -11,6 +11,16 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
+def may_have_body(scope: Scope) -> bool:
+    """False when the request has no body: neither ``Transfer-Encoding`` nor a non-zero
+    ``Content-Length`` (RFC 9112 6.3: such a request's body is empty), as for most GETs."""
+    for raw, value in scope.get("headers", ()):
+        name = raw.lower()
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
+
+
 class BodyLimit:
     """Cap request bodies at ``default`` bytes, or at ``per_path[path]`` for those paths."""
 
@@ -26,7 +36,7 @@ class BodyLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse an over-long declared body; limit the streamed one."""
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not may_have_body(scope):
             await self.app(scope, receive, send)
             return
         limit = self.per_path.get(str(scope.get("path", "")), self.default)

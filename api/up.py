@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from eth_account import Account
@@ -41,6 +41,9 @@ from anchor.settings import Settings, load_settings
 from anchor.store import Issuer, Store
 from anchor.types import KeyPurpose
 from api.app import create_app
+
+if TYPE_CHECKING:
+    from anchor.service.worker import Worker
 
 #: Seconds between two looks at the store for bodies to onboard while the stack runs.
 ONBOARD_EVERY = 2.0
@@ -101,12 +104,13 @@ def ensure_registry(w3: Web3, manifest: Path) -> str:
 def onboard_store_bodies(w3: Web3, registry: Registry, store: Store) -> list[Issuer]:
     """Register on the local chain every body of the store whose anchoring key it does not know
     (the deployer is the registrar); return those onboarded now."""
-    registrar = KeystoreSigner(Account.from_key(dev_key(0)))
+    registrar: KeystoreSigner | None = None  # derived only when a body needs it (costly)
     done = []
     for issuer in store.list_issuers(onboarded=False):
         anchoring = issuer.key_for(KeyPurpose.ANCHORING)
         if anchoring is None or registry.key_of(anchoring.address).registered:
             continue  # the worker records the body id of a key already registered
+        registrar = registrar or KeystoreSigner(Account.from_key(dev_key(0)))
         keys = [(k.address, int(Purpose[k.purpose.name])) for k in issuer.keys if not k.retired_at]
         names = (issuer.name_fr, issuer.name_de or "", issuer.name_en or "", issuer.name_lb or "")
         body_id = onboard_body(
@@ -125,6 +129,13 @@ def _keep_onboarding(w3: Web3, registry: Registry, store: Store, stopping: threa
             onboard_store_bodies(w3, registry, store)
         except (AnchorError, OSError, ValueError) as e:
             typer.echo(f"could not onboard the new bodies now: {e}", err=True)
+
+
+def _run_locked(worker: Worker) -> None:
+    """The worker's loop under its relayer's one-writer lock, as `anchor worker` runs it: an
+    `anchor worker` started on the same store waits instead of racing for the nonces."""
+    with worker.store.writer_lock(worker.submitter.relayer.address):
+        worker.run()
 
 
 def up_command(
@@ -198,7 +209,9 @@ def up_command(
                 daemon=True,
             )
         )
-        threads.append(threading.Thread(target=worker.run, name="worker", daemon=True))
+        threads.append(
+            threading.Thread(target=_run_locked, args=(worker,), name="worker", daemon=True)
+        )
         for thread in threads:
             thread.start()
         app = create_app(settings, metrics=worker.metrics)

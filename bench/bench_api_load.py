@@ -114,14 +114,19 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def tree_cpu_seconds(roots: list[int]) -> float:
-    """CPU seconds of every process in the trees at ``roots`` (exited ones are not counted)."""
-    total = 0.0
+def tree_cpu_seconds(roots: list[int], seen: dict[int, float] | None = None) -> float:
+    """CPU seconds of every process in the trees at ``roots``.
+
+    With ``seen`` (kept by the caller between calls), a process that exited since an earlier
+    call still counts with its last reading, so that the total never goes down when uvicorn
+    replaces a worker process during a run (its CPU after that reading is not counted).
+    """
+    seen = {} if seen is None else seen
     for root in roots:
         for p in tree_pids(root):
             with contextlib.suppress(OSError):
-                total += cpu_seconds(p)
-    return total
+                seen[p] = cpu_seconds(p)
+    return sum(seen.values())
 
 
 class Proc:
@@ -391,8 +396,10 @@ def bench_backend(
                 time.sleep(2)  # every uvicorn worker up, not only the first
                 print(f"   anchor serve --workers {n} on :{serve_port} (pid {serve.p.pid})")
 
-                def serve_cpu(serve: Proc = serve) -> float:
-                    return tree_cpu_seconds([serve.p.pid]) + cpu_seconds(api.p.pid)
+                readings: dict[int, float] = {}  # this serve's processes, kept between calls
+
+                def serve_cpu(serve: Proc = serve, seen: dict[int, float] = readings) -> float:
+                    return tree_cpu_seconds([serve.p.pid], seen) + cpu_seconds(api.p.pid)
 
                 server = f"serve x{n}"
                 run_modes(
@@ -554,6 +561,8 @@ def main() -> None:
     parser.add_argument("--anchor-timeout", type=float, default=900.0, help="seconds")
     parser.add_argument(
         "--workers",
+        "--processes",
+        dest="workers",
         type=lambda v: [int(x) for x in v.split(",")],
         default=None,
         help="PostgreSQL only: also load `anchor serve --workers N` for each N, e.g. 1,2,4",

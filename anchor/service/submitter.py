@@ -63,6 +63,9 @@ _RECOVERABLE: tuple[type[BaseException], ...] = (ChainError, *TRANSPORT_ERRORS)
 #: At most this many nonces are filled in one step, per lane.
 _MAX_FILLS = 32
 
+#: Seconds between two reads of the relayer's balance while nothing is frozen or in flight.
+IDLE_BALANCE_EVERY = 30.0
+
 
 class Submitter:
     """Anchors the frozen batches of every onboarded body and follows them to finality."""
@@ -101,6 +104,8 @@ class Submitter:
         address = str(self.relayer.address)
         self.relay_lane = Lane(self.relayer, self.holds, GapWatch(self.metrics, address))
         self._lanes: dict[str, Lane] = {address.lower(): self.relay_lane}
+        self._registry: Registry | None = None
+        self._balance_read = float("-inf")
 
     # -- the loop body -------------------------------------------------------------------------
 
@@ -109,28 +114,48 @@ class Submitter:
         fail over to the next node."""
         try:
             w3 = self.chain.get()
-            registry = Registry(w3, self.registry_address)
+            registry = self._registry_of(w3)
             head = w3.eth.get_block("latest")
             self.bodies.discover(registry)
             self.bodies.refresh()
             self.finality.recheck_anchored(w3, head)
-            counts: dict[str, int] = {}
-            awaiting: set[str] = set()
-            self._follow_all(w3, registry, counts, awaiting)
-            for lane in self._active_lanes():
-                self._submit_due(w3, registry, lane, int(head["timestamp"]), counts, awaiting)
-            self.metrics.nonce_gap.set(sum(lane.gaps.missing for lane in self._lanes.values()))
-            if self.config.fee_mode != "zero":
-                self.metrics.relayer_balance.set(w3.eth.get_balance(self.relayer.address))
-            self._observe_stall(int(head["number"]))
+            frozen = self.store.batches_in_state(BatchState.FROZEN)
+            submitted = self.store.batches_in_state(BatchState.SUBMITTED)
+            if frozen or submitted or any(lane.gaps.open for lane in self._lanes.values()):
+                counts: dict[str, int] = {}
+                awaiting: set[str] = set()
+                self._follow_all(w3, registry, counts, awaiting)
+                for lane in self._active_lanes():
+                    self._submit_due(w3, registry, lane, int(head["timestamp"]), counts, awaiting)
+                self.metrics.nonce_gap.set(sum(lane.gaps.missing for lane in self._lanes.values()))
+                self._balance_read = float("-inf")
+                frozen = self.store.batches_in_state(BatchState.FROZEN)
+                submitted = self.store.batches_in_state(BatchState.SUBMITTED)
+            # Idle (nothing frozen, nothing in flight, no gap): no nonce or outbox read; the
+            # re-check of anchored batches above still runs at every new head.
+            self._read_balance(w3)
+            self._observe_stall(int(head["number"]), frozen + submitted)
         except _RECOVERABLE as e:
             log.warning("chain unavailable, failing over: %s", e)
             self.metrics.failures.labels(cause=FailureCause.RPC).inc()
             self.chain.invalidate()
 
-    def _observe_stall(self, head: int) -> None:
-        waiting = self.store.batches_in_state(BatchState.FROZEN)
-        waiting += self.store.batches_in_state(BatchState.SUBMITTED)
+    def _registry_of(self, w3: Web3) -> Registry:
+        """The registry bound to ``w3``, made once per client (a contract object is costly)."""
+        if self._registry is None or self._registry.w3 is not w3:
+            self._registry = Registry(w3, self.registry_address)
+        return self._registry
+
+    def _read_balance(self, w3: Web3) -> None:
+        """The relayer's balance gauge: at every busy step, every `IDLE_BALANCE_EVERY` s idle."""
+        if self.config.fee_mode == "zero":
+            return
+        now = time.monotonic()
+        if now - self._balance_read >= IDLE_BALANCE_EVERY:
+            self.metrics.relayer_balance.set(w3.eth.get_balance(self.relayer.address))
+            self._balance_read = now
+
+    def _observe_stall(self, head: int, waiting: list[Batch]) -> None:
         held = [f"body {i}: {self.bodies.holds(i).cause}" for i in self.bodies.held()]
         if self.holds.cause:
             held.insert(0, str(self.holds.cause))

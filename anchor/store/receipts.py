@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Engine, Row, Table, bindparam, delete, func, select, update
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
@@ -18,6 +18,28 @@ log = logging.getLogger(__name__)
 
 _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
+_BATCH_PREFIX = "batch__"
+
+# GET /v1/receipts/{id}: the receipt and its batch in ONE statement, built once (its compiled
+# form is cached by SQLAlchemy); the batch's columns are labelled with `_BATCH_PREFIX`.
+_RECEIPT_AND_BATCH = (
+    select(*_RECEIPTS.c, *(c.label(_BATCH_PREFIX + c.name) for c in _BATCHES.c))
+    .select_from(_RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id))
+    .where(_RECEIPTS.c.id == bindparam("receipt_id"))
+)
+
+
+class _BatchColumns:
+    """The batch's columns of a `_RECEIPT_AND_BATCH` row, by their own names (for `Batch.of`)."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Row[Any]) -> None:
+        self._row = row._mapping
+
+    def __getattr__(self, name: str) -> Any:
+        return self._row[_BATCH_PREFIX + name]
+
 
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
 ERASED_FINGERPRINT = bytes(32)
@@ -44,19 +66,26 @@ class ReceiptsMixin(StoreBase):
         """The integrator's receipt and its batch (None before batching), in ONE read.
 
         None if the receipt is unknown or someone else's. The read path of ``GET
-        /v1/receipts/{id}``: two Core selects in one read transaction, no ORM objects.
+        /v1/receipts/{id}``: one prebuilt Core select (the receipt left-joined to its batch)
+        on a read-only connection, no session and no ORM objects.
         """
-        with self._reading() as session:
-            conn = session.connection()
-            row = conn.execute(select(_RECEIPTS).where(_RECEIPTS.c.id == receipt_id)).first()
-            if row is None or row.integrator_id != integrator_id:
-                return None
-            receipt = Receipt.of(row)
-            if receipt.batch_id is None:
-                return receipt, None
-            found = conn.execute(select(_BATCHES).where(_BATCHES.c.id == receipt.batch_id))
-            batch_row = found.first()
-        return receipt, None if batch_row is None else Batch.of(batch_row)
+        with self._guard(), self._read_engine().connect() as conn:
+            row = conn.execute(_RECEIPT_AND_BATCH, {"receipt_id": receipt_id}).first()
+        if row is None or row.integrator_id != integrator_id:
+            return None
+        receipt = Receipt.of(row)
+        if row._mapping[_BATCH_PREFIX + "id"] is None:
+            return receipt, None
+        return receipt, Batch.of(cast(Row[Any], _BatchColumns(row)))
+
+    def _read_engine(self) -> Engine:
+        """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), made once."""
+        found: Engine | None = self.__dict__.get("_read_only_engine")
+        if found is None:
+            found = self.__dict__["_read_only_engine"] = self.engine.execution_options(
+                anchor_read=True
+            )
+        return found
 
     def get_batch(self, batch_id: int) -> Batch | None:
         """Return the batch, or None."""

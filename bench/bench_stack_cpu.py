@@ -1,0 +1,89 @@
+"""CPU of one `anchor up` process while it idles, and per proof GET from one or more clients.
+
+Starts `anchor up` (SQLite, its own anvil, 2-s blocks), makes a body and a key, submits 2,000
+digests in requests of 100 and waits until they are anchored, then measures the CPU time of
+the `anchor up` process (API, worker and onboarding threads; anvil excluded):
+
+- ``idle``: for ``--seconds`` with no request (what the worker costs when nothing happens);
+- ``get``: ``--seconds x 300`` proof GETs of random anchored receipts from ``--clients``
+  clients (1: no contention between requests, the cost of one GET itself).
+
+Run it under py-spy to see where the time goes: it prints the process id before measuring
+(``py-spy record --gil -f raw -o out.txt --pid PID --duration 10``).
+
+    .venv/bin/python bench/bench_stack_cpu.py idle --seconds 25
+    .venv/bin/python bench/bench_stack_cpu.py get --seconds 4 --clients 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_api_load as b  # the sibling bench's helpers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=("idle", "get"))
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        env = dict(os.environ) | {
+            "ANCHOR_API_RATE_PER_SECOND": b.RATE,
+            "ANCHOR_API_RATE_BURST": b.RATE,
+            "ANCHOR_DATA_DIR": str(data),
+        }
+        env.pop("ANCHOR_DATABASE_URL", None)
+        port, chain_port = b.free_port(), b.free_port()
+        cmd = [b.ANCHOR, "up", "--data-dir", str(data), "--port", str(port)]
+        cmd += ["--chain-port", str(chain_port), "--block-time", "2"]
+        api = b.Proc("anchor up", cmd, env, Path(tmp) / "up.log")
+        try:
+            base = f"http://127.0.0.1:{port}"
+            api.wait_ready(base + "/healthz")
+            run = [b.ANCHOR, "issuers", "add", "Bench body", "--kind", "other"]
+            subprocess.run(run, env=env, capture_output=True, check=True)
+            run = [b.ANCHOR, "keys", "create", "--issuer", "1", "--new-integrator", "bench"]
+            run += ["-s", "submit", "-s", "read", "--json"]
+            made = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
+            key = json.loads(made.stdout)["key"]
+            bodies = b.digest_bodies(2000, 100)
+            paths = ["/v1/receipts"] * len(bodies)
+            load = b.run_load(base, key, "POST", paths, bodies, 20, 202, True)
+            ids = b.receipt_ids(load)
+            b.wait_anchored(f"sqlite:///{(data / 'anchor.db').resolve()}", load.first_submit, 300)
+            print(f"anchor up pid {api.p.pid}; 2,000 digests anchored", flush=True)
+            time.sleep(3)  # the anchoring's last steps
+            c0, t0 = b.cpu_seconds(api.p.pid), time.monotonic()
+            if args.mode == "idle":
+                time.sleep(args.seconds)
+                cpu = b.cpu_seconds(api.p.pid) - c0
+                print(f"idle {time.monotonic() - t0:.1f} s: {cpu:.2f} CPU-s")
+                return
+            gets = [f"/v1/receipts/{random.choice(ids)}" for _ in range(int(args.seconds * 300))]
+            got = b.run_load(base, key, "GET", gets, None, args.clients, 200)
+            cpu = b.cpu_seconds(api.p.pid) - c0
+            print(
+                f"{len(gets):,} proof GETs, {args.clients} client(s): {got.rps:,.0f}/s, "
+                f"p50 {got.pct(0.5):.1f} ms, p99 {got.pct(0.99):.1f} ms, "
+                f"{cpu * 1000 / len(gets):.2f} ms CPU per GET; non-200: "
+                f"{b.fmt_status(got.statuses, 200)}"
+            )
+        finally:
+            api.stop()
+
+
+if __name__ == "__main__":
+    main()
