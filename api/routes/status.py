@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, Body, HTTPException, Path, status
 from web3 import Web3
 
 from anchor.chain.lifecycle import refusal
@@ -144,7 +144,18 @@ def _chain_state(
 )
 def request_status_change(
     receipt_id: ReceiptId,
-    body: StatusRequest,
+    body: Annotated[
+        StatusRequest,
+        Body(
+            examples=[
+                {"change": "suspend", "reason": 1},
+                {"change": "lift"},
+                {"change": "revoke", "reason": 5},
+                {"change": "supersede", "successor": "7Qm2xPdV0sWcA1b9KfLtZg"},
+                {"change": "extend", "validUntil": "2028-03-12"},
+            ]
+        ),
+    ],
     store: StoreDep,
     chain: ChainDep,
     principal: StatusDep,

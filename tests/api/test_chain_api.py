@@ -239,8 +239,8 @@ def test_public_verification_uses_its_own_nodes_one_client_and_a_cache(
     # One client per process: the roots route reads through the node the verifier bound (web3
     # may ask eth_chainId once per thread of the pool), and through the same short cache.
     assert public.app.state.chain.client.url == proxy.url  # type: ignore[attr-defined]
-    # status, and the root's StatusChanged events (none: no document of it is revoked)
-    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call", "eth_getLogs"]
+    # status, and the root's whole history in one rootHistory call (empty: no change under it)
+    assert [m for m in roots_calls if m != "eth_chainId"] == ["eth_call", "eth_call"]
     assert roots_again == 0
 
 

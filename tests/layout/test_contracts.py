@@ -46,7 +46,7 @@ def test_the_tree_keeps_every_contract() -> None:
     [
         ("anchor/chain/registry.py", "import api.app", "anchor/ never imports api/"),
         ("anchor/store/_base.py", "import anchor.service.worker", "anchor's layers"),
-        ("anchor/merkle/hashing.py", "import web3", "merkle/ and proof/ are pure"),
+        ("anchor/merkle/hashing.py", "import web3", "merkle/, proof/ and poster/ are pure"),
         ("anchor/errors.py", "import anchor.store", "the shared vocabulary"),
         ("anchor/service/metrics.py", "import anchor.cli", "anchor's layers"),
     ],
