@@ -22,7 +22,7 @@ import typer
 from eth_account import Account
 from web3 import Web3
 
-from anchor.chain.devchain import Anvil, dev_key
+from anchor.chain.devchain import Anvil, dev_key, fund_on_anvil
 from anchor.chain.onboard import onboard_body
 from anchor.chain.registry import (
     PAUSER_ROLE,
@@ -117,6 +117,8 @@ def onboard_store_bodies(w3: Web3, registry: Registry, store: Store) -> list[Iss
             w3, registrar, registry, int(Kind.from_slug(issuer.kind.value)), issuer.code or "",
             names, keys,
         )  # fmt: skip
+        for address, _ in keys:
+            fund_on_anvil(w3, address)  # its status key sends its own transactions
         done.append(store.set_chain_body_id(issuer.id, body_id))
         typer.echo(f"onboarded issuing body {issuer.id} ({issuer.name_fr}) as body {body_id}")
     return done

@@ -22,6 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from web3 import Web3
+from web3.types import RPCEndpoint
+
 from anchor.errors import ChainError
 
 #: anvil's well-known development mnemonic; its accounts are public test keys, never real.
@@ -165,3 +168,16 @@ def dev_key(index: int = 0) -> str:
     Account.enable_unaudited_hdwallet_features()
     account = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
     return "0x" + bytes(account.key).hex()
+
+
+#: What `fund_on_anvil` gives a key: enough for years of status changes on a development chain.
+DEV_BALANCE = 10**20
+
+
+def fund_on_anvil(w3: Web3, address: str, wei: int = DEV_BALANCE) -> None:
+    """Give ``address`` a balance on a local anvil chain (``anvil_setBalance``): the bodies' keys
+    ``anchor up`` makes pay their own gas there (status changes, direct anchors), while a
+    production QBFT network runs free gas and needs none."""
+    w3.provider.make_request(
+        RPCEndpoint("anvil_setBalance"), [Web3.to_checksum_address(address), hex(wei)]
+    )

@@ -111,8 +111,9 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
                            "--code", "0301", "--json", env=shell)  # fmt: skip
         assert added.returncode == 0, added.stderr
         anchoring = json.loads(added.stdout)["keys"][0]["address"]
+        scopes = ["-s", "submit", "-s", "read", "-s", "status"]
         made = anchor_cli("keys", "create", "--issuer", "1", "--new-integrator", "Contern",
-                          "-s", "submit", "-s", "read", "--json", env=shell)  # fmt: skip
+                          *scopes, "--json", env=shell)  # fmt: skip
         assert made.returncode == 0, made.stderr
         key = json.loads(made.stdout)["key"]
         deadline = time.monotonic() + 60
@@ -134,6 +135,16 @@ def test_up_runs_the_stack_and_keeps_its_state(tmp_path: Path) -> None:
         assert httpx.get(f"{url}/metrics").status_code == 404  # internal port only
         metrics = httpx.get(f"http://127.0.0.1:{internal_port}/metrics").text
         assert "anchor_anchored_batches_total 1.0" in metrics
+        # The body's status key pays its own gas on the local chain: a suspension lands.
+        asked = api.post(
+            f"/v1/receipts/{receipt_id}/status", json={"change": "suspend", "reason": 1}
+        )
+        assert asked.status_code == 202, asked.text
+        change = f"/v1/receipts/{receipt_id}/status/{asked.json()['id']}"
+        deadline = time.monotonic() + 60
+        while (shown := api.get(change).json())["state"] != "done":
+            assert shown["state"] != "failed" and time.monotonic() < deadline, shown
+            time.sleep(0.5)
         check_client_commands(tmp_path, url, key, chain_port)
     finally:
         stop(process)
