@@ -13,14 +13,13 @@ from web3 import Web3
 from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
 from anchor.proof import compact
-from anchor.service.batcher import close_batches
 from anchor.store import Store
 from api.internal import create_internal_app
 from api.schemas import VerdictOut
 from api.schemas_roots import RootAnswerOut
-from tests.support.api import DEAD_RPC, Keys, MakeClient
+from tests.support.api import DEAD_RPC, Keys, MakeClient, anchor_pending
 from tests.support.bodies import CONTERN, CONTERN_CODE, Bodies, Body, names_dict
-from tests.support.chain import Accounts, send
+from tests.support.chain import Accounts
 from tests.support.lookalike import deploy_lookalike, forged_bundle
 from tests.support.rpc_proxy import RecordingProxy
 
@@ -48,20 +47,7 @@ def anchor_all(
     """Submit DIGESTS, close their batch, anchor its root on chain, mark it anchored."""
     r = client.post("/v1/receipts", json={"digests": DIGESTS}, headers=Keys.headers(keys.submit))
     ids = [x["id"] for x in r.json()["receipts"]]
-    (batch_id,) = close_batches(store, max_batch_size=len(DIGESTS), max_batch_age=3600)
-    batch = store.get_batch(batch_id)
-    assert batch is not None
-    receipt = send(
-        w3, accounts.issuer, registry.contract.functions.anchor(batch.root, batch.leaf_count)
-    )
-    tx_hash = bytes(receipt["transactionHash"])  # type: ignore[arg-type]
-    store.mark_batch_submitted(batch_id, tx_hash)
-    store.mark_batch_anchored(
-        batch_id,
-        tx_hash,
-        int(receipt["blockNumber"]),  # type: ignore[call-overload]
-        bytes(receipt["blockHash"]),  # type: ignore[arg-type]
-    )
+    batch = anchor_pending(store, w3, accounts.issuer, registry, len(DIGESTS))
     return ids, batch.root
 
 

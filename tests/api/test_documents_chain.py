@@ -10,11 +10,10 @@ from anchor.chain.devchain import Anvil
 from anchor.chain.registry import Registry
 from anchor.proof import compact
 from anchor.proof.bundle import ProofBundleV2, parse_bundle
-from anchor.service.batcher import close_batches
 from anchor.store import Store
 from anchor.verify import offline_checks
-from tests.support.api import Keys, MakeClient
-from tests.support.chain import Accounts, send
+from tests.support.api import Keys, MakeClient, anchor_pending
+from tests.support.chain import Accounts
 from tests.support.documents import PERMIT_DIGEST, PERMIT_FACTS, PERMIT_TYPE, permit_request
 
 pytestmark = pytest.mark.chain
@@ -46,20 +45,7 @@ def test_typed_and_bare_receipts_of_one_batch(
     assert pending["status"] == "pending" and pending["proof"] is None
     assert chain_client.get(f"/v1/receipts/{typed['id']}/qr.png", headers=read).status_code == 409
 
-    (batch_id,) = close_batches(store, max_batch_size=2, max_batch_age=3600)
-    batch = store.get_batch(batch_id)
-    assert batch is not None
-    receipt = send(
-        w3, accounts.issuer, registry.contract.functions.anchor(batch.root, batch.leaf_count)
-    )
-    tx_hash = bytes(receipt["transactionHash"])  # type: ignore[arg-type]
-    store.mark_batch_submitted(batch_id, tx_hash)
-    store.mark_batch_anchored(
-        batch_id,
-        tx_hash,
-        int(receipt["blockNumber"]),  # type: ignore[call-overload]
-        bytes(receipt["blockHash"]),  # type: ignore[arg-type]
-    )
+    anchor_pending(store, w3, accounts.issuer, registry, 2)
 
     v2 = chain_client.get(f"/v1/receipts/{typed['id']}", headers=read).json()
     bundle = parse_bundle(v2["proof"])

@@ -19,11 +19,10 @@ from anchor.chain.registry import Registry
 from anchor.cli import build_app
 from anchor.cli.output import EXIT_FAILURE
 from anchor.proof import compact
-from anchor.service.batcher import close_batches
 from anchor.store import Store
 from tests.poster.pdf import page_info, scan, text_of, to_png
-from tests.support.api import Keys, MakeClient
-from tests.support.chain import Accounts, send
+from tests.support.api import Keys, MakeClient, anchor_pending
+from tests.support.chain import Accounts
 from tests.support.documents import PERMIT_FACTS, permit_request
 from tests.support.server import Server
 
@@ -70,26 +69,6 @@ def chain_client(make_client: MakeClient, anvil: object, registry: Registry) -> 
     )
 
 
-def _anchor_pending(
-    store: Store, w3: Web3, accounts: Accounts, registry: Registry, count: int
-) -> None:
-    """Close the batch of the ``count`` pending receipts, anchor its root, mark it anchored."""
-    (batch_id,) = close_batches(store, max_batch_size=count, max_batch_age=3600)
-    batch = store.get_batch(batch_id)
-    assert batch is not None
-    receipt = send(
-        w3, accounts.issuer, registry.contract.functions.anchor(batch.root, batch.leaf_count)
-    )
-    tx_hash = bytes(receipt["transactionHash"])  # type: ignore[arg-type]
-    store.mark_batch_submitted(batch_id, tx_hash)
-    store.mark_batch_anchored(
-        batch_id,
-        tx_hash,
-        int(receipt["blockNumber"]),  # type: ignore[call-overload]
-        bytes(receipt["blockHash"]),  # type: ignore[arg-type]
-    )
-
-
 @pytest.mark.chain
 def test_the_poster_of_an_anchored_permit_carries_its_verification_url(
     chain_client: TestClient,
@@ -107,7 +86,7 @@ def test_the_poster_of_an_anchored_permit_carries_its_verification_url(
     ).json()["id"]
     bare = chain_client.post("/v1/receipts", json={"digests": ["ab" * 32]}, headers=submit)
     bare_id = bare.json()["receipts"][0]["id"]
-    _anchor_pending(store, w3, accounts, registry, 3)
+    anchor_pending(store, w3, accounts.issuer, registry, 3)
 
     urls = []
     for receipt_id, reference in ((first, "2026/0042"), (second, "2026/0043")):
