@@ -17,17 +17,17 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Row, Table, insert, select
 
 from anchor.errors import InvalidInputError
 from anchor.proof.statement import canonical_json
 from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NoIssuerError, StoreError
-from anchor.store.group import group_of
-from anchor.store.intake import _KEY_ATTEMPTS, _add_in, _KeyRaceError
+from anchor.store.intake import _add_in, body_of, commit_intake
+from anchor.store.receipts import BATCH_PREFIX, BatchColumns
 from anchor.store.records import Batch, Receipt
 from anchor.types import Digest, ReceiptState
 
@@ -140,7 +140,7 @@ class DocumentsMixin(StoreBase):
         """
         if not documents:
             raise InvalidInputError("no documents given: submit at least one", ("body",))
-        body = issuer_id if issuer_id is not None else self._body_of_integrator(integrator_id)
+        body = issuer_id if issuer_id is not None else body_of(self, integrator_id)
         if body is None:
             raise NoIssuerError(integrator_id)
         owner = (integrator_id, body)
@@ -173,19 +173,9 @@ class DocumentsMixin(StoreBase):
                 ],
             )
 
-        def job(conn: Connection) -> list[Receipt]:
-            return _add_in(conn, digests, owner, token, fingerprint, key, facts_rows)
-
-        def alone() -> list[Receipt]:
-            for _attempt in range(_KEY_ATTEMPTS):
-                try:
-                    with self._connection() as conn:
-                        return job(conn)
-                except _KeyRaceError:
-                    continue
-            raise StoreError("the Idempotency-Key is contended; retry the request")
-
-        return group_of(self.engine, self._connection).run(job, alone)
+        return commit_intake(
+            self, lambda conn: _add_in(conn, digests, owner, token, fingerprint, key, facts_rows)
+        )
 
     def document_facts(self, receipt_id: str) -> DocumentFacts | None:
         """The type and facts of a typed receipt; None for a bare digest or an erased one."""
@@ -211,9 +201,9 @@ class DocumentsMixin(StoreBase):
     def receipt_by_leaf(self, root: bytes, leaf: bytes) -> tuple[Receipt, Batch] | None:
         """The anchored, not erased receipt of this service at (root, leaf), with its batch; None
         when the service holds none (the public root lookup links a superseded document to its
-        successor with it). One read, through the index on ``batches.root``."""
+        successor with it). One joined select, through the index on ``batches.root``."""
         query = (
-            select(_RECEIPTS, _BATCHES.c.id.label("b_id"))
+            select(*_RECEIPTS.c, *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c))
             .join(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id)
             .where(_BATCHES.c.root == root, _RECEIPTS.c.leaf == leaf)
             .where(_RECEIPTS.c.state == ReceiptState.ANCHORED.value)
@@ -221,14 +211,7 @@ class DocumentsMixin(StoreBase):
             .limit(1)
         )
         with self._reading() as session:
-            conn = session.connection()
-            row = conn.execute(query).first()
-            if row is None:
-                return None
-            batch = conn.execute(select(_BATCHES).where(_BATCHES.c.id == row.b_id)).first()
-        return (Receipt.of(row), Batch.of(batch)) if batch is not None else None
-
-    def _body_of_integrator(self, integrator_id: int) -> int | None:
-        query = select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)
-        with self._reading() as session:
-            return session.scalar(query)
+            row = session.connection().execute(query).first()
+        if row is None:
+            return None
+        return Receipt.of(row), Batch.of(cast(Row[Any], BatchColumns(row)))

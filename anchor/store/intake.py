@@ -72,25 +72,36 @@ class IntakeMixin(StoreBase):
         key = idempotency_key
         token = None if key is None else self.key_hasher.token(integrator_id, key)
 
-        def job(conn: Connection) -> list[Receipt]:
-            return _add_in(conn, digests, owner, token, fingerprint, key)
-
-        def alone() -> list[Receipt]:
-            for _attempt in range(_KEY_ATTEMPTS):
-                try:
-                    with self._connection() as conn:
-                        return job(conn)
-                except _KeyRaceError:
-                    continue
-            raise StoreError("the Idempotency-Key is contended; retry the request")
-
-        return group_of(self.engine, self._connection).run(job, alone)
+        return commit_intake(
+            self, lambda conn: _add_in(conn, digests, owner, token, fingerprint, key)
+        )
 
     def _body_of(self, integrator_id: int) -> int | None:
-        """The body of an integrator (None: none, or no such integrator)."""
-        query = select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)
-        with self._reading() as session:
-            return session.scalar(query)
+        return body_of(self, integrator_id)
+
+
+def body_of(store: StoreBase, integrator_id: int) -> int | None:
+    """The body of an integrator (None: none, or no such integrator)."""
+    query = select(m.Integrator.issuer_id).where(m.Integrator.id == integrator_id)
+    with store._reading() as session:
+        return session.scalar(query)
+
+
+def commit_intake(store: StoreBase, job: Callable[[Connection], list[Receipt]]) -> list[Receipt]:
+    """Run an intake ``job`` through the group commit (with concurrent requests' rows), or alone
+    when it must be retried: an Idempotency-Key raced by another request is tried again, up to
+    `_KEY_ATTEMPTS` times. The receipts come back after their commit."""
+
+    def alone() -> list[Receipt]:
+        for _attempt in range(_KEY_ATTEMPTS):
+            try:
+                with store._connection() as conn:
+                    return job(conn)
+            except _KeyRaceError:
+                continue
+        raise StoreError("the Idempotency-Key is contended; retry the request")
+
+    return group_of(store.engine, store._connection).run(job, alone)
 
 
 def _add_in(

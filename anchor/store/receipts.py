@@ -18,18 +18,18 @@ log = logging.getLogger(__name__)
 
 _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
-_BATCH_PREFIX = "batch__"
+BATCH_PREFIX = "batch__"
 
 # GET /v1/receipts/{id}: the receipt and its batch in ONE statement, built once (its compiled
-# form is cached by SQLAlchemy); the batch's columns are labelled with `_BATCH_PREFIX`.
+# form is cached by SQLAlchemy); the batch's columns are labelled with `BATCH_PREFIX`.
 _RECEIPT_AND_BATCH = (
-    select(*_RECEIPTS.c, *(c.label(_BATCH_PREFIX + c.name) for c in _BATCHES.c))
+    select(*_RECEIPTS.c, *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c))
     .select_from(_RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id))
     .where(_RECEIPTS.c.id == bindparam("receipt_id"))
 )
 
 
-class _BatchColumns:
+class BatchColumns:
     """The batch's columns of a `_RECEIPT_AND_BATCH` row, by their own names (for `Batch.of`)."""
 
     __slots__ = ("_row",)
@@ -38,7 +38,7 @@ class _BatchColumns:
         self._row = row._mapping
 
     def __getattr__(self, name: str) -> Any:
-        return self._row[_BATCH_PREFIX + name]
+        return self._row[BATCH_PREFIX + name]
 
 
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
@@ -74,9 +74,9 @@ class ReceiptsMixin(StoreBase):
         if row is None or row.integrator_id != integrator_id:
             return None
         receipt = Receipt.of(row)
-        if row._mapping[_BATCH_PREFIX + "id"] is None:
+        if row._mapping[BATCH_PREFIX + "id"] is None:
             return receipt, None
-        return receipt, Batch.of(cast(Row[Any], _BatchColumns(row)))
+        return receipt, Batch.of(cast(Row[Any], BatchColumns(row)))
 
     def _read_engine(self) -> Engine:
         """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), made once."""

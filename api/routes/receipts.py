@@ -118,8 +118,14 @@ async def submit_file(
     return _out(receipts)
 
 
-def _receipt(store: Store, receipt_id: str, principal: Principal) -> tuple[Receipt, Batch | None]:
-    """The caller's receipt and its batch; 404 if unknown or another integrator's, 410 if erased.
+def _receipt(
+    store: Store,
+    receipt_id: str,
+    principal: Principal,
+    erased: str = "its digest, salt and proof are deleted for good",
+) -> tuple[Receipt, Batch | None]:
+    """The caller's receipt and its batch; 404 if unknown or another integrator's, 410 if erased
+    (the answer says ``erased``: what the erasure means for the route).
 
     One read transaction of Core selects (`Store.receipt_and_batch`), no ORM objects.
     """
@@ -131,8 +137,7 @@ def _receipt(store: Store, receipt_id: str, principal: Principal) -> tuple[Recei
         raise ReceiptStateHTTPError(
             status.HTTP_410_GONE,
             ReceiptStateError(
-                detail=f"receipt {receipt_id!r} was erased on request: its digest, salt and "
-                "proof are deleted for good",
+                detail=f"receipt {receipt_id!r} was erased on request: {erased}",
                 id=receipt.id,
                 status=receipt.state,
                 erased_at=receipt.erased_at,

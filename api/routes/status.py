@@ -22,9 +22,8 @@ from anchor.store import Batch, ChangePendingError, NotFoundError, Receipt, Stor
 from anchor.store.statuses import StatusChangeRecord
 from anchor.types import ReceiptState, StatusChangeKind
 from api.deps import ChainDep, Principal, StatusDep, StoreDep
-from api.errors import AUTH_ERRORS, ReceiptStateHTTPError, error_responses, receipt_state_responses
-from api.routes.receipts import ReceiptId
-from api.schemas import ReceiptStateError
+from api.errors import AUTH_ERRORS, error_responses, receipt_state_responses
+from api.routes.receipts import ReceiptId, _receipt
 from api.status_schemas import (
     EXAMPLE_CHANGE,
     ExtendRequest,
@@ -69,28 +68,6 @@ def _out(change: StatusChangeRecord) -> StatusChangeOut:
         created_at=change.created_at,
         updated_at=change.updated_at,
     )
-
-
-def _own_receipt(
-    store: Store, receipt_id: str, principal: Principal
-) -> tuple[Receipt, Batch | None]:
-    """The caller's receipt and batch: 404 unknown or another integrator's, 410 erased."""
-    found = store.receipt_and_batch(receipt_id, principal.integrator_id)
-    if found is None:
-        raise NotFoundError(f"no receipt {receipt_id!r}")
-    receipt, batch = found
-    if receipt.is_erased:
-        raise ReceiptStateHTTPError(
-            status.HTTP_410_GONE,
-            ReceiptStateError(
-                detail=f"receipt {receipt_id!r} was erased on request: its document's status "
-                "can no longer be changed through the service",
-                id=receipt.id,
-                status=receipt.state,
-                erased_at=receipt.erased_at,
-            ),
-        )
-    return receipt, batch
 
 
 def _anchored(receipt: Receipt, batch: Batch | None, what: str) -> tuple[bytes, bytes]:
@@ -168,7 +145,10 @@ def request_status_change(
     extend to a day passed or not after the last extension; supersede by a receipt not
     anchored, of another integrator, or itself; a change of that document already pending.
     """
-    receipt, batch = _own_receipt(store, receipt_id, principal)
+    receipt, batch = _receipt(
+        store, receipt_id, principal,
+        "its document's status can no longer be changed through the service",
+    )  # fmt: skip
     root, leaf = _anchored(receipt, batch, "receipt")
     pending = store.open_status_change_of(receipt.id)
     if pending is not None:
