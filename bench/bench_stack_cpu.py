@@ -6,13 +6,16 @@ the `anchor up` process (API, worker and onboarding threads; anvil excluded):
 
 - ``idle``: for ``--seconds`` with no request (what the worker costs when nothing happens);
 - ``get``: ``--seconds x 300`` proof GETs of random anchored receipts from ``--clients``
-  clients (1: no contention between requests, the cost of one GET itself).
+  clients (1: no contention between requests, the cost of one GET itself);
+- ``post``: ``--seconds x 300`` one-digest submits (``POST /v1/receipts``) from ``--clients``
+  clients (the worker batches them meanwhile: its CPU is counted too).
 
 Run it under py-spy to see where the time goes: it prints the process id before measuring
 (``py-spy record --gil -f raw -o out.txt --pid PID --duration 10``).
 
     .venv/bin/python bench/bench_stack_cpu.py idle --seconds 25
     .venv/bin/python bench/bench_stack_cpu.py get --seconds 4 --clients 1
+    .venv/bin/python bench/bench_stack_cpu.py post --seconds 4 --clients 8
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import bench_api_load as b  # the sibling bench's helpers
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("idle", "get"))
+    parser.add_argument("mode", choices=("idle", "get", "post"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=1)
     args = parser.parse_args()
@@ -72,14 +75,22 @@ def main() -> None:
                 cpu = b.cpu_seconds(api.p.pid) - c0
                 print(f"idle {time.monotonic() - t0:.1f} s: {cpu:.2f} CPU-s")
                 return
-            gets = [f"/v1/receipts/{random.choice(ids)}" for _ in range(int(args.seconds * 300))]
-            got = b.run_load(base, key, "GET", gets, None, args.clients, 200)
+            count = int(args.seconds * 300)
+            if args.mode == "post":
+                singles = b.digest_bodies(count, 1)
+                got = b.run_load(base, key, "POST", ["/v1/receipts"] * count, singles,
+                                 args.clients, 202)  # fmt: skip
+                what = "one-digest POSTs"
+            else:
+                gets = [f"/v1/receipts/{random.choice(ids)}" for _ in range(count)]
+                got = b.run_load(base, key, "GET", gets, None, args.clients, 200)
+                what = "proof GETs"
             cpu = b.cpu_seconds(api.p.pid) - c0
             print(
-                f"{len(gets):,} proof GETs, {args.clients} client(s): {got.rps:,.0f}/s, "
+                f"{count:,} {what}, {args.clients} client(s): {got.rps:,.0f}/s, "
                 f"p50 {got.pct(0.5):.1f} ms, p99 {got.pct(0.99):.1f} ms, "
-                f"{cpu * 1000 / len(gets):.2f} ms CPU per GET; non-200: "
-                f"{b.fmt_status(got.statuses, 200)}"
+                f"{cpu * 1000 / count:.2f} ms CPU each; non-2xx: "
+                f"{b.fmt_status(got.statuses, 202 if args.mode == 'post' else 200)}"
             )
         finally:
             api.stop()

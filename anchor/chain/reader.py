@@ -117,11 +117,10 @@ class ChainReader:
         with other bodies' roots). Cached by (root, block hash of the anchoring block): after a
         reorg the root is anchored again in another block, at another time, and is read afresh.
         """
-        key = (root, block_hash)
-        with self._lock:
-            cached = self._facts.get(key)
+        cached = self.cached_anchor_facts(root, block_hash)
         if cached is not None:
             return cached
+        key = (root, block_hash)
         facts = self._with_registry(lambda r: _read_facts(r, root, tx_hash, body_id))
         if facts is not None:
             with self._lock:
@@ -129,6 +128,12 @@ class ChainReader:
                 while len(self._facts) > CACHE_SIZE:
                     self._facts.popitem(last=False)
         return facts
+
+    def cached_anchor_facts(self, root: bytes, block_hash: bytes | None) -> AnchorFacts | None:
+        """The facts `anchor_facts` read before for (root, block hash), from memory only; None
+        when they must be read from the chain (an event loop may call this, never the other)."""
+        with self._lock:
+            return self._facts.get((root, block_hash))
 
     def read_root(self, root: bytes, key: str) -> RootReading | None:
         """What the registry says of ``root`` anchored by the body of ``key``; None if not.

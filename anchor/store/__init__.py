@@ -5,7 +5,7 @@ See docs/store.md for the schema, the state machines and the migrations.
 
 from __future__ import annotations
 
-from anchor.store.documents import DocumentFacts, NewDocument
+from anchor.store.documents import DocumentFacts, NewDocument, ReceiptRead
 from anchor.store.errors import (
     IdempotencyConflict,
     InvalidTransitionError,
@@ -34,6 +34,7 @@ __all__ = [
     "NotFoundError",
     "OutboxEntry",
     "Receipt",
+    "ReceiptRead",
     "StatusChangeRecord",
     "Store",
     "StoreError",

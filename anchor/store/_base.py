@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from anchor.errors import AnchorError, StoreError
-from anchor.store.engine import current_revision, upgrade_to_head
+from anchor.store.engine import create_loop_engine, current_revision, upgrade_to_head
 from anchor.store.pepper import KeyHasher
+
+_ON_LOOP: ContextVar[bool] = ContextVar("anchor_store_on_loop", default=False)
 
 
 class StoreBase:
@@ -26,8 +29,13 @@ class StoreBase:
         self.engine = engine
         self.key_hasher = key_hasher or KeyHasher(None)
         self._write = sessionmaker(engine, expire_on_commit=False)
-        self._read = sessionmaker(
-            engine.execution_options(anchor_read=True), expire_on_commit=False
+        self._read_only = engine.execution_options(anchor_read=True)
+        self._read = sessionmaker(self._read_only, expire_on_commit=False)
+        self._loop_engine = create_loop_engine(engine)
+        self._loop_reads = (
+            None
+            if self._loop_engine is None
+            else self._loop_engine.execution_options(anchor_read=True)
         )
 
     @property
@@ -46,6 +54,24 @@ class StoreBase:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        if self._loop_engine is not None:
+            self._loop_engine.dispose()
+
+    @property
+    def reads_on_loop(self) -> bool:
+        """Whether an event loop may make the hot-path reads itself (`on_loop`): a SQLite file."""
+        return self._loop_reads is not None
+
+    @contextmanager
+    def on_loop(self) -> Iterator[None]:
+        """Within this block (of this thread or asyncio task), the Core reads of the hot paths
+        (`DocumentsMixin.receipt_read`) use the event loop's own connection
+        (`anchor.store.engine.create_loop_engine`); elsewhere, the shared pool."""
+        token = _ON_LOOP.set(True)
+        try:
+            yield
+        finally:
+            _ON_LOOP.reset(token)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -66,6 +92,13 @@ class StoreBase:
         """
         with self._guard(), self.engine.begin() as conn:
             yield conn
+
+    def _read_engine(self) -> Engine:
+        """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), for the
+        Core reads of the hot paths (no session): the loop's own within `on_loop`."""
+        if self._loop_reads is not None and _ON_LOOP.get():
+            return self._loop_reads
+        return self._read_only
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:

@@ -17,9 +17,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Row, Table, insert, select
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select
 
 from anchor.errors import InvalidInputError
 from anchor.proof.statement import canonical_json
@@ -27,16 +27,33 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NoIssuerError, StoreError
 from anchor.store.intake import _add_in, body_of, commit_intake
-from anchor.store.receipts import BATCH_PREFIX, BatchColumns
+from anchor.store.receipts import BATCH_PREFIX, Prefixed
 from anchor.store.records import Batch, Receipt
 from anchor.types import Digest, ReceiptState
 
-__all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument"]
+__all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument", "ReceiptRead"]
 
 _FACTS = cast(Table, m.DocumentFacts.__table__)
 _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
 _SIZE = 32
+FACTS_PREFIX = "facts__"
+
+# GET /v1/receipts/{id}: the receipt, its batch and its facts in ONE prebuilt statement (its
+# compiled form is cached by SQLAlchemy); batch and facts columns carry their prefixes.
+_RECEIPT_READ = (
+    select(
+        *_RECEIPTS.c,
+        *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c),
+        *(c.label(FACTS_PREFIX + c.name) for c in _FACTS.c),
+    )
+    .select_from(
+        _RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id).outerjoin(
+            _FACTS, _FACTS.c.receipt_id == _RECEIPTS.c.id
+        )
+    )
+    .where(_RECEIPTS.c.id == bindparam("receipt_id"))
+)
 
 
 def _frozen(values: Mapping[str, str]) -> Mapping[str, str]:
@@ -102,6 +119,15 @@ class DocumentFacts:
     commitment: bytes | None
 
 
+class ReceiptRead(NamedTuple):
+    """A receipt with its batch (None before batching) and its facts (None for a bare digest
+    or once erased), as `DocumentsMixin.receipt_read` reads them together."""
+
+    receipt: Receipt
+    batch: Batch | None
+    document: DocumentFacts | None
+
+
 def _json(values: Mapping[str, str]) -> str:
     return canonical_json(dict(values)).decode("utf-8")
 
@@ -118,6 +144,21 @@ def _facts_of(text: str | None, receipt_id: str) -> Mapping[str, str]:
     ):
         raise StoreError(f"the facts of receipt {receipt_id} are not an object of strings")
     return _frozen(value)
+
+
+def _document_of(row: Row[Any]) -> DocumentFacts:
+    """The record of a ``document_facts`` row (or of its prefixed columns in a joined row)."""
+    receipt_id = row.receipt_id
+    return DocumentFacts(
+        receipt_id=receipt_id,
+        type_id=row.type_id,
+        type_version=row.type_version,
+        facts=_facts_of(row.facts, receipt_id),
+        private=_facts_of(row.private_facts, receipt_id),
+        private_salt=None if row.private_salt is None else bytes(row.private_salt),
+        file_digest=None if row.file_digest is None else bytes(row.file_digest),
+        commitment=None if row.private_commitment is None else bytes(row.private_commitment),
+    )
 
 
 class DocumentsMixin(StoreBase):
@@ -185,18 +226,28 @@ class DocumentsMixin(StoreBase):
                 .execute(select(_FACTS).where(_FACTS.c.receipt_id == receipt_id))
                 .first()
             )
-        if row is None:
+        return None if row is None else _document_of(row)
+
+    def receipt_read(self, receipt_id: str, integrator_id: int) -> ReceiptRead | None:
+        """The integrator's receipt, its batch and its facts, in ONE read; None if the receipt
+        is unknown or someone else's.
+
+        The read path of ``GET /v1/receipts/{id}`` (and its QR code and poster): one prebuilt
+        Core select (the receipt left-joined to its batch and to its row of facts) on a
+        read-only connection, no session and no ORM objects.
+        """
+        with self._guard(), self._read_engine().connect() as conn:
+            row = conn.execute(_RECEIPT_READ, {"receipt_id": receipt_id}).first()
+        if row is None or row.integrator_id != integrator_id:
             return None
-        return DocumentFacts(
-            receipt_id=row.receipt_id,
-            type_id=row.type_id,
-            type_version=row.type_version,
-            facts=_facts_of(row.facts, receipt_id),
-            private=_facts_of(row.private_facts, receipt_id),
-            private_salt=None if row.private_salt is None else bytes(row.private_salt),
-            file_digest=None if row.file_digest is None else bytes(row.file_digest),
-            commitment=None if row.private_commitment is None else bytes(row.private_commitment),
-        )
+        values = row._mapping
+        batch = None
+        if values[BATCH_PREFIX + "id"] is not None:
+            batch = Batch.of(cast(Row[Any], Prefixed(row)))
+        document = None
+        if values[FACTS_PREFIX + "receipt_id"] is not None:
+            document = _document_of(cast(Row[Any], Prefixed(row, FACTS_PREFIX)))
+        return ReceiptRead(Receipt.of(row), batch, document)
 
     def receipt_by_leaf(self, root: bytes, leaf: bytes) -> tuple[Receipt, Batch] | None:
         """The anchored, not erased receipt of this service at (root, leaf), with its batch; None
@@ -214,4 +265,4 @@ class DocumentsMixin(StoreBase):
             row = session.connection().execute(query).first()
         if row is None:
             return None
-        return Receipt.of(row), Batch.of(cast(Row[Any], BatchColumns(row)))
+        return Receipt.of(row), Batch.of(cast(Row[Any], Prefixed(row)))

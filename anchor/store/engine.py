@@ -20,11 +20,14 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import SingletonThreadPool
 
 from anchor.errors import StoreError
 from anchor.private_files import create_private
 
 BUSY_TIMEOUT_MS = 30_000
+LOOP_BUSY_TIMEOUT_MS = 1_000
+"""The busy timeout of the reads an event loop makes itself (`create_loop_engine`)."""
 CACHE_KIB = 65_536
 PG_POOL_SIZE = 20
 PG_MAX_OVERFLOW = 10
@@ -65,6 +68,30 @@ def create_store_engine(url: str) -> Engine:
     raise StoreError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
 
 
+def create_loop_engine(engine: Engine) -> Engine | None:
+    """A second engine on ``engine``'s SQLite file, for the reads an event loop makes itself
+    (`anchor.store._base.StoreBase.on_loop`); None for PostgreSQL and in-memory SQLite.
+
+    A local read in WAL mode never waits for a writer, so an API route may make it on its event
+    loop instead of handing it to a thread (the hand-off cost a fifth of a proof GET). Its
+    connections are kept one per thread (`SingletonThreadPool`): the loop never waits for a
+    pooled connection that the threads hold. Its busy timeout is `LOOP_BUSY_TIMEOUT_MS`: in the
+    rare case where SQLite makes a reader wait (a WAL recovery after a crash), the request fails
+    with StoreError (503) after a second rather than hold the loop for 30. PostgreSQL's reads are
+    network round trips and stay in the thread pool; an in-memory database cannot be opened twice.
+    """
+    url = engine.url
+    if engine.dialect.name != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    loop = create_engine(
+        url,
+        poolclass=SingletonThreadPool,
+        connect_args={"timeout": LOOP_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+    _configure_sqlite(loop, LOOP_BUSY_TIMEOUT_MS)
+    return loop
+
+
 def _create_private_database(path: Path) -> None:
     """Make an empty database file of mode 0600 if there is none; SQLite gives its -wal and
     -shm files the mode of the database file."""
@@ -76,7 +103,7 @@ def _create_private_database(path: Path) -> None:
         raise StoreError(f"cannot create the database file {path}: {e.strerror}") from e
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Driver-level autocommit: the "begin" hook below emits BEGIN itself.
@@ -85,7 +112,7 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             cursor.execute("PRAGMA foreign_keys=ON")
             # Erasure: deleted and overwritten content is zeroed in the file, not just unlinked.
             cursor.execute("PRAGMA secure_delete=ON")

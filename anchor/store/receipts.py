@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Row, Table, bindparam, delete, func, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
@@ -20,25 +20,19 @@ _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
 BATCH_PREFIX = "batch__"
 
-# GET /v1/receipts/{id}: the receipt and its batch in ONE statement, built once (its compiled
-# form is cached by SQLAlchemy); the batch's columns are labelled with `BATCH_PREFIX`.
-_RECEIPT_AND_BATCH = (
-    select(*_RECEIPTS.c, *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c))
-    .select_from(_RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id))
-    .where(_RECEIPTS.c.id == bindparam("receipt_id"))
-)
 
+class Prefixed:
+    """The columns of a joined row labelled with ``prefix``, by their own names (for
+    `Batch.of`)."""
 
-class BatchColumns:
-    """The batch's columns of a `_RECEIPT_AND_BATCH` row, by their own names (for `Batch.of`)."""
+    __slots__ = ("_prefix", "_row")
 
-    __slots__ = ("_row",)
-
-    def __init__(self, row: Row[Any]) -> None:
+    def __init__(self, row: Row[Any], prefix: str = BATCH_PREFIX) -> None:
         self._row = row._mapping
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._row[BATCH_PREFIX + name]
+        return self._row[self._prefix + name]
 
 
 UNANCHORED = (ReceiptState.PENDING, ReceiptState.BATCHED, ReceiptState.SUBMITTED)
@@ -59,33 +53,6 @@ class ReceiptsMixin(StoreBase):
             if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
                 return None
             return Receipt.of(row)
-
-    def receipt_and_batch(
-        self, receipt_id: str, integrator_id: int
-    ) -> tuple[Receipt, Batch | None] | None:
-        """The integrator's receipt and its batch (None before batching), in ONE read.
-
-        None if the receipt is unknown or someone else's. The read path of ``GET
-        /v1/receipts/{id}``: one prebuilt Core select (the receipt left-joined to its batch)
-        on a read-only connection, no session and no ORM objects.
-        """
-        with self._guard(), self._read_engine().connect() as conn:
-            row = conn.execute(_RECEIPT_AND_BATCH, {"receipt_id": receipt_id}).first()
-        if row is None or row.integrator_id != integrator_id:
-            return None
-        receipt = Receipt.of(row)
-        if row._mapping[BATCH_PREFIX + "id"] is None:
-            return receipt, None
-        return receipt, Batch.of(cast(Row[Any], BatchColumns(row)))
-
-    def _read_engine(self) -> Engine:
-        """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), made once."""
-        found: Engine | None = self.__dict__.get("_read_only_engine")
-        if found is None:
-            found = self.__dict__["_read_only_engine"] = self.engine.execution_options(
-                anchor_read=True
-            )
-        return found
 
     def get_batch(self, batch_id: int) -> Batch | None:
         """Return the batch, or None."""

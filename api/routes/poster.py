@@ -77,8 +77,9 @@ def poster_pdf(
 
     409 while the receipt is not anchored, and for a receipt of a bare digest (no facts).
     """
-    receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings, store)
+    found = _receipt(store, receipt_id, principal)
+    receipt = found.receipt
+    bundle = _bundle(found, chain, settings)
     if bundle is None:
         raise _conflict(
             receipt,

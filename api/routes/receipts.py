@@ -7,14 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from anchor.chain.reader import ChainReader
+from anchor.chain.reader import AnchorFacts, ChainReader
 from anchor.errors import ChainError, StoreError
 from anchor.proof import compact, qr
 from anchor.proof.bundle import ProofBundle
 from anchor.service import intake
 from anchor.service.proofs import anchor_facts_once, build_bundle, typed_bundle
 from anchor.settings import Settings
-from anchor.store import Batch, NotFoundError, Receipt, Store
+from anchor.store import NotFoundError, Receipt, ReceiptRead, Store
 from anchor.types import Digest, ReceiptState
 from api.deps import ChainDep, Principal, ReaderDep, SettingsDep, StoreDep, SubmitterDep
 from api.errors import (
@@ -23,6 +23,7 @@ from api.errors import (
     error_responses,
     receipt_state_responses,
 )
+from api.offload import store_read
 from api.routes.doctypes import types_of
 from api.schemas import ReceiptDetail, ReceiptOut, ReceiptStateError, SubmitRequest, SubmitResponse
 from api.upload import OPENAPI_BODY, hash_upload
@@ -123,16 +124,16 @@ def _receipt(
     receipt_id: str,
     principal: Principal,
     erased: str = "its digest, salt and proof are deleted for good",
-) -> tuple[Receipt, Batch | None]:
-    """The caller's receipt and its batch; 404 if unknown or another integrator's, 410 if erased
-    (the answer says ``erased``: what the erasure means for the route).
+) -> ReceiptRead:
+    """The caller's receipt, its batch and its facts; 404 if unknown or another integrator's,
+    410 if erased (the answer says ``erased``: what the erasure means for the route).
 
-    One read transaction of Core selects (`Store.receipt_and_batch`), no ORM objects.
+    One read transaction of one Core select (`Store.receipt_read`), no ORM objects.
     """
-    found = store.receipt_and_batch(receipt_id, principal.integrator_id)
+    found = store.receipt_read(receipt_id, principal.integrator_id)
     if found is None:
         raise NotFoundError(f"no receipt {receipt_id!r}")
-    receipt, batch = found
+    receipt, batch, _document = found
     if receipt.is_erased:
         raise ReceiptStateHTTPError(
             status.HTTP_410_GONE,
@@ -145,23 +146,38 @@ def _receipt(
         )
     if receipt.batch_id is not None and batch is None:
         raise StoreError(f"receipt {receipt.id} names batch {receipt.batch_id}, which is missing")
-    return receipt, batch
+    return found
 
 
 def _bundle(
-    receipt: Receipt, batch: Batch | None, chain: ChainReader, settings: Settings, store: Store
+    found: ReceiptRead, chain: ChainReader, settings: Settings, facts: AnchorFacts | None = None
 ) -> ProofBundle | None:
-    """The proof bundle of an anchored receipt (version 2 for a typed document); None before."""
+    """The proof bundle of an anchored receipt (version 2 for a typed document); None before.
+
+    ``facts``: the anchor's facts when the caller has them, else read (once) from the chain.
+    """
+    receipt, batch, document = found
     if receipt.state is not ReceiptState.ANCHORED or batch is None:
         return None
-    facts = anchor_facts_once(chain, batch)
+    facts = facts or anchor_facts_once(chain, batch)
     if facts is None:
         raise ChainError("the registry does not show this batch's root yet; retry shortly")
     bundle = build_bundle(
         receipt, batch, facts, chain_id=settings.chain_id, registry=chain.registry_address
     )
-    document = store.document_facts(receipt.id)  # one more read, for anchored receipts only
     return bundle if document is None else typed_bundle(bundle, document, types_of(settings))
+
+
+async def _bundle_async(
+    found: ReceiptRead, chain: ChainReader, settings: Settings
+) -> ProofBundle | None:
+    """`_bundle` for an async route: built on the loop when the anchor's facts are in memory;
+    in the thread pool when the chain must be read (a network call never holds the loop)."""
+    batch = found.batch
+    cached = None if batch is None else chain.cached_anchor_facts(batch.root, batch.block_hash)
+    if cached is None and batch is not None and found.receipt.state is ReceiptState.ANCHORED:
+        return await run_in_threadpool(_bundle, found, chain, settings)
+    return _bundle(found, chain, settings, cached)
 
 
 def _url(bundle: ProofBundle, settings: Settings) -> str:
@@ -179,7 +195,7 @@ def _page_url(settings: Settings) -> str:
     responses=_READ_ERRORS,
     summary="Read a receipt: status, and proof once anchored",
 )
-def read_receipt(
+async def read_receipt(
     receipt_id: ReceiptId,
     store: StoreDep,
     chain: ChainDep,
@@ -187,8 +203,9 @@ def read_receipt(
     principal: ReaderDep,
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
-    receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings, store)
+    found = await store_read(store, lambda: _receipt(store, receipt_id, principal))
+    receipt, batch, _document = found
+    bundle = await _bundle_async(found, chain, settings)
     if receipt.digest is None:
         raise StoreError(f"receipt {receipt.id} has no digest but is not erased")
     return ReceiptDetail(
@@ -222,8 +239,9 @@ def erase_receipt(receipt_id: ReceiptId, store: StoreDep, principal: SubmitterDe
 def _qr_data(
     receipt_id: str, store: Store, chain: ChainReader, settings: Settings, principal: Principal
 ) -> str:
-    receipt, batch = _receipt(store, receipt_id, principal)
-    bundle = _bundle(receipt, batch, chain, settings, store)
+    found = _receipt(store, receipt_id, principal)
+    receipt = found.receipt
+    bundle = _bundle(found, chain, settings)
     if bundle is None:
         raise ReceiptStateHTTPError(
             status.HTTP_409_CONFLICT,

@@ -19,7 +19,7 @@ from anchor.chain.reader import ChainReader, DocumentReading
 from anchor.chain.registry import ChangeKind, StatusChange
 from anchor.errors import ChainError
 from anchor.settings import Settings
-from anchor.store import NotFoundError, Store
+from anchor.store import NotFoundError, ReceiptRead, Store
 from anchor.verify.chain import issuing_body
 from api.deps import ChainDep, SettingsDep, StoreDep, public_limit
 from api.errors import error_responses
@@ -121,7 +121,7 @@ def _successor_url(
     if doctype is None or not doctype.posted:
         return None
     try:
-        bundle = _bundle(receipt, batch, chain, settings, store)
+        bundle = _bundle(ReceiptRead(receipt, batch, facts), chain, settings)
     except ChainError:
         return None
     return None if bundle is None else _url(bundle, settings)

@@ -86,13 +86,13 @@ def _successor(
     """The (root, leaf) of the successor: the caller's own anchored receipt, not the document."""
     if successor_id == receipt.id:
         raise _conflict("a document cannot supersede itself: name another receipt as successor")
-    found = store.receipt_and_batch(successor_id, principal.integrator_id)
-    if found is None or found[0].is_erased or found[0].issuer_id != receipt.issuer_id:
+    found = store.receipt_read(successor_id, principal.integrator_id)
+    if found is None or found.receipt.is_erased or found.receipt.issuer_id != receipt.issuer_id:
         raise _conflict(
             f"the successor {successor_id!r} is not a receipt of yours: a document is "
             "superseded by another document of the same body"
         )
-    successor, batch = found
+    successor, batch, _document = found
     return _anchored(successor, batch, "the successor")
 
 
@@ -145,7 +145,7 @@ def request_status_change(
     extend to a day passed or not after the last extension; supersede by a receipt not
     anchored, of another integrator, or itself; a change of that document already pending.
     """
-    receipt, batch = _receipt(
+    receipt, batch, _document = _receipt(
         store, receipt_id, principal,
         "its document's status can no longer be changed through the service",
     )  # fmt: skip
