@@ -10,12 +10,13 @@ key with different digests raises `IdempotencyConflict`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 from anchor.errors import InvalidInputError
 from anchor.store import Receipt, Store
 from anchor.types import Digest, InvalidDigestError
 
-__all__ = ["MAX_KEY_LENGTH", "parse_digests", "submit"]
+__all__ = ["MAX_KEY_LENGTH", "parse_digests", "submit", "submit_later"]
 
 MAX_KEY_LENGTH = 255
 
@@ -55,10 +56,29 @@ def submit(
     IdempotencyConflict when the key was used for different digests, StoreError when the
     database fails.
     """
+    parsed = _checked(digests, idempotency_key)
+    return store.add_receipts(parsed, integrator_id, idempotency_key, issuer_id=issuer_id)
+
+
+def submit_later(
+    store: Store,
+    digests: Sequence[str | Digest],
+    integrator_id: int,
+    idempotency_key: str | None,
+    *,
+    issuer_id: int,
+) -> Future[list[Receipt]]:
+    """`submit` for an event loop: validate now (the same errors, raised at once), then return
+    a future that gets the receipts after their commit (`Store.add_receipts_later`)."""
+    parsed = _checked(digests, idempotency_key)
+    return store.add_receipts_later(parsed, integrator_id, idempotency_key, issuer_id=issuer_id)
+
+
+def _checked(digests: Sequence[str | Digest], idempotency_key: str | None) -> list[Digest]:
     parsed = parse_digests(digests)
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_KEY_LENGTH:
         raise InvalidInputError(
             f"an Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
             ("header", "idempotency-key"),
         )
-    return store.add_receipts(parsed, integrator_id, idempotency_key, issuer_id=issuer_id)
+    return parsed

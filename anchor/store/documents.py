@@ -215,7 +215,10 @@ class DocumentsMixin(StoreBase):
             )
 
         return commit_intake(
-            self, lambda conn: _add_in(conn, digests, owner, token, fingerprint, key, facts_rows)
+            self,
+            lambda conn, deferred: _add_in(
+                conn, deferred, digests, owner, token, fingerprint, key, facts_rows
+            ),
         )
 
     def document_facts(self, receipt_id: str) -> DocumentFacts | None:

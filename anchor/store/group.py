@@ -11,16 +11,28 @@ commit is under way share the next one, with no thread of its own (leader and fo
    returns at once; otherwise it leads the next group itself.
 
 So each request is still answered only after the commit that holds its rows (the SIGKILL tests
-hold), and one commit serves many. When a group's transaction fails for any reason (one job's
+hold), and one commit serves many.
+
+An event loop takes part without a thread of its own per request (`GroupCommit.submit`): it
+queues its job with a `concurrent.futures.Future` and awaits it, while one *committer* thread
+(started on demand, gone after `COMMITTER_IDLE` seconds without work) leads the groups that
+hold such jobs; the future gets its result only after the commit. A job whose future was
+cancelled before its group started (the client went away) is left out: nothing of it is
+written, and no one was told it was. When a group's transaction fails for any reason (one job's
 Idempotency-Key conflict or race, a database error), nothing of it was committed: every job of
 the group then runs again alone, in its own transaction, so that one job's error is its own.
+
+Jobs may leave rows to the end of their transaction (`Deferred`): the group then writes the rows
+of all its jobs with one ``executemany`` per statement (on PostgreSQL one pipelined round trip
+for the group instead of one per request), before anything else they deferred and the commit.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -29,21 +41,69 @@ from sqlalchemy import Connection, Engine
 
 from anchor.store.errors import StoreError
 
-__all__ = ["MAX_JOBS", "GroupCommit", "group_of"]
+__all__ = ["MAX_JOBS", "Deferred", "GroupCommit", "group_of"]
 
 #: At most this many requests share one commit (the rest lead or join the next group).
 MAX_JOBS = 64
 
+#: Seconds the committer thread of `GroupCommit.submit` waits for work before it ends.
+COMMITTER_IDLE = 2.0
+
 R = TypeVar("R")
+
+Row = tuple[object, ...]
+
+
+class Deferred:
+    """What the jobs of one transaction leave to its end: rows of driver-level INSERT
+    statements, written together (one ``executemany`` per statement, in the order the
+    statements were first given), then the steps that need those rows (`after`)."""
+
+    def __init__(self) -> None:
+        """Nothing deferred yet."""
+        self._rows: dict[str, list[Row]] = {}
+        self._after: list[Callable[[Connection], None]] = []
+
+    def insert(self, sql: str, rows: Sequence[Row]) -> None:
+        """Write ``rows`` with the driver statement ``sql`` at `flush` time."""
+        self._rows.setdefault(sql, []).extend(rows)
+
+    def after(self, step: Callable[[Connection], None]) -> None:
+        """Run ``step`` at `flush` time, once the deferred rows are written."""
+        self._after.append(step)
+
+    def flush(self, conn: Connection) -> None:
+        """Write what was deferred, in the connection's transaction; then nothing is."""
+        rows, self._rows = self._rows, {}
+        after, self._after = self._after, []
+        for sql, values in rows.items():
+            # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
+            conn.exec_driver_sql(sql, values[0] if len(values) == 1 else values)
+        for step in after:
+            step(conn)
+
+
+Job = Callable[[Connection, Deferred], R]
+"""A job: its statements on the connection, or deferred to the end of the transaction."""
 
 
 @dataclass(eq=False)
 class _Job(Generic[R]):
-    run: Callable[[Connection], R]
+    run: Job[R]
     alone: Callable[[], R]
     done: bool = False
     result: R | None = None
     error: BaseException | None = field(default=None)
+    future: Future[R] | None = None
+
+    def finish(self) -> None:
+        """Mark the job done and hand its outcome to its future, if it has one."""
+        self.done = True
+        if self.future is not None:
+            if self.error is not None:
+                self.future.set_exception(self.error)
+            else:
+                self.future.set_result(self.result)  # type: ignore[arg-type]
 
 
 class GroupCommit:
@@ -55,11 +115,13 @@ class GroupCommit:
         self._queue: list[_Job[object]] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
+        self._work = threading.Condition(self._queue_lock)
+        self._committer: threading.Thread | None = None
         #: Groups committed and jobs they held, for tests and the benchmark's report.
         self.groups = 0
         self.jobs = 0
 
-    def run(self, job: Callable[[Connection], R], alone: Callable[[], R]) -> R:
+    def run(self, job: Job[R], alone: Callable[[], R]) -> R:
         """Run ``job`` in a transaction shared with concurrent callers; return after its commit.
 
         ``alone`` does the same job in a transaction of its own; it runs when the shared one
@@ -69,37 +131,78 @@ class GroupCommit:
         with self._queue_lock:
             self._queue.append(entry)  # type: ignore[arg-type]
         with self._leader:
-            if not entry.done:
-                with self._queue_lock:
-                    group, self._queue = self._queue[:MAX_JOBS], self._queue[MAX_JOBS:]
-                self._commit(group)
+            while not entry.done:  # more than MAX_JOBS queued ahead: lead until ours is done
+                self._lead()
         if entry.error is not None:
             raise entry.error
         return entry.result  # type: ignore[return-value]
+
+    def submit(self, job: Job[R], alone: Callable[[], R]) -> Future[R]:
+        """Queue ``job`` for a shared transaction and return at once; its future gets the
+        result (or the exception) after the commit. For an event loop
+        (``asyncio.wrap_future``); cancelling the future before the job's group starts leaves
+        the job out."""
+        future: Future[R] = Future()
+        entry: _Job[R] = _Job(job, alone, future=future)
+        with self._queue_lock:
+            self._queue.append(entry)  # type: ignore[arg-type]
+            self._work.notify()
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_queued, name="anchor-group-commit", daemon=True
+                )
+                self._committer.start()
+        return future
+
+    def _commit_queued(self) -> None:
+        """The committer thread: lead groups while the queue holds jobs; end when idle."""
+        while True:
+            with self._queue_lock:
+                if not self._queue and not self._work.wait_for(
+                    lambda: bool(self._queue), COMMITTER_IDLE
+                ):
+                    self._committer = None
+                    return
+            with self._leader:
+                self._lead()
+
+    def _lead(self) -> None:
+        """Commit the oldest queued jobs (at most `MAX_JOBS`) as one group; the leader lock is
+        held. Jobs whose future was cancelled are dropped unrun."""
+        with self._queue_lock:
+            taken, self._queue = self._queue[:MAX_JOBS], self._queue[MAX_JOBS:]
+        group = [j for j in taken if j.future is None or j.future.set_running_or_notify_cancel()]
+        for dropped in taken:
+            if dropped not in group:
+                dropped.done = True
+        if group:
+            self._commit(group)
 
     def _commit(self, group: list[_Job[object]]) -> None:
         try:
             try:
                 with self._connect() as conn:
-                    results = [job.run(conn) for job in group]
+                    deferred = Deferred()
+                    results = [job.run(conn, deferred) for job in group]
+                    deferred.flush(conn)
             except Exception:  # noqa: BLE001 - each job then meets its own error alone
                 for job in group:
                     try:
                         job.result = job.alone()
                     except Exception as e:  # noqa: BLE001 - handed to the job's caller
                         job.error = e
-                    job.done = True
+                    job.finish()
                 return
-            for job, result in zip(group, results, strict=True):
-                job.result = result
-                job.done = True
             self.groups += 1
             self.jobs += len(group)
+            for job, result in zip(group, results, strict=True):
+                job.result = result
+                job.finish()
         finally:
             for job in group:  # interrupted (KeyboardInterrupt, SystemExit): never leave a waiter
                 if not job.done:
                     job.error = StoreError("the intake was interrupted; nothing was committed")
-                    job.done = True
+                    job.finish()
 
 
 _groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()

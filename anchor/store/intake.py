@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
@@ -25,7 +26,7 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store._sql import bound_timestamp, driver_sql
 from anchor.store.errors import IdempotencyConflict, NoIssuerError, StoreError
-from anchor.store.group import group_of
+from anchor.store.group import Deferred, Job, group_of
 from anchor.store.records import Receipt
 from anchor.types import Digest, ReceiptState
 
@@ -67,13 +68,36 @@ class IntakeMixin(StoreBase):
         body = issuer_id if issuer_id is not None else self._body_of(integrator_id)
         if body is None:
             raise NoIssuerError(integrator_id)
+        return commit_intake(
+            self, self._receipts_job(digests, integrator_id, idempotency_key, body)
+        )
+
+    def add_receipts_later(
+        self,
+        digests: Sequence[Digest],
+        integrator_id: int,
+        idempotency_key: str | None = None,
+        *,
+        issuer_id: int,
+    ) -> Future[list[Receipt]]:
+        """`add_receipts` for an event loop: queue the receipts for the group commit and return
+        at once; the future gets them after their commit (or the same exceptions).
+
+        The body must be given (the API has it from the caller's key): nothing is read here.
+        """
+        job = self._receipts_job(digests, integrator_id, idempotency_key, issuer_id)
+        return commit_intake_later(self, job)
+
+    def _receipts_job(
+        self, digests: Sequence[Digest], integrator_id: int, key: str | None, body: int
+    ) -> Job[list[Receipt]]:
+        """The intake job of `add_receipts`: the receipts and the idempotency record of ``key``
+        (stored as its keyed token), in the transaction it is given."""
         owner = (integrator_id, body)
         fingerprint = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
-        key = idempotency_key
         token = None if key is None else self.key_hasher.token(integrator_id, key)
-
-        return commit_intake(
-            self, lambda conn: _add_in(conn, digests, owner, token, fingerprint, key)
+        return lambda conn, deferred: _add_in(
+            conn, deferred, digests, owner, token, fingerprint, key
         )
 
     def _body_of(self, integrator_id: int) -> int | None:
@@ -87,25 +111,39 @@ def body_of(store: StoreBase, integrator_id: int) -> int | None:
         return session.scalar(query)
 
 
-def commit_intake(store: StoreBase, job: Callable[[Connection], list[Receipt]]) -> list[Receipt]:
+def commit_intake(store: StoreBase, job: Job[list[Receipt]]) -> list[Receipt]:
     """Run an intake ``job`` through the group commit (with concurrent requests' rows), or alone
     when it must be retried: an Idempotency-Key raced by another request is tried again, up to
     `_KEY_ATTEMPTS` times. The receipts come back after their commit."""
+    return group_of(store.engine, store._connection).run(job, _alone(store, job))
+
+
+def commit_intake_later(store: StoreBase, job: Job[list[Receipt]]) -> Future[list[Receipt]]:
+    """`commit_intake` without waiting: the future gets the receipts after their commit."""
+    return group_of(store.engine, store._connection).submit(job, _alone(store, job))
+
+
+def _alone(store: StoreBase, job: Job[list[Receipt]]) -> Callable[[], list[Receipt]]:
+    """``job`` in a transaction of its own, tried again when its Idempotency-Key was raced."""
 
     def alone() -> list[Receipt]:
         for _attempt in range(_KEY_ATTEMPTS):
             try:
                 with store._connection() as conn:
-                    return job(conn)
+                    deferred = Deferred()
+                    receipts = job(conn, deferred)
+                    deferred.flush(conn)
+                    return receipts
             except _KeyRaceError:
                 continue
         raise StoreError("the Idempotency-Key is contended; retry the request")
 
-    return group_of(store.engine, store._connection).run(job, alone)
+    return alone
 
 
 def _add_in(
     conn: Connection,
+    deferred: Deferred,
     digests: Sequence[Digest],
     owner: tuple[int, int],
     key: str | None,
@@ -115,12 +153,17 @@ def _add_in(
 ) -> list[Receipt]:
     """Insert under the stored token ``key`` for ``owner`` (integrator, body); ``given_key``
     only names a conflict to the caller. ``also`` writes more rows of the new receipts (their
-    ids) in the same transaction; a replay returns the earlier receipts without calling it."""
+    ids) in the same transaction; a replay returns the earlier receipts without calling it.
+
+    The receipts' rows are ``deferred`` to the end of the transaction (with the other requests'
+    of its group), ``also`` after them; the idempotency record is written at once, so that a
+    race on its key fails here, in this job.
+    """
     integrator_id, issuer_id = owner
     now = m.utcnow()
     ids = [new_receipt_id() for _ in digests]
     if key is not None:
-        earlier = _replay(conn, integrator_id, key, fingerprint, given_key or key)
+        earlier = _replay(conn, deferred, integrator_id, key, fingerprint, given_key or key)
         if earlier is not None:
             return earlier
         try:
@@ -138,9 +181,9 @@ def _add_in(
             )
         except IntegrityError as e:
             raise _KeyRaceError() from e
-    _insert_receipts(conn, ids, digests, owner, key, now)
+    _insert_receipts(conn, deferred, ids, digests, owner, key, now)
     if also is not None:
-        also(conn, ids)
+        deferred.after(lambda later: also(later, ids))
     return [
         Receipt(
             id=rid,
@@ -170,13 +213,15 @@ _INSERT = driver_sql(
 
 def _insert_receipts(
     conn: Connection,
+    deferred: Deferred,
     ids: list[str],
     digests: Sequence[Digest],
     owner: tuple[int, int],
     key: str | None,
     now: datetime,
 ) -> None:
-    """Insert pending receipts with ONE driver ``executemany``, in the connection's transaction.
+    """Defer pending receipts' rows to the transaction's end: ONE driver ``executemany`` for
+    the whole group (`anchor.store.group.Deferred`).
 
     The fast path: the timestamp goes through the column type's bind processing once, not once
     per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
@@ -188,14 +233,19 @@ def _insert_receipts(
         (rid, integrator_id, issuer_id, d.bytes, key, pending, stamp, stamp)
         for rid, d in zip(ids, digests, strict=True)
     ]
-    # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
-    conn.exec_driver_sql(_INSERT.for_dialect(conn), rows[0] if len(rows) == 1 else rows)
+    deferred.insert(_INSERT.for_dialect(conn), rows)
 
 
 def _replay(
-    conn: Connection, integrator_id: int, key: str, fingerprint: bytes, given_key: str
+    conn: Connection,
+    deferred: Deferred,
+    integrator_id: int,
+    key: str,
+    fingerprint: bytes,
+    given_key: str,
 ) -> list[Receipt] | None:
-    """The receipts of an earlier request with this key, None if there was none."""
+    """The receipts of an earlier request with this key, None if there was none (the earlier
+    request may be of this transaction: its deferred rows are written first)."""
     record = conn.execute(
         select(m.IdempotencyRecord.fingerprint, m.IdempotencyRecord.receipt_ids).where(
             m.IdempotencyRecord.integrator_id == integrator_id, m.IdempotencyRecord.key == key
@@ -205,6 +255,7 @@ def _replay(
         return None
     if bytes(record.fingerprint) != fingerprint:
         raise IdempotencyConflict(given_key)
+    deferred.flush(conn)
     receipt_ids: list[str] = record.receipt_ids
     with Session(bind=conn) as session:  # joins the connection's transaction
         found = {

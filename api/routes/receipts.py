@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
@@ -14,7 +17,7 @@ from anchor.proof.bundle import ProofBundle
 from anchor.service import intake
 from anchor.service.proofs import anchor_facts_once, build_bundle, typed_bundle
 from anchor.settings import Settings
-from anchor.store import NotFoundError, Receipt, ReceiptRead, Store
+from anchor.store import NoIssuerError, NotFoundError, Receipt, ReceiptRead, Store
 from anchor.types import Digest, ReceiptState
 from api.deps import ChainDep, Principal, ReaderDep, SettingsDep, StoreDep, SubmitterDep
 from api.errors import (
@@ -59,13 +62,31 @@ def _ok(media: str, example: str | None, description: str) -> dict[int | str, di
     return {200: {"content": {media: content}, "description": description}}
 
 
-def _out(receipts: list[Receipt]) -> SubmitResponse:
-    return SubmitResponse(
-        receipts=[
-            ReceiptOut(id=r.id, digest=r.digest.hex if r.digest else None, status=r.state)
-            for r in receipts
-        ]
+def _submitted(receipts: list[Receipt]) -> Response:
+    """The 202 answer of a submission, `SubmitResponse` encoded at once: the same JSON as the
+    model's, without building a model per receipt (a tenth of a 100-digest request)."""
+    out = [
+        {"id": r.id, "digest": r.digest.hex if r.digest else None, "status": r.state.value}
+        for r in receipts
+    ]
+    content = json.dumps({"receipts": out}, separators=(",", ":")).encode()
+    return Response(content, status.HTTP_202_ACCEPTED, media_type="application/json")
+
+
+async def _take(
+    store: Store, digests: Sequence[str | Digest], principal: Principal, key: str | None
+) -> Response:
+    """Queue the digests for the group commit and answer 202 once they are committed.
+
+    No thread is handed the request: the loop awaits the commit's future
+    (`anchor.store.group.GroupCommit.submit`).
+    """
+    if principal.issuer_id is None:
+        raise NoIssuerError(principal.integrator_id)
+    taking = intake.submit_later(
+        store, digests, principal.integrator_id, key, issuer_id=principal.issuer_id
     )
+    return _submitted(await asyncio.wrap_future(taking))
 
 
 @router.post(
@@ -75,21 +96,17 @@ def _out(receipts: list[Receipt]) -> SubmitResponse:
     responses=error_responses(*AUTH_ERRORS, 409, 413, 503),
     summary="Submit digests to anchor",
 )
-def submit_digests(
+async def submit_digests(
     body: SubmitRequest,
     store: StoreDep,
     principal: SubmitterDep,
     idempotency_key: IdempotencyKey = None,
-) -> SubmitResponse:
+) -> Response:
     """Take 1 to 1,000 SHA-256 digests; they are stored durably before the 202 answer.
 
     Each receipt is ``pending`` until the batcher puts it in a Merkle tree.
     """
-    digests = [Digest.from_hex(d) for d in body.digests]
-    receipts = intake.submit(
-        store, digests, principal.integrator_id, idempotency_key, issuer_id=principal.issuer_id
-    )
-    return _out(receipts)
+    return await _take(store, body.digests, principal, idempotency_key)
 
 
 @router.post(
@@ -105,18 +122,13 @@ async def submit_file(
     store: StoreDep,
     principal: SubmitterDep,
     idempotency_key: IdempotencyKey = None,
-) -> SubmitResponse:
+) -> Response:
     """Hash the ``file`` part of a multipart upload as it streams in, then take its digest.
 
     Nothing of the file is kept; past the upload cap the answer is 413.
     """
     digest = await hash_upload(request)
-    receipts = await run_in_threadpool(
-        lambda: intake.submit(
-            store, [digest], principal.integrator_id, idempotency_key, issuer_id=principal.issuer_id
-        )
-    )
-    return _out(receipts)
+    return await _take(store, [digest], principal, idempotency_key)
 
 
 def _receipt(

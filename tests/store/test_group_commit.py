@@ -126,6 +126,6 @@ def test_an_interrupted_group_leaves_no_waiter_without_an_answer() -> None:
 
     group = GroupCommit(connect)
     with pytest.raises(Boom):
-        group.run(lambda conn: 1, lambda: 1)
+        group.run(lambda conn, deferred: 1, lambda: 1)
     # The interrupted leader's job was answered with an error, not left waiting.
     assert group._queue == []

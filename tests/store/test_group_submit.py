@@ -1,0 +1,100 @@
+"""`GroupCommit.submit`: the event loop's way into the group commit (`POST /v1/receipts`).
+
+A future gets its receipts only after their commit; concurrent loop requests share commits with
+each other and with threads; a future cancelled before its group starts leaves nothing written;
+one request's error is its own; the committer thread ends when idle. SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import text
+
+from anchor.service.intake import submit, submit_later
+from anchor.store import IdempotencyConflict, Store
+from anchor.store.group import MAX_JOBS, group_of
+from anchor.types import Digest, ReceiptState
+from tests.support.store import digest_hex
+
+
+def _rows(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM receipts")).scalar_one())
+
+
+def _body(store: Store, integrator_id: int) -> int:
+    body = store.get_integrator(integrator_id).issuer_id  # type: ignore[union-attr]
+    assert body is not None
+    return body
+
+
+def test_loop_requests_share_commits_and_are_answered_after_them(
+    store: Store, integrator_id: int
+) -> None:
+    group = group_of(store.engine, store._connection)
+    body = _body(store, integrator_id)
+    before = group.groups, group.jobs
+    count = MAX_JOBS * 2 + 7  # more than one group's worth: queued jobs wait for the next
+
+    async def many() -> list[list[str]]:
+        with group._leader:  # every request queued before the first commit
+            futures = [
+                submit_later(store, [digest_hex(i)], integrator_id, None, issuer_id=body)
+                for i in range(count)
+            ]
+        done = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        return [[r.id for r in receipts] for receipts in done]
+
+    answered = asyncio.run(many())
+    assert len({ids[0] for ids in answered}) == count
+    assert _rows(store) == count
+    groups, jobs = group.groups - before[0], group.jobs - before[1]
+    assert jobs == count and groups <= 4  # 64 per group at most, not one commit each
+    for ids in answered:
+        found = store.get_receipt(ids[0])
+        assert found is not None and found.state is ReceiptState.PENDING
+
+
+def test_a_request_cancelled_before_its_commit_writes_nothing(
+    store: Store, integrator_id: int
+) -> None:
+    group = group_of(store.engine, store._connection)
+    body = _body(store, integrator_id)
+    with group._leader:  # the committer cannot start the group yet
+        kept = submit_later(store, [digest_hex(1)], integrator_id, None, issuer_id=body)
+        gone = submit_later(store, [digest_hex(2)], integrator_id, None, issuer_id=body)
+        assert gone.cancel()  # the client went away before the commit
+    [receipt] = kept.result(timeout=30)
+    assert _rows(store) == 1 and store.get_receipt(receipt.id) is not None
+    assert gone.cancelled()
+
+
+def test_one_requests_conflict_is_its_own(store: Store, integrator_id: int) -> None:
+    group = group_of(store.engine, store._connection)
+    body = _body(store, integrator_id)
+    submit(store, [digest_hex(1)], integrator_id, "order-1")
+    with group._leader:
+        conflict = submit_later(store, [digest_hex(9)], integrator_id, "order-1", issuer_id=body)
+        fine = submit_later(store, [digest_hex(3)], integrator_id, None, issuer_id=body)
+    with pytest.raises(IdempotencyConflict):
+        conflict.result(timeout=30)
+    assert fine.result(timeout=30)[0].digest == Digest.from_hex(digest_hex(3))
+    assert _rows(store) == 2
+
+
+def test_the_committer_thread_ends_when_idle(
+    store: Store, integrator_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("anchor.store.group.COMMITTER_IDLE", 0.1)
+    group = group_of(store.engine, store._connection)
+    body = _body(store, integrator_id)
+    submit_later(store, [digest_hex(4)], integrator_id, None, issuer_id=body).result(timeout=30)
+    deadline = time.monotonic() + 5
+    while group._committer is not None:
+        assert time.monotonic() < deadline, "the committer thread did not end"
+        time.sleep(0.02)
+    again = submit_later(store, [digest_hex(5)], integrator_id, None, issuer_id=body)
+    assert again.result(timeout=30)  # a new committer starts on demand
