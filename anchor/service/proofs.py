@@ -22,13 +22,16 @@ _locks: OrderedDict[tuple[bytes, bytes | None], threading.Lock] = OrderedDict()
 _locks_guard = threading.Lock()
 
 
-def anchor_facts_once(chain: ChainReader, batch: Batch) -> AnchorFacts | None:
+def anchor_facts_once(
+    chain: ChainReader, batch: Batch, body_id: int | None = None
+) -> AnchorFacts | None:
     """`ChainReader.anchor_facts` of ``batch``, read from the chain once under concurrent calls.
 
     The reader caches the facts of a root (they never change once final), but 50 concurrent
     GETs of a freshly anchored batch all missed that cache together and each read the chain.
     Callers for one (root, block hash) now queue on one lock: the first reads the chain, the
-    others find the reader's cache filled.
+    others find the reader's cache filled. ``body_id``: the registry's id of the batch's body
+    when the store knows it (then the anchoring transaction is not fetched to find it).
     """
     key = (batch.root, batch.block_hash)
     with _locks_guard:
@@ -38,7 +41,7 @@ def anchor_facts_once(chain: ChainReader, batch: Batch) -> AnchorFacts | None:
             while len(_locks) > _LOCKS_KEPT:
                 _locks.popitem(last=False)
     with lock:
-        return chain.anchor_facts(batch.root, batch.block_hash, batch.tx_hash)
+        return chain.anchor_facts(batch.root, batch.block_hash, batch.tx_hash, body_id)
 
 
 def _hex(data: bytes) -> str:

@@ -36,6 +36,7 @@ __all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument", "ReceiptRead"]
 _FACTS = cast(Table, m.DocumentFacts.__table__)
 _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
+_ISSUERS = cast(Table, m.Issuer.__table__)
 _SIZE = 32
 FACTS_PREFIX = "facts__"
 
@@ -46,11 +47,12 @@ _RECEIPT_READ = (
         *_RECEIPTS.c,
         *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c),
         *(c.label(FACTS_PREFIX + c.name) for c in _FACTS.c),
+        _ISSUERS.c.chain_body_id.label("batch_chain_body_id"),
     )
     .select_from(
-        _RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id).outerjoin(
-            _FACTS, _FACTS.c.receipt_id == _RECEIPTS.c.id
-        )
+        _RECEIPTS.outerjoin(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id)
+        .outerjoin(_FACTS, _FACTS.c.receipt_id == _RECEIPTS.c.id)
+        .outerjoin(_ISSUERS, _ISSUERS.c.id == _BATCHES.c.issuer_id)
     )
     .where(_RECEIPTS.c.id == bindparam("receipt_id"))
 )
@@ -126,6 +128,9 @@ class ReceiptRead(NamedTuple):
     receipt: Receipt
     batch: Batch | None
     document: DocumentFacts | None
+    body_id: int | None = None
+    """The registry's id of the batch's body, as the store recorded it at onboarding (None
+    before batching or onboarding): the chain's facts of the root are then one call away."""
 
 
 def _json(values: Mapping[str, str]) -> str:
@@ -240,9 +245,10 @@ class DocumentsMixin(StoreBase):
         read-only connection, no session and no ORM objects.
         """
         with self._guard(), self._read_engine().connect() as conn:
-            row = conn.execute(_RECEIPT_READ, {"receipt_id": receipt_id}).first()
-        if row is None or row.integrator_id != integrator_id:
+            found = conn.execute(_RECEIPT_READ, {"receipt_id": receipt_id}).first()
+        if found is None or found.integrator_id != integrator_id:
             return None
+        row = cast(Row[Any], found)
         values = row._mapping
         batch = None
         if values[BATCH_PREFIX + "id"] is not None:
@@ -250,7 +256,10 @@ class DocumentsMixin(StoreBase):
         document = None
         if values[FACTS_PREFIX + "receipt_id"] is not None:
             document = _document_of(cast(Row[Any], Prefixed(row, FACTS_PREFIX)))
-        return ReceiptRead(Receipt.of(row), batch, document)
+        body_id = values["batch_chain_body_id"]
+        return ReceiptRead(
+            Receipt.of(row), batch, document, None if body_id is None else int(body_id)
+        )
 
     def receipt_by_leaf(self, root: bytes, leaf: bytes) -> tuple[Receipt, Batch] | None:
         """The anchored, not erased receipt of this service at (root, leaf), with its batch; None

@@ -145,7 +145,7 @@ def _receipt(
     found = store.receipt_read(receipt_id, principal.integrator_id)
     if found is None:
         raise NotFoundError(f"no receipt {receipt_id!r}")
-    receipt, batch, _document = found
+    receipt = found.receipt
     if receipt.is_erased:
         raise ReceiptStateHTTPError(
             status.HTTP_410_GONE,
@@ -156,7 +156,7 @@ def _receipt(
                 erased_at=receipt.erased_at,
             ),
         )
-    if receipt.batch_id is not None and batch is None:
+    if receipt.batch_id is not None and found.batch is None:
         raise StoreError(f"receipt {receipt.id} names batch {receipt.batch_id}, which is missing")
     return found
 
@@ -168,10 +168,10 @@ def _bundle(
 
     ``facts``: the anchor's facts when the caller has them, else read (once) from the chain.
     """
-    receipt, batch, document = found
+    receipt, batch, document, _body = found
     if receipt.state is not ReceiptState.ANCHORED or batch is None:
         return None
-    facts = facts or anchor_facts_once(chain, batch)
+    facts = facts or anchor_facts_once(chain, batch, found.body_id)
     if facts is None:
         raise ChainError("the registry does not show this batch's root yet; retry shortly")
     bundle = build_bundle(
@@ -216,7 +216,7 @@ async def read_receipt(
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
     found = await store_read(store, lambda: _receipt(store, receipt_id, principal))
-    receipt, batch, _document = found
+    receipt, batch, _document, _body = found
     bundle = await _bundle_async(found, chain, settings)
     if receipt.digest is None:
         raise StoreError(f"receipt {receipt.id} has no digest but is not erased")

@@ -92,7 +92,7 @@ def _successor(
             f"the successor {successor_id!r} is not a receipt of yours: a document is "
             "superseded by another document of the same body"
         )
-    successor, batch, _document = found
+    successor, batch, _document, _body = found
     return _anchored(successor, batch, "the successor")
 
 
@@ -145,7 +145,7 @@ def request_status_change(
     extend to a day passed or not after the last extension; supersede by a receipt not
     anchored, of another integrator, or itself; a change of that document already pending.
     """
-    receipt, batch, _document = _receipt(
+    receipt, batch, _document, _body = _receipt(
         store, receipt_id, principal,
         "its document's status can no longer be changed through the service",
     )  # fmt: skip

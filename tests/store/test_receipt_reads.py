@@ -25,7 +25,10 @@ def test_batched_receipt_reads_as_the_orm_copies(store: Store, integrator_id: in
     store.mark_batch_anchored(batch_id, b"\x01" * 32, 10, b"\x02" * 32)
     for r in receipts:
         found = store.receipt_read(r.id, integrator_id)
-        assert found == (store.get_receipt(r.id), store.get_batch(batch_id), None)
+        assert found is not None
+        expected = ReceiptRead(store.get_receipt(r.id), store.get_batch(batch_id), None, 1)  # type: ignore[arg-type]
+        assert found == expected
+        assert found.body_id == 1  # make_issuer's onboarded body, the registry's id
         assert found.receipt.proof and found.batch is not None
         assert found.batch.block_hash == b"\x02" * 32
 
