@@ -177,39 +177,25 @@ def require(scope: str) -> Callable[[Principal], Principal]:
     return check
 
 
-def _require_async(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """`require` as an `async` dependency (no thread-pool hand-off)."""
+def _scoped(scope: str, body: bool) -> Callable[[Principal], Awaitable[Principal]]:
+    """An `async` dependency admitting keys with ``scope`` (or ``admin``), and with ``body`` only
+    those whose integrator belongs to a body; else 403. One level of dependency over the
+    caller's key (each level costs FastAPI's solving on every request)."""
     check = require(scope)
 
     async def acheck(principal: IntegratorDep) -> Principal:
-        return check(principal)
+        check(principal)
+        if body and principal.issuer_id is None:
+            detail = str(NoIssuerError(principal.integrator_id))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+        return principal
 
     return acheck
 
 
-_SubmitScope = Annotated[Principal, Depends(_require_async("submit"))]
-
-
-async def _submitter(principal: _SubmitScope) -> Principal:
-    """A key with the ``submit`` scope whose integrator belongs to a body; else 403."""
-    if principal.issuer_id is None:
-        detail = str(NoIssuerError(principal.integrator_id))
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
-    return principal
-
-
-SubmitterDep = Annotated[Principal, Depends(_submitter)]
-
-_StatusScope = Annotated[Principal, Depends(_require_async("status"))]
-
-
-async def _status_changer(principal: _StatusScope) -> Principal:
-    """A key with the ``status`` scope whose integrator belongs to a body; else 403."""
-    if principal.issuer_id is None:
-        detail = str(NoIssuerError(principal.integrator_id))
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
-    return principal
-
-
-StatusDep = Annotated[Principal, Depends(_status_changer)]
-ReaderDep = Annotated[Principal, Depends(_require_async("read"))]
+SubmitterDep = Annotated[Principal, Depends(_scoped("submit", body=True))]
+"""A key with the ``submit`` scope whose integrator belongs to a body."""
+StatusDep = Annotated[Principal, Depends(_scoped("status", body=True))]
+"""A key with the ``status`` scope whose integrator belongs to a body."""
+ReaderDep = Annotated[Principal, Depends(_scoped("read", body=False))]
+"""A key with the ``read`` scope."""

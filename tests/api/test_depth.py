@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.depth import MAX_JSON_DEPTH, RECURSION_LIMIT, json_depth
+from api.depth import MAX_JSON_DEPTH, RECURSION_LIMIT, deeper_than, json_depth
 from tests.support.api import Keys
 from tests.support.live import live_server
 
@@ -70,3 +70,11 @@ def test_every_json_route_and_any_content_type(client: TestClient, keys: Keys) -
 )
 def test_json_depth(body: bytes, depth: int) -> None:
     assert json_depth(body) == depth
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32"])
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 5, 8])
+def test_the_shortcut_agrees_with_the_measure(encoding: str, depth: int) -> None:
+    body = ('{"k": ' + "[" * depth + '"[{x"' + "]" * depth + "}").encode(encoding)
+    for limit in range(10):
+        assert deeper_than(body, limit) is (json_depth(body) > limit), (encoding, depth, limit)
