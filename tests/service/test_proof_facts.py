@@ -20,15 +20,21 @@ class _CachingChain:
 
     def __init__(self) -> None:
         self.reads: list[bytes] = []
+        self.bodies: list[int | None] = []
         self.cache: dict[tuple[bytes, bytes | None], AnchorFacts] = {}
 
     def anchor_facts(
-        self, root: bytes, block_hash: bytes | None, tx_hash: bytes | None = None
+        self,
+        root: bytes,
+        block_hash: bytes | None,
+        tx_hash: bytes | None = None,
+        body_id: int | None = None,
     ) -> AnchorFacts | None:
         if (root, block_hash) in self.cache:
             return self.cache[root, block_hash]
         time.sleep(0.05)  # a chain round trip, long enough for every thread to arrive
         self.reads.append(root)
+        self.bodies.append(body_id)
         self.cache[root, block_hash] = FACTS
         return FACTS
 
@@ -67,6 +73,12 @@ def test_concurrent_reads_of_one_root_reach_the_chain_once() -> None:
         t.join()
     assert results == [FACTS] * 20
     assert chain.reads == [b"r" * 32]
+
+
+def test_the_stores_body_id_reaches_the_reader() -> None:
+    chain = _CachingChain()
+    assert anchor_facts_once(cast(ChainReader, chain), _batch(b"b" * 32), 7) == FACTS
+    assert chain.bodies == [7]  # the body is known: no transaction fetch to find it
 
 
 def test_other_roots_and_a_reorged_block_are_read_afresh() -> None:
