@@ -160,8 +160,8 @@ _KILLED_IN_THE_WRITE = textwrap.dedent(
 
     real_fill = batches.fill_receipts
 
-    def half_then_sigkill(conn, batch_id, leaves, ids, now):
-        real_fill(conn, batch_id, list(leaves)[:3], ids, now)  # batch row and half the rows
+    def half_then_sigkill(conn, batch_id, rows, now):
+        real_fill(conn, batch_id, rows[:3], now)  # the batch row and half the receipts
         os.kill(os.getpid(), signal.SIGKILL)
 
     batches.fill_receipts = half_then_sigkill
