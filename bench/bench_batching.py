@@ -13,10 +13,12 @@ While each path runs, a probe thread commits one receipt of another body (not on
 never batched) every millisecond, as the intake does, and records how long each commit took:
 on SQLite that is the time it waited for the database write lock. Its p99 and max are printed.
 The two paths alternate in ``--rounds`` rounds so that the noise of a shared machine falls on
-both alike.
+both alike. The floor writes with the driver's ``executemany``, the plain way. With
+``--busy-threads N``, N threads of pure Python work run beside each path, as the API's request
+threads do beside the worker in `anchor up`.
 
     .venv/bin/python bench/bench_batching.py [--digests 100000 --batch-size 10000]
-        [--rounds 2] [--backends sqlite,postgres]
+        [--rounds 2] [--backends sqlite,postgres] [--busy-threads 1]
 """
 
 from __future__ import annotations
@@ -133,6 +135,27 @@ def make_body(store: Store, name: str, *, onboarded: bool) -> tuple[int, int]:
 
 
 @contextmanager
+def busy_threads(count: int) -> Iterator[None]:
+    """Run ``count`` threads of pure Python work while the block runs, as the API's request
+    threads do beside the worker in `anchor up`: they compete with the batcher for the GIL."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            pass
+
+    threads = [threading.Thread(target=spin, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+@contextmanager
 def probe(backend: Backend, connect: Callable[[], Any], ids: tuple[int, int]) -> Iterator[Run]:
     """Commit one receipt of the body ``ids`` (issuer, integrator) every millisecond in a
     thread while the block runs; the yielded run's ``waits`` get each commit's seconds."""
@@ -222,7 +245,7 @@ def run(backend: Backend, connect: Callable[[], Any], args: argparse.Namespace) 
     for _ in range(args.rounds):
         for name, path in paths.items():
             backend.reset(issuer)
-            with probe(backend, connect, probe_ids) as waits:
+            with busy_threads(args.busy_threads), probe(backend, connect, probe_ids) as waits:
                 wall, cpu = timed(path)
             runs[name].wall += wall
             runs[name].cpu += cpu
@@ -257,11 +280,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--busy-threads", type=int, default=0, help="threads of pure Python work beside it"
+    )
     args = parser.parse_args()
     backends = args.backends.split(",")
     print(
         f"batching {args.digests:,} pending digests in batches of {args.batch_size:,}, "
-        f"{args.rounds} rounds (lower is better)"
+        f"{args.rounds} rounds, {args.busy_threads} busy threads beside (lower is better)"
     )
     if "sqlite" in backends:
         with tempfile.TemporaryDirectory() as tmp:
