@@ -25,6 +25,9 @@ BLOCK = 1024
 """Leaves whose proofs are gathered together (measured fastest: the block stays in cache)."""
 
 _first = itemgetter(0)
+_NODE = struct.Struct(f"{HASH_SIZE}s")
+
+_Block = tuple[int, int, struct.Struct, memoryview]
 
 
 def iter_packed_proofs(
@@ -39,6 +42,36 @@ def iter_packed_proofs(
     if n == 1:
         yield order[0], b""
         return
+    for start, stop, proof, siblings in _blocks(tree, n, block):
+        yield from zip(
+            order[start - n + 1 : stop - n + 1],
+            map(_first, proof.iter_unpack(siblings)),
+            strict=True,
+        )
+
+
+def iter_leaf_proofs(
+    tree: bytes | bytearray, order: array[int], block: int = BLOCK
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """Yield ``(value_index, leaf, packed_proof)`` for every leaf, in the order of
+    `iter_packed_proofs`; the leaves of a block are consecutive nodes, cut in one pass."""
+    n = len(order)
+    if n == 1:
+        yield order[0], bytes(tree[:HASH_SIZE]), b""
+        return
+    with memoryview(tree) as view:
+        for start, stop, proof, siblings in _blocks(tree, n, block):
+            yield from zip(
+                order[start - n + 1 : stop - n + 1],
+                map(_first, _NODE.iter_unpack(view[start * HASH_SIZE : stop * HASH_SIZE])),
+                map(_first, proof.iter_unpack(siblings)),
+                strict=True,
+            )
+
+
+def _blocks(tree: bytes | bytearray, n: int, block: int) -> Iterator[_Block]:
+    """Yield ``(start, stop, proof_struct, siblings)`` per block of leaves ``[start, stop)``
+    (tree indices, one depth each): their proofs packed row after row in ``siblings``."""
     # One 32-byte void item per node: ``take`` copies whole items (much faster than fancy
     # indexing of a (nodes, 32) uint8 array, which copies a row's 32 bytes one by one).
     nodes = np.frombuffer(tree, dtype=f"V{HASH_SIZE}")
@@ -54,12 +87,7 @@ def iter_packed_proofs(
         for start in range(lo, hi, block):
             stop = min(start + block, hi)
             ancestors = np.arange(start + 1, stop + 1, dtype=np.int64)[:, None] >> shifts
-            siblings = nodes.take((ancestors ^ 1) - 1)
-            yield from zip(
-                order[start - first_leaf : stop - first_leaf],
-                map(_first, proof.iter_unpack(siblings.data)),
-                strict=True,
-            )
+            yield start, stop, proof, nodes.take((ancestors ^ 1) - 1).data
 
 
 def proof_at(tree: bytes | bytearray, tree_index: int) -> list[bytes]:

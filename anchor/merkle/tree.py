@@ -27,7 +27,7 @@ from anchor.merkle._build import (
     invert,
     place_sorted_leaves,
 )
-from anchor.merkle._proofs import iter_packed_proofs, proof_at
+from anchor.merkle._proofs import iter_leaf_proofs, iter_packed_proofs, proof_at
 from anchor.merkle.hashing import HASH_SIZE, fold_proof
 
 __all__ = [
@@ -113,6 +113,11 @@ class MerkleTree:
         appears exactly once.
         """
         return iter_packed_proofs(self._tree, self._order)
+
+    def iter_leaf_proofs(self) -> Iterator[tuple[int, bytes, bytes]]:
+        """Yield ``(value_index, leaf, packed_proof)`` for every value, in the order of
+        `iter_packed_proofs`: what the batcher stores for each receipt, in one pass."""
+        return iter_leaf_proofs(self._tree, self._order)
 
     def iter_proofs(self) -> Iterator[tuple[int, list[bytes]]]:
         """Yield ``(value_index, proof)`` for every value, in the order of `iter_packed_proofs`."""

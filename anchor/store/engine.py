@@ -1,8 +1,8 @@
 """Engines for the two backends, and the programmatic Alembic upgrade.
 
 SQLite (the default) runs in WAL mode with ``synchronous=FULL``, a busy timeout, foreign keys on,
-``secure_delete`` on and a 64 MiB page cache, set on every new connection; its file is created
-with mode 0600. Its write transactions start with
+``secure_delete`` on, a 64 MiB page cache and temporary files in memory, set on every new
+connection; its file is created with mode 0600. Its write transactions start with
 ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing when a
 reader upgrades to a writer; engines bound with ``anchor_read=True`` start plain deferred (read)
 transactions. PostgreSQL is reached by URL, ``postgresql+psycopg://...``, at its default
@@ -119,6 +119,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) ->
             # 64 MiB page cache (default 2 MiB): freezing a 10,000-receipt batch rewrites
             # about 6 MB of rows, and a spilling cache made that 2.5 times slower.
             cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            # Statement journals in memory, not in temporary files: with foreign keys on, each
+            # row of an executemany UPDATE opens one, and in files that was half the cost of
+            # freezing a batch (bench/bench_batching.py). No copy of a row lands in /tmp.
+            cursor.execute("PRAGMA temp_store=MEMORY")
         finally:
             cursor.close()
 

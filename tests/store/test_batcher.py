@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from anchor.merkle import verify_proof
+from anchor.merkle import split_proof, verify_proof
 from anchor.merkle.hashing import fold_proof, leaf_hash
-from anchor.service.batcher import close_batches
+from anchor.service.batcher import close_batches, seal
 from anchor.service.intake import submit
 from anchor.store import Store, open_store
 from anchor.store import batches as store_batches
-from anchor.store.batches import SealedLeaf
+from anchor.store.batches import ReceiptsChangedError, SealedBatch, SealedLeaf, receipt_rows
 from anchor.store.models import utcnow
 from anchor.types import BatchState, ReceiptState
 from tests.support.store import TEST_PEPPER, digest_hex, url_of
@@ -80,8 +80,8 @@ def test_crash_inside_close_leaves_receipts_pending(
     _submit_n(store, integrator_id, 6)
     real_fill = store_batches.fill_receipts
 
-    def half_then_crash(session, batch_id, leaves, ids, now):  # type: ignore[no-untyped-def]
-        real_fill(session, batch_id, list(leaves)[:3], ids, now)  # batch row and half written
+    def half_then_crash(conn, batch_id, rows, now):  # type: ignore[no-untyped-def]
+        real_fill(conn, batch_id, rows[:3], now)  # batch row and half written
         raise RuntimeError("power cut")
 
     monkeypatch.setattr(store_batches, "fill_receipts", half_then_crash)
@@ -149,12 +149,47 @@ def test_a_receipt_that_is_no_longer_pending_aborts_the_batch(
     store: Store, integrator_id: int
 ) -> None:
     """The guard behind the row locks: the update counts the receipts it really changed."""
-    from anchor.store import StoreError
-
     [r] = submit(store, [digest_hex(1)], integrator_id)
     store.erase(r.id)
     leaf = SealedLeaf(0, b"s" * 32, b"l" * 32, b"")
-    with pytest.raises(StoreError, match="1 receipts changed"), store._transaction() as session:
-        store_batches.fill_receipts(session, 1, [leaf], [r.id], utcnow())
+    with (
+        pytest.raises(ReceiptsChangedError, match="1 receipts changed"),
+        store._connection() as conn,
+    ):
+        store_batches.fill_receipts(conn, 1, receipt_rows([leaf], [r.id]), utcnow())
     got = store.get_receipt(r.id)
     assert got is not None and got.state is ReceiptState.ERASED
+
+
+def test_seal_rejects_a_digest_of_the_wrong_size() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        seal([b"\x00" * 32, b"\x00" * 31])
+
+
+def test_seal_draws_distinct_salts_and_gives_every_leaf_once() -> None:
+    digests = [bytes([i]) * 32 for i in range(50)]
+    sealed = seal(digests)
+    leaves = list(sealed.leaves)
+    assert sorted(x.value_index for x in leaves) == list(range(50)) and sealed.leaf_count == 50
+    assert len({x.salt for x in leaves}) == 50
+    for x in leaves:
+        assert x.leaf == leaf_hash(x.salt, digests[x.value_index])
+        assert fold_proof(x.leaf, split_proof(x.packed_proof)) == sealed.root
+
+
+def test_a_batch_written_in_several_statements_is_whole_or_absent(
+    store: Store, integrator_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes `FILL_ROWS` receipts per statement: a batch spans several, and a changed
+    receipt in the last one still rolls back the first ones."""
+    monkeypatch.setattr(store_batches, "FILL_ROWS", 3)
+    ids = _submit_n(store, integrator_id, 10)
+    leaves = [SealedLeaf(i, bytes([i]) * 32, bytes([i]) * 32, b"") for i in range(10)]
+    store.erase(ids[9])
+    sealed, issuer = SealedBatch(b"r" * 32, 10, leaves), store.backlogs()[0].issuer_id
+    with pytest.raises(ReceiptsChangedError, match="1 receipts changed"), store._connection() as c:
+        store_batches._insert_frozen(c, sealed, receipt_rows(leaves, ids), issuer)
+    assert store.list_batches() == []
+    assert store.pending_count() == 9
+    [batch_id] = close_batches(store, 9, HOUR)
+    _assert_batch_verifies(store, batch_id)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.dialects import postgresql, sqlite
 
-from anchor.store.batches import pending_query
+from anchor.store import Store
+from anchor.store.batches import pending_sql
 from tests.support import pg as pgutil
 
 
@@ -19,8 +19,11 @@ def test_missing_postgres_skips_locally_and_fails_in_ci(monkeypatch: pytest.Monk
         pgutil.require_postgres()
 
 
-def test_batcher_locks_with_skip_locked_on_postgres() -> None:
-    query = pending_query(5, issuer_id=1)
-    pg = postgresql.dialect()  # type: ignore[no-untyped-call]
-    assert "FOR UPDATE SKIP LOCKED" in str(query.compile(dialect=pg))
-    assert "FOR UPDATE" not in str(query.compile(dialect=sqlite.dialect()))
+def test_batcher_locks_with_skip_locked_on_postgres(store: Store) -> None:
+    with store.engine.connect() as conn:
+        locked, unlocked = pending_sql(conn, lock=True), pending_sql(conn, lock=False)
+    assert "FOR UPDATE" not in unlocked
+    if store.dialect == "postgresql":
+        assert locked.endswith("FOR UPDATE SKIP LOCKED") and "%s" in locked
+    else:
+        assert locked == unlocked and "?" in locked
