@@ -8,6 +8,7 @@ processing once per statement instead of once per row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,38 @@ class DriverSql:
 def driver_sql(qmark: str) -> DriverSql:
     """Wrap a constant statement written with ``?`` placeholders."""
     return DriverSql(qmark)
+
+
+SQLITE_MAX_VARIABLES = 32_766
+"""Bound values one SQLite statement may take (the default since SQLite 3.32)."""
+
+
+@dataclass(frozen=True)
+class RowsInsert:
+    """A constant ``INSERT INTO table (columns)`` of ``width`` values a row, sent the way each
+    driver writes many rows fastest: psycopg one pipelined ``executemany``; sqlite3 one
+    statement of many ``VALUES`` rows per `SQLITE_MAX_VARIABLES` values, because its
+    ``executemany`` gives up and retakes the GIL for every row (a busy thread beside it made
+    that ten times slower: bench/README.md, batching)."""
+
+    head: str
+    width: int
+
+    def execute(self, conn: Connection, rows: Sequence[Sequence[object]]) -> None:
+        """Insert ``rows`` on ``conn``, in its transaction."""
+        one = "(" + ", ".join("?" * self.width) + ")"
+        if conn.dialect.paramstyle != "qmark":
+            sql = f"{self.head} VALUES {one}".replace("?", "%s")
+            # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
+            conn.exec_driver_sql(sql, tuple(rows[0]) if len(rows) == 1 else list(map(tuple, rows)))
+            return
+        step = SQLITE_MAX_VARIABLES // self.width
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            values = [value for row in chunk for value in row]
+            conn.exec_driver_sql(
+                f"{self.head} VALUES " + ", ".join([one] * len(chunk)), tuple(values)
+            )
 
 
 def bound_timestamp(conn: Connection, column: Column[Any], moment: datetime) -> Any:

@@ -39,6 +39,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from anchor.store._sql import RowsInsert
 from anchor.store.errors import StoreError
 
 __all__ = ["MAX_JOBS", "Deferred", "GroupCommit", "group_of"]
@@ -55,18 +56,18 @@ Row = tuple[object, ...]
 
 
 class Deferred:
-    """What the jobs of one transaction leave to its end: rows of driver-level INSERT
-    statements, written together (one ``executemany`` per statement, in the order the
-    statements were first given), then the steps that need those rows (`after`)."""
+    """What the jobs of one transaction leave to its end: rows of INSERT statements, written
+    together (each statement once for all its rows, `RowsInsert`, in the order the statements
+    were first given), then the steps that need those rows (`after`)."""
 
     def __init__(self) -> None:
         """Nothing deferred yet."""
-        self._rows: dict[str, list[Row]] = {}
+        self._rows: dict[RowsInsert, list[Row]] = {}
         self._after: list[Callable[[Connection], None]] = []
 
-    def insert(self, sql: str, rows: Sequence[Row]) -> None:
-        """Write ``rows`` with the driver statement ``sql`` at `flush` time."""
-        self._rows.setdefault(sql, []).extend(rows)
+    def insert(self, statement: RowsInsert, rows: Sequence[Row]) -> None:
+        """Write ``rows`` with ``statement`` at `flush` time."""
+        self._rows.setdefault(statement, []).extend(rows)
 
     def after(self, step: Callable[[Connection], None]) -> None:
         """Run ``step`` at `flush` time, once the deferred rows are written."""
@@ -76,9 +77,8 @@ class Deferred:
         """Write what was deferred, in the connection's transaction; then nothing is."""
         rows, self._rows = self._rows, {}
         after, self._after = self._after, []
-        for sql, values in rows.items():
-            # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
-            conn.exec_driver_sql(sql, values[0] if len(values) == 1 else values)
+        for statement, values in rows.items():
+            statement.execute(conn, values)
         for step in after:
             step(conn)
 

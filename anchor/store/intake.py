@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from anchor.errors import AnchorError
 from anchor.store import models as m
 from anchor.store._base import StoreBase
-from anchor.store._sql import bound_timestamp, driver_sql
+from anchor.store._sql import RowsInsert, bound_timestamp
 from anchor.store.errors import IdempotencyConflict, NoIssuerError, StoreError
 from anchor.store.group import Deferred, Job, group_of
 from anchor.store.records import Receipt
@@ -205,9 +205,10 @@ def _add_in(
     ]
 
 
-_INSERT = driver_sql(
+_INSERT = RowsInsert(
     "INSERT INTO receipts (id, integrator_id, issuer_id, digest, idempotency_key, state, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "created_at, updated_at)",
+    8,
 )
 
 
@@ -233,7 +234,7 @@ def _insert_receipts(
         (rid, integrator_id, issuer_id, d.bytes, key, pending, stamp, stamp)
         for rid, d in zip(ids, digests, strict=True)
     ]
-    deferred.insert(_INSERT.for_dialect(conn), rows)
+    deferred.insert(_INSERT, rows)
 
 
 def _replay(

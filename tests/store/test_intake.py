@@ -125,3 +125,15 @@ def test_receipt_ids_never_start_with_a_dash() -> None:
     assert len(set(ids)) == len(ids)
     assert not any(i.startswith("-") for i in ids)
     assert all(len(i) == 22 for i in ids)
+
+
+def test_more_rows_than_one_sqlite_statement_binds(store: Store, integrator_id: int) -> None:
+    from anchor.store._sql import SQLITE_MAX_VARIABLES
+
+    count = 2 * (SQLITE_MAX_VARIABLES // 8) + 3  # three statements of the multi-row insert
+    receipts = submit(store, [digest_hex(i) for i in range(count)], integrator_id)
+    assert store.pending_count() == count
+    for i in (0, SQLITE_MAX_VARIABLES // 8, count - 1):
+        stored = store.get_receipt(receipts[i].id)
+        assert stored is not None and stored.digest == receipts[i].digest
+        assert stored.digest is not None and stored.digest.hex == digest_hex(i)
