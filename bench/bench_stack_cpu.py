@@ -8,7 +8,10 @@ the `anchor up` process (API, worker and onboarding threads; anvil excluded):
 - ``get``: ``--seconds x 300`` proof GETs of random anchored receipts from ``--clients``
   clients (1: no contention between requests, the cost of one GET itself);
 - ``post``: ``--seconds x 300`` one-digest submits (``POST /v1/receipts``) from ``--clients``
-  clients (the worker batches them meanwhile: its CPU is counted too).
+  clients (the worker batches them meanwhile: its CPU is counted too);
+- ``mixed``: the proof GETs of ``get`` from ``--clients`` clients while another process (its
+  own GIL: the clients do not slow each other) keeps ``--clients`` clients submitting one
+  digest each; the GETs' latency under the submit load, and the load's own.
 
 Run it under py-spy to see where the time goes: it prints the process id before measuring
 (``py-spy record --gil -f raw -o out.txt --pid PID --duration 10``).
@@ -22,13 +25,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_api_load as b  # the sibling bench's helpers
@@ -36,7 +42,7 @@ import bench_api_load as b  # the sibling bench's helpers
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("idle", "get", "post"))
+    parser.add_argument("mode", choices=("idle", "get", "post", "mixed"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=1)
     args = parser.parse_args()
@@ -76,6 +82,9 @@ def main() -> None:
                 print(f"idle {time.monotonic() - t0:.1f} s: {cpu:.2f} CPU-s")
                 return
             count = int(args.seconds * 300)
+            if args.mode == "mixed":
+                mixed(base, key, ids, count, args.clients)
+                return
             if args.mode == "post":
                 singles = b.digest_bodies(count, 1)
                 got = b.run_load(base, key, "POST", ["/v1/receipts"] * count, singles,
@@ -94,6 +103,42 @@ def main() -> None:
             )
         finally:
             api.stop()
+
+
+def _submit_until(base: str, key: str, clients: int, stop: Any, out: Any) -> None:
+    """In a child process: one-digest submits from ``clients`` clients until ``stop`` is set;
+    then put (requests, p50 ms, p99 ms, non-2xx) on ``out``."""
+    loads = []
+    while not stop.is_set():
+        bodies = b.digest_bodies(clients * 20, 1)
+        loads.append(b.run_load(base, key, "POST", ["/v1/receipts"] * len(bodies), bodies,
+                                clients, 202))  # fmt: skip
+    merged = b.Load(latencies=[x for load in loads for x in load.latencies])
+    bad: Counter[int] = sum((load.statuses for load in loads), Counter())
+    count = len(merged.latencies)
+    out.put((count, merged.pct(0.5), merged.pct(0.99), b.fmt_status(bad, 202)))
+
+
+def mixed(base: str, key: str, ids: list[str], count: int, clients: int) -> None:
+    """``count`` proof GETs from ``clients`` clients while a child process submits."""
+    context = multiprocessing.get_context("fork")
+    stop, out = context.Event(), context.Queue()
+    child = context.Process(target=_submit_until, args=(base, key, clients, stop, out))
+    child.start()
+    try:
+        time.sleep(1.0)  # the submit load is running
+        gets = [f"/v1/receipts/{random.choice(ids)}" for _ in range(count)]
+        got = b.run_load(base, key, "GET", gets, None, clients, 200)
+    finally:
+        stop.set()
+    posts, p50, p99, bad = out.get(timeout=120)
+    child.join(timeout=30)
+    print(
+        f"{count:,} proof GETs from {clients} clients during a submit load: {got.rps:,.0f}/s, "
+        f"p50 {got.pct(0.5):.1f} ms, p99 {got.pct(0.99):.1f} ms, non-200: "
+        f"{b.fmt_status(got.statuses, 200)}; the load: {posts:,} one-digest POSTs from "
+        f"{clients} clients, p50 {p50:.1f} ms, p99 {p99:.1f} ms, non-2xx: {bad}"
+    )
 
 
 if __name__ == "__main__":
