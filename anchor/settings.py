@@ -107,6 +107,18 @@ class Settings(BaseSettings):
         gt=21_000,
         description="Gas limit of a relayed transaction at most (its estimate plus 25%, capped)",
     )
+    max_in_flight: int = Field(
+        default=3,
+        ge=1,
+        le=16,
+        description="Transactions of one signer waiting for inclusion at once at most; beyond "
+        "the first, one goes out in each block's send window (1: one a block)",
+    )
+    send_lead: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds before the predicted next block at which its send window opens",
+    )
 
     keystore_path: Path | None = Field(
         default=None, description="eth-account encrypted keystore of the relayer"

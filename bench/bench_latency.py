@@ -9,6 +9,13 @@ p50, p95 and max against the target of issue 12 (p95 at most ``max_batch_age`` +
 how many anchors the relayed transactions carried. The floor is set by the chain: half a block
 on average before inclusion, plus ``confirmations`` blocks, plus the batcher's ``max_batch_age``.
 
+A second line splits each receipt's time into phases (p50/p95 over receipts): ``batched``
+(acknowledged to its batch frozen), ``sent`` (frozen to marked submitted), ``mined`` (submitted
+to the wall-clock moment its inclusion block appeared at the node, seen by a thread polling
+the head every 20 ms) and ``final`` (that moment to ``anchored_at``), and counts the receipts
+whose batch went out while another transaction of the relayer waited for inclusion would not
+have (``next block``: mined in a later block than the first one after its batch froze).
+
     .venv/bin/python bench/bench_latency.py --seconds 30 --rate 50 --confirmations 1 --bodies 20
 """
 
@@ -71,6 +78,20 @@ def submit_for(store: Store, integrator: int, seconds: float, rate: float, ids: 
         time.sleep(1 / rate)
 
 
+def watch_heads(w3: Web3, seen: dict[int, float], stop: threading.Event) -> None:
+    """Record the wall-clock time each block number is first seen at the node."""
+    while not stop.is_set():
+        number = int(w3.eth.block_number)
+        for n in range(max(seen, default=number - 1) + 1, number + 1):
+            seen[n] = time.time()
+        stop.wait(0.02)
+
+
+def _quantiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    return f"{statistics.median(ordered):5.2f}/{ordered[int(0.95 * (len(ordered) - 1))]:5.2f}"
+
+
 def run(
     backend: str, seconds: float, rate: float, confirmations: int, batch_age: float, bodies: int
 ) -> None:
@@ -101,6 +122,10 @@ def run(
             poll_interval=0.1,
         )
         worker = Worker.from_settings(settings, account=Account.from_key(dev_key(1)))
+        seen: dict[int, float] = {}
+        stop_watch = threading.Event()
+        watcher = threading.Thread(target=watch_heads, args=(w3, seen, stop_watch), daemon=True)
+        watcher.start()
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
         per_body: list[list[str]] = [[] for _ in integrators]
@@ -120,7 +145,11 @@ def run(
             time.sleep(0.5)
         worker.stop()
         thread.join()
+        stop_watch.set()
+        watcher.join()
         latencies = []
+        phases: dict[str, list[float]] = {"batched": [], "sent": [], "mined": [], "final": []}
+        late = 0
         txs: dict[bytes, set[int]] = {}
         for receipt_id in ids:
             receipt = store.get_receipt(receipt_id)
@@ -128,6 +157,14 @@ def run(
             batch = store.get_batch(receipt.batch_id)
             assert batch is not None and batch.anchored_at is not None
             latencies.append((batch.anchored_at - receipt.created_at).total_seconds())
+            assert batch.submitted_at is not None and batch.block_number is not None
+            mined = seen.get(batch.block_number, batch.anchored_at.timestamp())
+            phases["batched"].append((batch.frozen_at - receipt.created_at).total_seconds())
+            phases["sent"].append((batch.submitted_at - batch.frozen_at).total_seconds())
+            phases["mined"].append(mined - batch.submitted_at.timestamp())
+            phases["final"].append(batch.anchored_at.timestamp() - mined)
+            first = min((n for n, t in seen.items() if t > batch.frozen_at.timestamp()), default=0)
+            late += batch.block_number > first
             if batch.tx_hash is not None:
                 txs.setdefault(batch.tx_hash, set()).add(batch.id)
         latencies.sort()
@@ -140,6 +177,11 @@ def run(
             f"  p95 {p95:5.2f} s (target {target:.1f} s: ratio {p95 / target:.2f})"
             f"  max {latencies[-1]:5.2f} s; {len(per_tx)} transactions,"
             f" {statistics.mean(per_tx):.1f} batches each (max {max(per_tx)})"
+        )
+        print(
+            "          phases p50/p95 s: "
+            + "  ".join(f"{name} {_quantiles(values)}" for name, values in phases.items())
+            + f"  next block: {late} of {len(ids)} receipts"
         )
         store.close()
 

@@ -48,6 +48,11 @@ class Finality:
 
     def finalise(self, w3: Web3, batch: Batch, tx_hash: bytes, receipt: Any) -> None:
         """Mark ``batch`` anchored when ``receipt`` is deep enough on a canonical block."""
+        self.finalise_all(w3, [batch], tx_hash, receipt)
+
+    def finalise_all(self, w3: Web3, batches: list[Batch], tx_hash: bytes, receipt: Any) -> None:
+        """`finalise` for every batch one transaction carries: the head and the block's
+        canonical hash are read once for all of them."""
         head = w3.eth.block_number
         block_number = int(receipt["blockNumber"])
         if head - block_number < self.confirmations:
@@ -55,14 +60,15 @@ class Finality:
         canonical = w3.eth.get_block(block_number)["hash"]
         if bytes(canonical) != bytes(receipt["blockHash"]):
             return  # a reorg is under way; the receipt will move or vanish
-        self.store.mark_batch_anchored(batch.id, tx_hash, block_number, bytes(canonical))
-        self.anchored_count += 1
-        self.metrics.anchored_batches.inc()
+        for batch in batches:
+            self.store.mark_batch_anchored(batch.id, tx_hash, block_number, bytes(canonical))
+            self.anchored_count += 1
+            self.metrics.anchored_batches.inc()
+            log.info(
+                "batch anchored",
+                extra={"batch": batch.id, "root": "0x" + batch.root.hex(), "block": block_number},
+            )
         self.metrics.last_anchored_block.set(block_number)
-        log.info(
-            "batch anchored",
-            extra={"batch": batch.id, "root": "0x" + batch.root.hex(), "block": block_number},
-        )
 
     def adopt_existing_anchor(
         self, w3: Web3, registry: Registry, batch: Batch, body_id: int

@@ -109,10 +109,11 @@ class Selector:
 
     # -- shared checks -------------------------------------------------------------------------
 
-    def resumable(self, batch: Batch) -> Resume | None:
-        """The batch's signed transaction not yet marked submitted, with all it carries."""
-        live = [e for e in self.store.outbox_of_batch(batch.id)
-                if e.state in IN_FLIGHT_OUTBOX_STATES]  # fmt: skip
+    def resumable(self, batch: Batch, sent: list[OutboxEntry] | None = None) -> Resume | None:
+        """The batch's signed transaction not yet marked submitted, with all it carries
+        (``sent``: the batch's outbox rows when already read)."""
+        sent = self.store.outbox_of_batch(batch.id) if sent is None else sent
+        live = [e for e in sent if e.state in IN_FLIGHT_OUTBOX_STATES]
         if not live:
             return None
         entry = live[-1]
@@ -159,9 +160,12 @@ class Selector:
             issuer = self.bodies.of(batch)
             if issuer is None or (issuer.id in held and batch not in probes):
                 continue
-            if (resume := self.resumable(batch)) is not None:
+            sent = self.store.outbox_of_batch(batch.id)
+            if (resume := self.resumable(batch, sent)) is not None:
                 return resume
-            if self._on_chain(w3, registry, batch, issuer):
+            # A batch no transaction ever carried is not on chain: no read of the registry for
+            # it (the preflight below still says so if a store restored from a backup forgot).
+            if sent and self._on_chain(w3, registry, batch, issuer):
                 continue
             try:
                 signer = self.bodies.signer(issuer)
@@ -182,8 +186,9 @@ class Selector:
                 alone.call({"from": relayer})
             except (ContractCustomError, ContractLogicError) as e:
                 name, cause = revert_cause(e)
-                if cause is None:
-                    continue  # anchored meanwhile; the next step adopts it
+                if cause is None:  # anchored already: adopted (or by the next step)
+                    self._on_chain(w3, registry, batch, issuer)
+                    continue
                 if cause in GLOBAL_CAUSES:
                     self.relayer_holds.hold(cause, batch)
                     return None

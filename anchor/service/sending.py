@@ -59,6 +59,8 @@ class SubmitterConfig:
     submit_mode: Literal["relay", "direct"] = "relay"
     relay_max_anchors: int = 50
     relay_gas_cap: int = 8_000_000
+    max_in_flight: int = 3
+    send_lead: float = 0.5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SubmitterConfig:
@@ -75,17 +77,25 @@ class SubmitterConfig:
             submit_mode=settings.submit_mode,
             relay_max_anchors=settings.relay_max_anchors,
             relay_gas_cap=settings.relay_gas_cap,
+            max_in_flight=settings.max_in_flight,
+            send_lead=settings.send_lead,
         )
 
 
 @dataclass
 class Lane:
-    """One signer and its nonce sequence: the relayer (``issuer`` None) or a body's key."""
+    """One signer and its nonce sequence: the relayer (``issuer`` None) or a body's key.
+
+    ``waiting``: its transactions waiting for inclusion at the last step; ``window``: the block
+    whose send window it last sent in (`anchor.service.pacing`).
+    """
 
     signer: Signer
     holds: Holds
     gaps: GapWatch
     issuer: Issuer | None = None
+    waiting: int = 0
+    window: int | None = None
 
     @property
     def address(self) -> str:

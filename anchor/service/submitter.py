@@ -19,9 +19,17 @@ with its own nonce sequence (`anchor.service.sending`), and every step of the `S
    that no transaction in flight holds. When transactions in flight sit above it (a *nonce
    gap*), the next transaction is signed at that nonce at once (with nothing waiting, the one
    just above moves down to it), and the gap is reported (`anchor.service.progress`); otherwise a
-   new transaction goes out only when none of the lane waits for inclusion: one per block, while
-   digests accumulate into the next batches. What goes in it is chosen and checked body by body
-   (`anchor.service.payloads`): one body's refused anchor holds that body only.
+   new transaction goes out once in each block's send window, just before the block is due
+   (`anchor.service.pacing`), at the next nonce, while at most ``max_in_flight`` of the lane
+   wait for inclusion: everything frozen by then makes that block, and one transaction a block
+   carries it. With no block predicted (automine, irregular blocks) one goes out when none of
+   the lane waits: one per block, while digests accumulate into the next batches. What goes
+   in it is chosen and checked body by body (`anchor.service.payloads`): one body's refused
+   anchor holds that body only. Each anchor is checked alone against the chain's state
+   without the transactions still waiting, which is sound: they carry other batches (other
+   roots), and an anchor depends on no other (no per-body counter or order in the registry).
+   A transaction waiting above a lower one of the lane is never replaced (it waits behind
+   it); the lowest one is, once stuck, and the ones above follow it into the block.
 
 The signed raw transaction and its nonce are in the outbox before broadcast, so a restart (or a
 SIGKILL) rebroadcasts the same bytes. A cause an operator can fix holds (`anchor.service.holds`);
@@ -48,6 +56,7 @@ from anchor.service.bodies import Bodies
 from anchor.service.finality import Finality, receipt_of
 from anchor.service.holds import Holds
 from anchor.service.metrics import Metrics
+from anchor.service.pacing import HeadClock, Window
 from anchor.service.payloads import Payload, Resume, Selector
 from anchor.service.progress import GapWatch, StallWatch
 from anchor.service.sending import Lane, Sender, SubmitterConfig
@@ -104,6 +113,7 @@ class Submitter:
         address = str(self.relayer.address)
         self.relay_lane = Lane(self.relayer, self.holds, GapWatch(self.metrics, address))
         self._lanes: dict[str, Lane] = {address.lower(): self.relay_lane}
+        self.pacing = HeadClock(config.send_lead)
         self._registry: Registry | None = None
         self._balance_read = float("-inf")
 
@@ -116,6 +126,7 @@ class Submitter:
             w3 = self.chain.get()
             registry = self._registry_of(w3)
             head = w3.eth.get_block("latest")
+            self.pacing.observe(int(head["number"]), int(head["timestamp"]))
             self.bodies.discover(registry)
             self.bodies.refresh()
             self.finality.recheck_anchored(w3, head)
@@ -123,7 +134,7 @@ class Submitter:
             submitted = self.store.batches_in_state(BatchState.SUBMITTED)
             if frozen or submitted or any(lane.gaps.open for lane in self._lanes.values()):
                 counts: dict[str, int] = {}
-                awaiting: set[str] = set()
+                awaiting: dict[str, int] = {}
                 self._follow_all(w3, registry, counts, awaiting)
                 for lane in self._active_lanes():
                     self._submit_due(w3, registry, lane, int(head["timestamp"]), counts, awaiting)
@@ -139,6 +150,20 @@ class Submitter:
             log.warning("chain unavailable, failing over: %s", e)
             self.metrics.failures.labels(cause=FailureCause.RPC).inc()
             self.chain.invalidate()
+
+    def send_window(self) -> Window | None:
+        """The next block's send window when it is open and a lane may still send in it (not
+        sent in it yet, room under ``max_in_flight``): the worker then closes early the batches
+        that would come due before the block after it."""
+        window = self.pacing.open_window()
+        if window is None:
+            return None
+        for lane in self._lanes.values():
+            if (lane.issuer is None) != (self.config.submit_mode == "relay"):
+                continue
+            if lane.window != window.number and lane.waiting < self.config.max_in_flight:
+                return window
+        return None
 
     def _registry_of(self, w3: Web3) -> Registry:
         """The registry bound to ``w3``, made once per client (a contract object is costly)."""
@@ -212,7 +237,7 @@ class Submitter:
     # -- following transactions in flight ------------------------------------------------------
 
     def _follow_all(
-        self, w3: Web3, registry: Registry, counts: dict[str, int], awaiting: set[str]
+        self, w3: Web3, registry: Registry, counts: dict[str, int], awaiting: dict[str, int]
     ) -> None:
         groups: dict[int, tuple[OutboxEntry, list[Batch]]] = {}
         for batch in self.store.batches_in_state(BatchState.SUBMITTED):
@@ -232,7 +257,9 @@ class Submitter:
                 self.finality.requeue(batch, FailureCause.DROPPED)
         for entry, batches in groups.values():
             if self._follow(w3, entry, batches, counts):
-                awaiting.add(entry.signer)
+                awaiting[entry.signer] = awaiting.get(entry.signer, 0) + 1
+        for lane in self._lanes.values():
+            lane.waiting = awaiting.get(lane.address, 0)
 
     def _follow(
         self, w3: Web3, entry: OutboxEntry, batches: list[Batch], counts: dict[str, int]
@@ -241,8 +268,7 @@ class Submitter:
         receipt = receipt_of(w3, entry.tx_hash)
         if receipt is not None:
             if receipt["status"] == 1:
-                for batch in batches:
-                    self.finality.finalise(w3, batch, entry.tx_hash, receipt)
+                self.finality.finalise_all(w3, batches, entry.tx_hash, receipt)
             else:
                 self._reverted(entry, batches, receipt)
             return False
@@ -281,9 +307,10 @@ class Submitter:
         lane: Lane,
         now: int,
         counts: dict[str, int],
-        awaiting: set[str],
+        awaiting: dict[str, int],
     ) -> None:
-        """Fill the lane's nonce gaps first, then send its next transaction if none waits."""
+        """Fill the lane's nonce gaps first, then send its next transaction: at once if none
+        waits, else in the next block's send window (see the module's docstring)."""
         count = self._count(w3, counts, lane.address)
         for _ in range(_MAX_FILLS):
             held = {e.nonce for e in self.store.live_outbox(lane.address)}
@@ -292,7 +319,9 @@ class Submitter:
                 nonce += 1
             above = sorted(n for n in held if n > nonce)
             lane.gaps.observe(count, nonce, above)
-            if lane.address in awaiting and not above:
+            window = self.pacing.open_window()
+            waiting = awaiting.get(lane.address, 0)
+            if not above and not self._may_send(lane, waiting, window):
                 return
             if lane.issuer is None:
                 found = self.selector.relay(w3, registry, lane.address, now)
@@ -306,9 +335,19 @@ class Submitter:
                 self._resume(w3, found)
             else:
                 self._send(w3, lane, found, nonce)
-            awaiting.add(lane.address)
+            awaiting[lane.address] = lane.waiting = waiting + 1
+            if window is not None:
+                lane.window = window.number
             if not above:
                 return
+
+    def _may_send(self, lane: Lane, waiting: int, window: Window | None) -> bool:
+        """True when the lane may send a new transaction while ``waiting`` of its own wait:
+        once in each block's send window, under ``max_in_flight``; with no block predicted,
+        only when none waits."""
+        if window is None:
+            return waiting == 0 and self.pacing.next_block() is None
+        return lane.window != window.number and waiting < self.config.max_in_flight
 
     def _send(self, w3: Web3, lane: Lane, payload: Payload, nonce: int) -> None:
         ids = [b.id for b in payload.batches]

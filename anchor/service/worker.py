@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from types import FrameType
 
 from eth_account.signers.local import LocalAccount
@@ -29,6 +30,12 @@ from anchor.settings import Settings
 from anchor.store import Store, open_store
 
 log = logging.getLogger(__name__)
+
+#: The age at which a send window closes a body's pending digests at the earliest (seconds).
+EARLIEST_CLOSE = 0.001
+
+#: The shortest pause between two iterations (seconds).
+MIN_PAUSE = 0.01
 
 
 class Worker:
@@ -106,11 +113,16 @@ class Worker:
         """One iteration: close due batches, one submitter step, metrics, one watcher step."""
         # Back-pressure, per body: while a body's batch waits for submission, its digests
         # accumulate into the next one (up to max_batch_size) instead of many small batches.
+        # In a block's send window (`anchor.service.pacing`) a transaction is about to go out:
+        # every batch that would come due before the block after this one closes now, and
+        # makes this block instead of waiting a whole block more.
+        started = time.monotonic()
+        age, back_pressure = self.settings.max_batch_age, True
+        window = self.submitter.send_window()
+        if window is not None:
+            age, back_pressure = max(age - window.interval, EARLIEST_CLOSE), False
         closed = close_batches(
-            self.store,
-            self.settings.max_batch_size,
-            self.settings.max_batch_age,
-            back_pressure=True,
+            self.store, self.settings.max_batch_size, age, back_pressure=back_pressure
         )
         for batch_id in closed:
             batch = self.store.get_batch(batch_id)
@@ -118,6 +130,8 @@ class Worker:
                 self.metrics.batch_size.observe(batch.leaf_count)
                 log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
         self.submitter.step()
+        if window is not None:
+            self.submitter.pacing.took(time.monotonic() - started)
         self.statuses.step()  # the status changes integrators asked for (one read when none)
         update_body_metrics(self.store, self.metrics)
         self.metrics.pending_digests.set(self.store.pending_count())
@@ -140,8 +154,15 @@ class Worker:
                 log.warning("chain error: %s", e)
             except AnchorError as e:
                 log.error("worker step failed: %s", e)
-            self.stopping.wait(self.settings.poll_interval)
+            self.stopping.wait(self.pause())
         log.info("worker stopped")
+
+    def pause(self) -> float:
+        """Seconds to the next iteration: ``poll_interval``, or less when the next block's send
+        window opens or its head is due sooner (a new head is reacted to at once)."""
+        chain = self.submitter.pacing.wake_in()
+        poll = self.settings.poll_interval
+        return poll if chain is None else max(min(poll, chain), MIN_PAUSE)
 
     def stop(self, *_: object) -> None:
         """Ask the loop to finish its current iteration and return."""
