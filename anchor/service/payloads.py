@@ -2,7 +2,9 @@
 
 Relay mode: the frozen batches of every onboarded body, oldest first, up to
 ``relay_max_anchors``; each is signed EIP-712 by its body's anchoring key and replayed alone
-(``eth_call`` of ``anchorSigned([it])`` from the relayer). A body whose anchor the registry
+(``eth_call`` of ``anchorSigned([it])`` from the relayer), every replay of one selection in ONE
+JSON-RPC batch request (one round trip however many bodies; the ones the node refuses there
+are replayed again one by one, which says why). A body whose anchor the registry
 refuses (a retired or compromised key, a suspended body, a bad signature, an unreadable
 keystore) is held with its cause (`anchor.service.holds`, scope of that body) and left out: one
 bad body never blocks the others. The gas limit is the estimate of the whole list plus 25%,
@@ -155,12 +157,58 @@ class Selector:
         probes = [self.store.next_batch_for_submission(i) for i in sorted(held)]
         candidates = self.store.frozen_batches(free, self.relay_max_anchors)
         candidates += [b for b in probes if b is not None]
+        signed = self._sign_all(w3, registry, relayer, deadline, candidates, held, probes)
+        if isinstance(signed, Resume):
+            return signed
+        passed = _preflight_all(w3, registry, relayer, deadline, [i for _, _, i in signed])
         items: list[tuple[Batch, SignedAnchor]] = []
+        for (batch, issuer, item), ok in zip(signed, passed, strict=True):
+            if issuer.id in held and batch not in probes:
+                continue  # its body was refused above, on an older batch
+            try:
+                if not ok:  # refused in the batch request (or none was made): replayed alone
+                    alone = registry.contract.functions.anchorSigned(deadline, [item.as_tuple()])
+                    alone.call({"from": relayer})
+            except (ContractCustomError, ContractLogicError) as e:
+                name, cause = revert_cause(e)
+                if cause is None:  # anchored already: adopted (or by the next step)
+                    self._on_chain(w3, registry, batch, issuer)
+                    continue
+                if cause in GLOBAL_CAUSES:
+                    self.relayer_holds.hold(cause, batch)
+                    return None
+                self._refused(batch, issuer, name, cause)
+                held.add(issuer.id)
+                continue
+            self.bodies.holds(issuer.id).preflight_passed()
+            items.append((batch, item))
+            if len(items) >= self.relay_max_anchors:
+                break
+        if not items:
+            return None
+        self.relayer_holds.preflight_passed()
+        return self._fit(registry, relayer, deadline, items)
+
+    def _sign_all(
+        self,
+        w3: Any,
+        registry: Registry,
+        relayer: str,
+        deadline: int,
+        candidates: list[Batch],
+        held: set[int],
+        probes: list[Batch | None],
+    ) -> list[tuple[Batch, Issuer, SignedAnchor]] | Resume:
+        """Each candidate's anchor signed by its body's key, oldest first (the outbox of every
+        candidate read at once); a resumable transaction instead when one is found. A body
+        whose key cannot sign is held (added to ``held``)."""
+        outbox = self.store.outbox_of_batches([b.id for b in candidates])
+        signed: list[tuple[Batch, Issuer, SignedAnchor]] = []
         for batch in sorted(candidates, key=lambda b: b.id):
             issuer = self.bodies.of(batch)
             if issuer is None or (issuer.id in held and batch not in probes):
                 continue
-            sent = self.store.outbox_of_batch(batch.id)
+            sent = outbox[batch.id]
             if (resume := self.resumable(batch, sent)) is not None:
                 return resume
             # A batch no transaction ever carried is not on chain: no read of the registry for
@@ -181,28 +229,8 @@ class Selector:
                 signer, self.chain_id, registry.address, batch.root, batch.leaf_count, relayer,
                 deadline,
             )  # fmt: skip
-            try:
-                alone = registry.contract.functions.anchorSigned(deadline, [item.as_tuple()])
-                alone.call({"from": relayer})
-            except (ContractCustomError, ContractLogicError) as e:
-                name, cause = revert_cause(e)
-                if cause is None:  # anchored already: adopted (or by the next step)
-                    self._on_chain(w3, registry, batch, issuer)
-                    continue
-                if cause in GLOBAL_CAUSES:
-                    self.relayer_holds.hold(cause, batch)
-                    return None
-                self._refused(batch, issuer, name, cause)
-                held.add(issuer.id)
-                continue
-            self.bodies.holds(issuer.id).preflight_passed()
-            items.append((batch, item))
-            if len(items) >= self.relay_max_anchors:
-                break
-        if not items:
-            return None
-        self.relayer_holds.preflight_passed()
-        return self._fit(registry, relayer, deadline, items)
+            signed.append((batch, issuer, item))
+        return signed
 
     def _fit(
         self,
@@ -265,3 +293,37 @@ class Selector:
             data = registry.contract.encode_abi("anchor", args=[batch.root, batch.leaf_count])
             return Payload((batch,), data, self.gas_limit)
         return None
+
+
+def _preflight_all(
+    w3: Any, registry: Registry, relayer: str, deadline: int, items: list[SignedAnchor]
+) -> list[bool]:
+    """Replay each anchor alone (``eth_call`` of ``anchorSigned([it])`` from the relayer), all
+    in ONE JSON-RPC batch request: True for each that passes. False for one the node refused,
+    and for all of them when the node answers no batch: the caller replays those one by one,
+    which says why (a revert and its cause, or an error of the node)."""
+    if not items:
+        return []
+    calls = [
+        (
+            "eth_call",
+            [
+                {
+                    "from": relayer,
+                    "to": registry.address,
+                    "data": registry.contract.encode_abi(
+                        "anchorSigned", args=[deadline, [item.as_tuple()]]
+                    ),
+                },
+                "latest",
+            ],
+        )
+        for item in items
+    ]
+    try:
+        answers = w3.provider.make_batch_request(calls)
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
+        return [False] * len(items)  # a provider without batches
+    if not isinstance(answers, list) or len(answers) != len(items):
+        return [False] * len(items)  # one error for the whole batch: no batch support
+    return [isinstance(a, dict) and "error" not in a and "result" in a for a in answers]

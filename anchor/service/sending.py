@@ -129,17 +129,7 @@ class Sender:
         replaces: int | None = None,
     ) -> OutboxEntry:
         """Sign the call ``(data, gas)`` at ``nonce`` and persist it before any broadcast."""
-        data, gas = call
-        tx: dict[str, Any] = {
-            "to": self.registry_address,
-            "data": data if isinstance(data, str) else "0x" + data.hex(),
-            "nonce": nonce,
-            "gas": gas,
-            "chainId": self.config.chain_id,
-            "value": 0,
-            **fees.tx_fields(),
-        }
-        signed = lane.signer.sign_transaction(tx)
+        signed = self._sign(lane, nonce, fees, call)
         zero = fees.mode == "zero"
         entry = self.store.record_signed_tx(
             batch_ids,
@@ -152,12 +142,50 @@ class Sender:
             gas_price=0 if zero else None,
             replaces=replaces,
         )
+        self._signed(lane, entry)
+        return entry
+
+    def sign_and_submit(
+        self, lane: Lane, batch_ids: list[int], nonce: int, fees: Fees, call: tuple[str, int]
+    ) -> OutboxEntry:
+        """`sign_and_record` of a new transaction of frozen batches that also marks them
+        submitted, in the same store transaction (`Store.record_signed_submission`), before
+        any broadcast."""
+        signed = self._sign(lane, nonce, fees, call)
+        zero = fees.mode == "zero"
+        entry, _ = self.store.record_signed_submission(
+            batch_ids,
+            nonce,
+            lane.address,
+            signed.raw_transaction,
+            signed.hash,
+            max_fee_per_gas=None if zero else fees.max_fee_per_gas,
+            max_priority_fee_per_gas=None if zero else fees.max_priority_fee_per_gas,
+            gas_price=0 if zero else None,
+        )
+        self._signed(lane, entry)
+        return entry
+
+    def _sign(self, lane: Lane, nonce: int, fees: Fees, call: tuple[str | bytes, int]) -> Any:
+        data, gas = call
+        tx: dict[str, Any] = {
+            "to": self.registry_address,
+            "data": data if isinstance(data, str) else "0x" + data.hex(),
+            "nonce": nonce,
+            "gas": gas,
+            "chainId": self.config.chain_id,
+            "value": 0,
+            **fees.tx_fields(),
+        }
+        return lane.signer.sign_transaction(tx)
+
+    @staticmethod
+    def _signed(lane: Lane, entry: OutboxEntry) -> None:
         log.info(
             "signed",
-            extra={"batches": list(entry.batch_ids), "nonce": nonce, "signer": lane.address,
+            extra={"batches": list(entry.batch_ids), "nonce": entry.nonce, "signer": lane.address,
                    "tx": "0x" + entry.tx_hash.hex()},
         )  # fmt: skip
-        return entry
 
     def broadcast(self, w3: Web3, lane: Lane, entry: OutboxEntry, *, reprice: bool = True) -> None:
         """Send the stored bytes; see the module's docstring for refusals."""

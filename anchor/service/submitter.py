@@ -240,9 +240,10 @@ class Submitter:
         self, w3: Web3, registry: Registry, counts: dict[str, int], awaiting: dict[str, int]
     ) -> None:
         groups: dict[int, tuple[OutboxEntry, list[Batch]]] = {}
-        for batch in self.store.batches_in_state(BatchState.SUBMITTED):
-            live = [e for e in self.store.outbox_of_batch(batch.id)
-                    if e.state in IN_FLIGHT_OUTBOX_STATES]  # fmt: skip
+        submitted = self.store.batches_in_state(BatchState.SUBMITTED)
+        outbox = self.store.outbox_of_batches([b.id for b in submitted])
+        for batch in submitted:
+            live = [e for e in outbox[batch.id] if e.state in IN_FLIGHT_OUTBOX_STATES]
             if live:
                 entry = live[-1]  # a fee bump replaces its predecessor: one live row per batch
                 groups.setdefault(entry.id, (entry, []))[1].append(batch)
@@ -352,8 +353,9 @@ class Submitter:
     def _send(self, w3: Web3, lane: Lane, payload: Payload, nonce: int) -> None:
         ids = [b.id for b in payload.batches]
         fees = self.sender.first_fees(w3)
-        entry = self.sender.sign_and_record(lane, ids, nonce, fees, (payload.data, payload.gas))
-        self.store.mark_batches_submitted(ids, entry.tx_hash)
+        # The signed bytes, their nonce and the submitted mark: one store transaction, before
+        # the broadcast (a crash after it rebroadcasts the same bytes at the next step).
+        entry = self.sender.sign_and_submit(lane, ids, nonce, fees, (payload.data, payload.gas))
         self._broadcast(w3, lane, entry)
 
     def _resume(self, w3: Web3, resume: Resume) -> None:

@@ -59,6 +59,91 @@ def _batch(session: Session, batch_id: int, allowed: tuple[BatchState, ...], to:
     return row
 
 
+def _batches(
+    session: Session, batch_ids: Sequence[int], allowed: tuple[BatchState, ...], to: str
+) -> list[m.Batch]:
+    """`_batch` for many batches: their rows locked in ONE query, in the order of ``batch_ids``."""
+    query = select(m.Batch).where(m.Batch.id.in_(list(batch_ids))).order_by(m.Batch.id)
+    rows = {row.id: row for row in session.scalars(query.with_for_update())}
+    for batch_id in batch_ids:
+        row = rows.get(batch_id)
+        if row is None:
+            raise NotFoundError(f"no batch {batch_id}")
+        if BatchState(row.state) not in allowed:
+            raise InvalidTransitionError(f"batch {batch_id}", row.state, to)
+    return [rows[i] for i in batch_ids]
+
+
+def _submit(session: Session, batch_ids: Sequence[int], tx_hash: bytes) -> list[Batch]:
+    """frozen -> submitted for every batch of ``batch_ids``, their receipts in one statement."""
+    rows = _batches(session, batch_ids, (BatchState.FROZEN,), "submitted")
+    now = m.utcnow()
+    for row in rows:
+        row.state = BatchState.SUBMITTED.value
+        row.tx_hash = bytes(tx_hash)
+        row.submitted_at = now
+    if rows:
+        session.execute(
+            update(m.Receipt)
+            .where(
+                m.Receipt.batch_id.in_(list(batch_ids)),
+                m.Receipt.state != ReceiptState.ERASED.value,
+            )
+            .values(state=ReceiptState.SUBMITTED.value, updated_at=now)
+        )
+    return [Batch.of(row) for row in rows]
+
+
+def _record(
+    session: Session,
+    ids: list[int],
+    nonce: int,
+    signer: str,
+    raw_tx: bytes,
+    tx_hash: bytes,
+    max_fee_per_gas: int | None,
+    max_priority_fee_per_gas: int | None,
+    gas_price: int | None,
+    replaces: int | None,
+) -> OutboxEntry:
+    """`SubmissionMixin.record_signed_tx` inside ``session``."""
+    if not ids:
+        raise StoreError("a transaction carries the anchor of at least one batch")
+    _batches(session, ids, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")
+    if replaces is not None:
+        old = session.get(m.Outbox, replaces, with_for_update=True)
+        if old is None:
+            raise NotFoundError(f"no outbox row {replaces}")
+        if old.state not in _IN_FLIGHT:
+            raise InvalidTransitionError(f"outbox row {replaces}", old.state, "replaced")
+        old.state = OutboxState.REPLACED.value
+        session.flush()
+    row = m.Outbox(
+        batch_id=ids[0],
+        nonce=nonce,
+        signer=signer,
+        raw_tx=bytes(raw_tx),
+        tx_hash=bytes(tx_hash),
+        max_fee_per_gas=max_fee_per_gas,
+        max_priority_fee_per_gas=max_priority_fee_per_gas,
+        gas_price=gas_price,
+        state=OutboxState.SIGNED.value,
+        created_at=m.utcnow(),
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as e:
+        raise StoreError(
+            f"signer {signer} already has a live transaction with nonce {nonce}"
+        ) from e
+    session.add_all(m.OutboxBatch(outbox_id=row.id, batch_id=b) for b in ids)
+    return OutboxEntry(
+        row.id, tuple(ids), nonce, signer, row.raw_tx, row.tx_hash, max_fee_per_gas,
+        max_priority_fee_per_gas, gas_price, OutboxState.SIGNED, row.created_at, None,
+    )  # fmt: skip
+
+
 def _entries(session: Session, rows: Sequence[m.Outbox]) -> list[OutboxEntry]:
     """The records of outbox rows with the ids of their batches (one query for all)."""
     ids = [r.id for r in rows]
@@ -130,43 +215,38 @@ class SubmissionMixin(StoreBase):
         ``signer`` is compared exactly: always pass the same (checksum) form of the address.
         """
         ids = sorted({batch_ids} if isinstance(batch_ids, int) else set(batch_ids))
-        if not ids:
-            raise StoreError("a transaction carries the anchor of at least one batch")
         with self._transaction() as session:
-            for batch_id in ids:
-                _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "signed")
-            if replaces is not None:
-                old = session.get(m.Outbox, replaces, with_for_update=True)
-                if old is None:
-                    raise NotFoundError(f"no outbox row {replaces}")
-                if old.state not in _IN_FLIGHT:
-                    raise InvalidTransitionError(f"outbox row {replaces}", old.state, "replaced")
-                old.state = OutboxState.REPLACED.value
-                session.flush()
-            row = m.Outbox(
-                batch_id=ids[0],
-                nonce=nonce,
-                signer=signer,
-                raw_tx=bytes(raw_tx),
-                tx_hash=bytes(tx_hash),
-                max_fee_per_gas=max_fee_per_gas,
-                max_priority_fee_per_gas=max_priority_fee_per_gas,
-                gas_price=gas_price,
-                state=OutboxState.SIGNED.value,
-                created_at=m.utcnow(),
-            )
-            session.add(row)
-            try:
-                session.flush()
-            except IntegrityError as e:
-                raise StoreError(
-                    f"signer {signer} already has a live transaction with nonce {nonce}"
-                ) from e
-            session.add_all(m.OutboxBatch(outbox_id=row.id, batch_id=b) for b in ids)
-            return OutboxEntry(
-                row.id, tuple(ids), nonce, signer, row.raw_tx, row.tx_hash, max_fee_per_gas,
-                max_priority_fee_per_gas, gas_price, OutboxState.SIGNED, row.created_at, None,
+            return _record(
+                session, ids, nonce, signer, raw_tx, tx_hash, max_fee_per_gas,
+                max_priority_fee_per_gas, gas_price, replaces,
             )  # fmt: skip
+
+    def record_signed_submission(
+        self,
+        batch_ids: Sequence[int],
+        nonce: int,
+        signer: str,
+        raw_tx: bytes,
+        tx_hash: bytes,
+        *,
+        max_fee_per_gas: int | None = None,
+        max_priority_fee_per_gas: int | None = None,
+        gas_price: int | None = None,
+    ) -> tuple[OutboxEntry, list[Batch]]:
+        """`record_signed_tx` of a new transaction and `mark_batches_submitted` of every batch
+        it carries, in ONE store transaction, BEFORE it is broadcast: its outbox row (signed)
+        and the batches (submitted). Every batch must be frozen (InvalidTransitionError, and
+        nothing is written, otherwise). A crash after it leaves a signed row whose batches are
+        submitted: the next step rebroadcasts the same bytes, as after a crash between
+        ``mark_batches_submitted`` and the broadcast.
+        """
+        ids = sorted(set(batch_ids))
+        with self._transaction() as session:
+            entry = _record(
+                session, ids, nonce, signer, raw_tx, tx_hash, max_fee_per_gas,
+                max_priority_fee_per_gas, gas_price, None,
+            )  # fmt: skip
+            return entry, _submit(session, ids, tx_hash)
 
     def mark_broadcast(self, outbox_id: int) -> OutboxEntry:
         """Mark an outbox row broadcast (idempotent for a rebroadcast of the same bytes)."""
@@ -202,6 +282,22 @@ class SubmissionMixin(StoreBase):
         with self._reading() as session:
             return _entries(session, list(session.scalars(query.order_by(m.Outbox.id))))
 
+    def outbox_of_batches(self, batch_ids: Sequence[int]) -> dict[int, list[OutboxEntry]]:
+        """`outbox_of_batch` for many batches in one read: each id to its rows, oldest first
+        (an empty list for a batch no transaction carries)."""
+        ids = sorted(set(batch_ids))
+        found: dict[int, list[OutboxEntry]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        carrying = select(m.OutboxBatch.outbox_id).where(m.OutboxBatch.batch_id.in_(ids))
+        query = select(m.Outbox).where(m.Outbox.id.in_(carrying)).order_by(m.Outbox.id)
+        with self._reading() as session:
+            for entry in _entries(session, list(session.scalars(query))):
+                for batch_id in entry.batch_ids:
+                    if batch_id in found:
+                        found[batch_id].append(entry)
+        return found
+
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
         """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
         return self.mark_batches_submitted([batch_id], tx_hash)[0]
@@ -209,15 +305,7 @@ class SubmissionMixin(StoreBase):
     def mark_batches_submitted(self, batch_ids: Sequence[int], tx_hash: bytes) -> list[Batch]:
         """`mark_batch_submitted` for every batch a transaction carries, in ONE transaction."""
         with self._transaction() as session:
-            done = []
-            for batch_id in batch_ids:
-                row = _batch(session, batch_id, (BatchState.FROZEN,), "submitted")
-                row.state = BatchState.SUBMITTED.value
-                row.tx_hash = bytes(tx_hash)
-                row.submitted_at = m.utcnow()
-                _move_receipts(session, batch_id, ReceiptState.SUBMITTED)
-                done.append(Batch.of(row))
-            return done
+            return _submit(session, list(batch_ids), tx_hash)
 
     def mark_batch_anchored(
         self, batch_id: int, tx_hash: bytes, block_number: int, block_hash: bytes

@@ -175,3 +175,58 @@ def test_a_hold_is_recorded_on_a_frozen_batch_only(store: Store, integrator_id: 
     store.mark_batch_submitted(batch_id, TX1)
     with pytest.raises(InvalidTransitionError):
         store.note_hold(batch_id, FailureCause.PAUSED)
+
+
+def test_a_send_records_its_bytes_and_marks_every_batch_in_one_transaction(
+    store: Store, integrator_id: int
+) -> None:
+    first, second, third = _frozen_batches(store, integrator_id, 3)
+    erased = store.batch_receipts(second)[0].id
+    store.erase(erased)
+    entry, batches = store.record_signed_submission(
+        [second, first], 5, SIGNER, b"\x02raw", TX1, max_fee_per_gas=10**10,
+        max_priority_fee_per_gas=10**9,
+    )  # fmt: skip
+    assert entry.state is OutboxState.SIGNED and entry.batch_ids == (first, second)
+    assert entry.nonce == 5 and entry.max_fee_per_gas == 10**10
+    assert [b.id for b in batches] == [first, second]
+    for batch_id in (first, second):
+        batch = store.get_batch(batch_id)
+        assert batch is not None and batch.state is BatchState.SUBMITTED
+        assert batch.tx_hash == TX1 and batch.submitted_at is not None
+        assert store.outbox_of_batch(batch_id) == [entry]
+    assert _receipt_states(store, first) == {ReceiptState.SUBMITTED}
+    assert _receipt_states(store, second) == {ReceiptState.SUBMITTED, ReceiptState.ERASED}
+    assert store.get_receipt(erased).state is ReceiptState.ERASED  # type: ignore[union-attr]
+    assert store.get_batch(third).state is BatchState.FROZEN  # type: ignore[union-attr]
+    assert store.live_outbox(SIGNER) == [entry]
+
+
+def test_a_refused_send_writes_nothing(store: Store, integrator_id: int) -> None:
+    first, second, third = _frozen_batches(store, integrator_id, 3)
+    store.mark_batches_submitted([second], TX1)
+    # A batch no longer frozen among them: no row, no batch marked.
+    with pytest.raises(InvalidTransitionError):
+        store.record_signed_submission([first, second], 1, SIGNER, b"\x02a", TX2)
+    with pytest.raises(NotFoundError):
+        store.record_signed_submission([first, 999], 1, SIGNER, b"\x02a", TX2)
+    assert store.outbox_of_batch(first) == [] and store.live_outbox(SIGNER) == []
+    assert store.get_batch(first).state is BatchState.FROZEN  # type: ignore[union-attr]
+    # The nonce is held by a live row of the signer: refused, nothing marked.
+    store.record_signed_tx(third, 1, SIGNER, b"\x02b", TX3)
+    with pytest.raises(StoreError):
+        store.record_signed_submission([first], 1, SIGNER, b"\x02a", TX2)
+    assert store.get_batch(first).state is BatchState.FROZEN  # type: ignore[union-attr]
+    assert _receipt_states(store, first) == {ReceiptState.BATCHED}
+    assert [e.nonce for e in store.live_outbox(SIGNER)] == [1]
+
+
+def test_the_outbox_of_many_batches_in_one_read(store: Store, integrator_id: int) -> None:
+    first, second, third = _frozen_batches(store, integrator_id, 3)
+    both = store.record_signed_tx([first, second], 1, SIGNER, b"\x02a", TX1)
+    bump = store.record_signed_tx([first, second], 1, SIGNER, b"\x02b", TX2, replaces=both.id)
+    found = store.outbox_of_batches([third, second, first, second])
+    assert found == {i: store.outbox_of_batch(i) for i in (first, second, third)}
+    assert [e.id for e in found[first]] == [both.id, bump.id] and found[third] == []
+    assert found[first][0].state is OutboxState.REPLACED
+    assert store.outbox_of_batches([]) == {}
