@@ -130,16 +130,13 @@ class Sender:
     ) -> OutboxEntry:
         """Sign the call ``(data, gas)`` at ``nonce`` and persist it before any broadcast."""
         signed = self._sign(lane, nonce, fees, call)
-        zero = fees.mode == "zero"
         entry = self.store.record_signed_tx(
             batch_ids,
             nonce,
             lane.address,
             signed.raw_transaction,
             signed.hash,
-            max_fee_per_gas=None if zero else fees.max_fee_per_gas,
-            max_priority_fee_per_gas=None if zero else fees.max_priority_fee_per_gas,
-            gas_price=0 if zero else None,
+            **_fee_columns(fees),
             replaces=replaces,
         )
         self._signed(lane, entry)
@@ -152,17 +149,10 @@ class Sender:
         submitted, in the same store transaction (`Store.record_signed_submission`), before
         any broadcast."""
         signed = self._sign(lane, nonce, fees, call)
-        zero = fees.mode == "zero"
         entry, _ = self.store.record_signed_submission(
-            batch_ids,
-            nonce,
-            lane.address,
-            signed.raw_transaction,
-            signed.hash,
-            max_fee_per_gas=None if zero else fees.max_fee_per_gas,
-            max_priority_fee_per_gas=None if zero else fees.max_priority_fee_per_gas,
-            gas_price=0 if zero else None,
-        )
+            batch_ids, nonce, lane.address, signed.raw_transaction, signed.hash,
+            **_fee_columns(fees),
+        )  # fmt: skip
         self._signed(lane, entry)
         return entry
 
@@ -244,3 +234,14 @@ class Sender:
             extra={"batches": batch_ids, "nonce": stuck.nonce, "max_fee": fees.max_fee_per_gas},
         )
         self.broadcast(w3, lane, entry, reprice=reprice)
+
+
+def _fee_columns(fees: Fees) -> dict[str, int | None]:
+    """The outbox's fee columns of a transaction signed with ``fees`` (a zero-gas network's
+    legacy price 0, else the EIP-1559 caps)."""
+    zero = fees.mode == "zero"
+    return {
+        "max_fee_per_gas": None if zero else fees.max_fee_per_gas,
+        "max_priority_fee_per_gas": None if zero else fees.max_priority_fee_per_gas,
+        "gas_price": 0 if zero else None,
+    }

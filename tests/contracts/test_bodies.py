@@ -192,16 +192,22 @@ def test_rename_rejects_the_past(env: World) -> None:
         fns.renameBody(body.id, NEW.as_tuple(), now - 1), by, "RegistryRenameInPast", now - 1
     )
     assert_reverts(fns.renameBody(body.id, NEW.as_tuple(), 1), by, "RegistryRenameInPast", 1)
-    # After a rename scheduled for later, neither "now" nor a time before it is accepted.
-    env.by_registrar(fns.renameBody(body.id, NEW.as_tuple(), now + 500))
+    # After a rename scheduled for later, neither "now" nor a time before it is accepted
+    # (times relative to the scheduled one: a slow machine's next block may be seconds later).
+    scheduled = now + 500
+    env.by_registrar(fns.renameBody(body.id, NEW.as_tuple(), scheduled))
     now = env.w3.eth.get_block("latest")["timestamp"]
     assert_reverts(fns.renameBody(body.id, NEW.as_tuple(), 0), by, "RegistryRenameInPast", now)
     assert_reverts(
-        fns.renameBody(body.id, NEW.as_tuple(), now + 499), by, "RegistryRenameInPast", now + 499
+        fns.renameBody(body.id, NEW.as_tuple(), scheduled - 1),
+        by,
+        "RegistryRenameInPast",
+        scheduled - 1,
     )
     later = Names("Commune de Schengen-sur-Moselle")
-    env.by_registrar(fns.renameBody(body.id, later.as_tuple(), now + 600))
-    assert [since for since, _ in env.registry.names_of(body.id)][1:] == [now + 500, now + 600]
+    env.by_registrar(fns.renameBody(body.id, later.as_tuple(), scheduled + 100))
+    names = env.registry.names_of(body.id)
+    assert [since for since, _ in names][1:] == [scheduled, scheduled + 100]
 
 
 def test_rename_checks_names_and_the_body(env: World) -> None:
