@@ -23,8 +23,9 @@ Idempotency-Key conflict or race, a database error), nothing of it was committed
 the group then runs again alone, in its own transaction, so that one job's error is its own.
 
 Jobs may leave rows to the end of their transaction (`Deferred`): the group then writes the rows
-of all its jobs with one ``executemany`` per statement (on PostgreSQL one pipelined round trip
-for the group instead of one per request), before anything else they deferred and the commit.
+of all its jobs together, each statement once (`anchor.store._sql.RowsInsert`: on PostgreSQL one
+pipelined ``executemany``, one round trip for the group instead of one per request; on SQLite
+multi-row ``VALUES``), before anything else they deferred and the commit.
 """
 
 from __future__ import annotations

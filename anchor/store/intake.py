@@ -1,11 +1,11 @@
 """Taking receipts: one transaction, one bulk insert, and the Idempotency-Key replay.
 
 `IntakeMixin.add_receipts` writes all receipts of a request, and its idempotency record when a
-key is given (as a keyed hash, never the key itself: `anchor.store.pepper`), with one driver
-``executemany``, and returns only after the commit. Concurrent requests of one process share
-their transaction and its commit (`anchor.store.group`: group commit); one that fails in the
-group runs again alone. A retry with the same key
-and the same digests (same order) returns the same receipts; the same key with other digests
+key is given (as a keyed hash, never the key itself: `anchor.store.pepper`), with one bulk
+insert for its whole group (`anchor.store._sql.RowsInsert`), and returns only after the commit.
+Concurrent requests of one process share their transaction and its commit (`anchor.store.group`:
+group commit); one that fails in the group runs again alone. A retry with the same key and the
+same digests (same order) returns the same receipts; the same key with other digests
 raises `IdempotencyConflict`.
 """
 
@@ -221,8 +221,8 @@ def _insert_receipts(
     key: str | None,
     now: datetime,
 ) -> None:
-    """Defer pending receipts' rows to the transaction's end: ONE driver ``executemany`` for
-    the whole group (`anchor.store.group.Deferred`).
+    """Defer pending receipts' rows to the transaction's end: ONE bulk insert for the whole
+    group (`anchor.store.group.Deferred`, `anchor.store._sql.RowsInsert`).
 
     The fast path: the timestamp goes through the column type's bind processing once, not once
     per row, and no ORM unit of work or per-row SQLAlchemy parameter processing is involved.
