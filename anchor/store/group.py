@@ -156,16 +156,22 @@ class GroupCommit:
         return future
 
     def _commit_queued(self) -> None:
-        """The committer thread: lead groups while the queue holds jobs; end when idle."""
-        while True:
+        """The committer thread: lead groups while the queue holds jobs; end when idle (or on
+        an error no job caught: the next `submit` then starts another committer)."""
+        try:
+            while True:
+                with self._queue_lock:
+                    if not self._queue and not self._work.wait_for(
+                        lambda: bool(self._queue), COMMITTER_IDLE
+                    ):
+                        self._committer = None
+                        return
+                with self._leader:
+                    self._lead()
+        finally:
             with self._queue_lock:
-                if not self._queue and not self._work.wait_for(
-                    lambda: bool(self._queue), COMMITTER_IDLE
-                ):
+                if self._committer is threading.current_thread():
                     self._committer = None
-                    return
-            with self._leader:
-                self._lead()
 
     def _lead(self) -> None:
         """Commit the oldest queued jobs (at most `MAX_JOBS`) as one group; the leader lock is

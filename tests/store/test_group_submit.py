@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from anchor.service.intake import submit, submit_later
-from anchor.store import IdempotencyConflict, Store
-from anchor.store.group import MAX_JOBS, group_of
+from anchor.store import IdempotencyConflict, Store, StoreError
+from anchor.store.group import MAX_JOBS, GroupCommit, group_of
 from anchor.types import Digest, ReceiptState
 from tests.support.store import digest_hex
 
@@ -98,3 +99,25 @@ def test_the_committer_thread_ends_when_idle(
         time.sleep(0.02)
     again = submit_later(store, [digest_hex(5)], integrator_id, None, issuer_id=body)
     assert again.result(timeout=30)  # a new committer starts on demand
+
+
+# The committer thread dies of the interruption (as it would of SystemExit): that is the case.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_an_interrupted_committer_leaves_no_future_unanswered_and_is_replaced() -> None:
+    class Boom(BaseException):
+        pass
+
+    def connect() -> Any:
+        raise Boom  # the committer's transaction is interrupted, as by SystemExit
+
+    group = GroupCommit(connect)
+    first = group.submit(lambda conn, deferred: 1, lambda: 1)
+    with pytest.raises(StoreError, match="interrupted"):
+        first.result(timeout=10)  # answered, never left waiting
+    deadline = time.monotonic() + 5
+    while group._committer is not None:  # the dead committer is forgotten
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    second = group.submit(lambda conn, deferred: 2, lambda: 2)
+    with pytest.raises(StoreError):
+        second.result(timeout=10)  # a new committer took it (and met the same interruption)
