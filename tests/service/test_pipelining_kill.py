@@ -15,15 +15,12 @@ import os
 import signal
 import threading
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from eth_utils import keccak
 
 from anchor.chain.devchain import Anvil
+from anchor.merkle.hashing import keccak256
 from anchor.service.intake import submit
 from anchor.types import IN_FLIGHT_OUTBOX_STATES, OutboxState
 from tests.service.test_worker_faults import (
@@ -34,39 +31,18 @@ from tests.service.test_worker_faults import (
     wait_for_line,
     worker_env,
 )
+from tests.support.rpc_proxy import RecordingProxy
 
 pytestmark = [pytest.mark.chain, pytest.mark.timeout(300)]
 
 
-class LosingNode:
+class LosingNode(RecordingProxy):
     """A JSON-RPC proxy to ``upstream`` that, while ``swallow`` is set, takes transactions and
     never forwards them (single requests only, as the worker sends them)."""
 
     def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
+        super().__init__(upstream)
         self.swallow = threading.Event()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                data = proxy.answer(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        """The proxy's URL."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def answer(self, body: bytes) -> bytes:
         """The node's answer, or a made-up acceptance of a swallowed transaction."""
@@ -77,57 +53,49 @@ class LosingNode:
             and request.get("method") == "eth_sendRawTransaction"
         ):
             raw = bytes.fromhex(request["params"][0].removeprefix("0x"))
-            result = "0x" + keccak(raw).hex()
+            result = "0x" + keccak256(raw).hex()
             return json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
-        forward = urllib.request.Request(
-            self.upstream, data=body, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(forward, timeout=30) as answer:
-            return bytes(answer.read())
-
-    def close(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
+        return super().answer(body)
 
 
 def test_sigkill_with_two_transactions_in_flight(tmp_path: Path) -> None:
     with Anvil(block_time=1) as node:
         url = f"sqlite:///{tmp_path / 'anchor.db'}"
         env = bodies_env(tmp_path, node, url)
-        proxy = LosingNode(node.url)
         try:
-            env_vars = {**worker_env(env, url, tmp_path), "ANCHOR_RPC_URLS": proxy.url,
-                        "ANCHOR_MAX_IN_FLIGHT": "3"}  # fmt: skip
-            relayer = env.relayer.address
-            proxy.swallow.set()
-            worker = start_worker(env_vars, tmp_path / "worker-0.log")
-            wait_for_line(tmp_path / "worker-0.log", "worker started")
-            acked: list[str] = []
-            deadline = time.monotonic() + 60
-            while True:
-                body = env.bodies[len(acked) % len(env.bodies)]
-                acked += [r.id for r in submit(env.store, [os.urandom(32).hex()], body.integrator)]
-                live = [e for e in env.store.live_outbox(relayer)
-                        if e.state in IN_FLIGHT_OUTBOX_STATES]  # fmt: skip
-                if len({e.nonce for e in live if e.state == OutboxState.BROADCAST}) >= 2:
-                    break
-                assert time.monotonic() < deadline, "the worker never had two transactions out"
-                time.sleep(0.2)
-            worker.send_signal(signal.SIGKILL)
-            worker.wait()
-            assert env.w3.eth.get_transaction_count(relayer) == 0  # nothing reached the chain
-            nonces = sorted({e.nonce for e in live})
-            assert nonces[:2] == [0, 1]
-            proxy.swallow.clear()
-            worker = start_worker(env_vars, tmp_path / "worker-1.log")
-            try:
-                wait_all_anchored(env, acked, timeout=90)
-            finally:
-                worker.send_signal(signal.SIGTERM)
-                worker.wait(timeout=30)
-            assert_everything_anchored_once(env, acked)
-            assert env.store.live_outbox(relayer) == []  # nothing left in flight
+            with LosingNode(node.url) as proxy:
+                env_vars = {**worker_env(env, url, tmp_path), "ANCHOR_RPC_URLS": proxy.url,
+                            "ANCHOR_MAX_IN_FLIGHT": "3"}  # fmt: skip
+                relayer = env.relayer.address
+                proxy.swallow.set()
+                worker = start_worker(env_vars, tmp_path / "worker-0.log")
+                wait_for_line(tmp_path / "worker-0.log", "worker started")
+                acked: list[str] = []
+                deadline = time.monotonic() + 60
+                while True:
+                    body = env.bodies[len(acked) % len(env.bodies)]
+                    acked += [
+                        r.id for r in submit(env.store, [os.urandom(32).hex()], body.integrator)
+                    ]
+                    live = [e for e in env.store.live_outbox(relayer)
+                            if e.state in IN_FLIGHT_OUTBOX_STATES]  # fmt: skip
+                    if len({e.nonce for e in live if e.state == OutboxState.BROADCAST}) >= 2:
+                        break
+                    assert time.monotonic() < deadline, "the worker never had two transactions out"
+                    time.sleep(0.2)
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+                assert env.w3.eth.get_transaction_count(relayer) == 0  # nothing reached the chain
+                nonces = sorted({e.nonce for e in live})
+                assert nonces[:2] == [0, 1]
+                proxy.swallow.clear()
+                worker = start_worker(env_vars, tmp_path / "worker-1.log")
+                try:
+                    wait_all_anchored(env, acked, timeout=90)
+                finally:
+                    worker.send_signal(signal.SIGTERM)
+                    worker.wait(timeout=30)
+                assert_everything_anchored_once(env, acked)
+                assert env.store.live_outbox(relayer) == []  # nothing left in flight
         finally:
-            proxy.close()
             env.store.close()

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,7 @@ class RecordingProxy:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                proxy._record(body)
-                request = urllib.request.Request(
-                    proxy.upstream, data=body, headers={"Content-Type": "application/json"}
-                )
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    data = answer.read()
+                data = proxy.answer(body)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -62,6 +57,16 @@ class RecordingProxy:
     def url(self) -> str:
         """The proxy's URL, to give to the client under test."""
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def answer(self, body: bytes) -> bytes:
+        """Record the request ``body`` and return the node's answer to it (a subclass may
+        answer otherwise)."""
+        self._record(body)
+        request = urllib.request.Request(
+            self.upstream, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return bytes(answer.read())
 
     def _record(self, body: bytes) -> None:
         payload = json.loads(body)
@@ -89,7 +94,7 @@ class RecordingProxy:
         with self._lock:
             return [c for c in self.calls if c.touches(address)]
 
-    def __enter__(self) -> RecordingProxy:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
