@@ -71,3 +71,19 @@ def test_keystore_signer_signs_typed_data_and_transactions(tmp_path: Path) -> No
     signed = signer.sign_transaction(tx1559 | {"maxFeePerGas": 2, "maxPriorityFeePerGas": 1})
     assert call_of(signed.raw_transaction) == (b"\xab\xcd", 50_000)
     assert len(signed.hash) == 32
+
+
+def test_signatures_use_libsecp256k1_and_agree_with_the_pure_python_backend() -> None:
+    """eth-keys signs with coincurve (libsecp256k1) when it is importable: a dependency of the
+    service, since a relayed send signs up to 40 anchors (7 ms each in pure Python). Its
+    signatures are the same RFC 6979 ones as the pure-Python backend's, low s."""
+    from eth_keys import KeyAPI
+    from eth_keys.backends import CoinCurveECCBackend, NativeECCBackend
+
+    assert isinstance(KeyAPI().backend, CoinCurveECCBackend)
+    account = Account.create()
+    digest = bytes(range(32))
+    fast = KeyAPI(CoinCurveECCBackend).PrivateKey(account.key).sign_msg_hash(digest)
+    slow = KeyAPI(NativeECCBackend).PrivateKey(account.key).sign_msg_hash(digest)
+    assert fast == slow
+    assert fast.recover_public_key_from_msg_hash(digest).to_checksum_address() == account.address
