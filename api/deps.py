@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
 
 from anchor.chain.reader import ChainReader
@@ -33,11 +34,7 @@ from api.ratelimit import RateLimits
 SCOPES = ("submit", "read", "status", "admin")
 ADMIN = "admin"
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    scheme_name="ApiKey",
-    description="An API key made with `anchor keys create`: `Authorization: Bearer ak_…`",
-)
+_BEARER_DESCRIPTION = "An API key made with `anchor keys create`: `Authorization: Bearer ak_…`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,35 +113,72 @@ def _too_many(detail: str, wait: int) -> HTTPException:
 _FAILED_AUTH = "failed-auth"
 
 
-async def _authenticate(
-    request: Request,
-    store: StoreDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def _authenticate(request: Request, token: str | None) -> Principal:
     """The caller of a live API key within its rate; else 401 or 429.
 
     A key verified in the last few seconds is answered from memory on the event loop; any other
     is read from the database in the thread pool, unless the client address has spent its
     failed authentications (429, no query). See the module's note on revocation.
     """
-    if credentials is None:
+    if token is None:
         raise _unauthorized("an API key is required: send Authorization: Bearer <key>")
-    key = store.cached_api_key(credentials.credentials)
+    store = get_store(request)
+    limits = get_limits(request)
+    key = store.cached_api_key(token)
     if key is None:
-        limits = get_limits(request)
         client = client_address(request)
         wait = await limits.check(limits.failed_auth, _FAILED_AUTH, client)
         if wait is not None:
             raise _too_many("too many failed authentications from this address", wait)
-        key = await run_in_threadpool(store.authenticate_cached, credentials.credentials)
+        key = await run_in_threadpool(store.authenticate_cached, token)
         if key is None:
             await limits.hit(limits.failed_auth, _FAILED_AUTH, client)
             raise _unauthorized("the API key is unknown or revoked")
-    limits = get_limits(request)
     wait = await limits.hit(limits.per_key, "key", str(key.id))
     if wait is not None:
         raise _too_many("too many requests with this key", wait)
     return Principal(key.integrator_id, key.id, key.scopes, key.issuer_id)
+
+
+def _bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (scheme in any case), or None;
+    what `fastapi.security.HTTPBearer` reads, without its credentials object."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+class ApiKey(SecurityBase):
+    """The dependency of an integrator route: the caller's API key (``Authorization: Bearer``),
+    authenticated, within its rate, with ``scope`` (or ``admin``) and, with ``body``, bound to
+    an issuing body; else 401, 429 or 403.
+
+    ONE dependency with no sub-dependency (FastAPI computes every dependency's cache key on
+    every request: the three levels of key, store and scope were a fifth of a one-digest
+    submit's event-loop time). A `SecurityBase`, so the OpenAPI document declares the
+    ``ApiKey`` bearer scheme on each route that takes it.
+    """
+
+    def __init__(self, scope: str, *, body: bool) -> None:
+        """A key with ``scope`` (one of `SCOPES`); with ``body``, whose integrator has a body."""
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}")
+        self.model = HTTPBearerModel(description=_BEARER_DESCRIPTION)
+        self.scheme_name = "ApiKey"
+        self.scope = scope
+        self.body = body
+
+    async def __call__(self, request: Request) -> Principal:
+        """The caller, authenticated and admitted; see the class."""
+        principal = await _authenticate(request, _bearer_token(request))
+        if self.scope not in principal.scopes and ADMIN not in principal.scopes:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {self.scope!r} scope"
+            )
+        if self.body and principal.issuer_id is None:
+            detail = str(NoIssuerError(principal.integrator_id))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+        return principal
 
 
 def public_limit(route: str) -> Callable[[Request], Awaitable[None]]:
@@ -159,43 +193,9 @@ def public_limit(route: str) -> Callable[[Request], Awaitable[None]]:
     return check
 
 
-IntegratorDep = Annotated[Principal, Depends(_authenticate)]
-
-
-def require(scope: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting only keys with ``scope`` (or ``admin``); else 403."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")
-
-    def check(principal: IntegratorDep) -> Principal:
-        if scope not in principal.scopes and ADMIN not in principal.scopes:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {scope!r} scope"
-            )
-        return principal
-
-    return check
-
-
-def _scoped(scope: str, body: bool) -> Callable[[Principal], Awaitable[Principal]]:
-    """An `async` dependency admitting keys with ``scope`` (or ``admin``), and with ``body`` only
-    those whose integrator belongs to a body; else 403. One level of dependency over the
-    caller's key (each level costs FastAPI's solving on every request)."""
-    check = require(scope)
-
-    async def acheck(principal: IntegratorDep) -> Principal:
-        check(principal)
-        if body and principal.issuer_id is None:
-            detail = str(NoIssuerError(principal.integrator_id))
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
-        return principal
-
-    return acheck
-
-
-SubmitterDep = Annotated[Principal, Depends(_scoped("submit", body=True))]
+SubmitterDep = Annotated[Principal, Depends(ApiKey("submit", body=True))]
 """A key with the ``submit`` scope whose integrator belongs to a body."""
-StatusDep = Annotated[Principal, Depends(_scoped("status", body=True))]
+StatusDep = Annotated[Principal, Depends(ApiKey("status", body=True))]
 """A key with the ``status`` scope whose integrator belongs to a body."""
-ReaderDep = Annotated[Principal, Depends(_scoped("read", body=False))]
+ReaderDep = Annotated[Principal, Depends(ApiKey("read", body=False))]
 """A key with the ``read`` scope."""

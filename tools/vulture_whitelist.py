@@ -1,9 +1,10 @@
 """Names that vulture cannot see used, read by vulture only (never imported).
 
 brownie runs an operator script's functions by name: `brownie run scripts/keys.py annul_all ...`;
-`http.server` calls a handler's `do_GET`.
+`http.server` calls a handler's `do_GET`; FastAPI reads a security scheme's `scheme_name`.
 """
 
+from api.deps import ApiKey
 from scripts import admin, bodies, keys, status  # type: ignore[import-not-found]
 from tests.cli.test_client import _Receipts
 
@@ -27,4 +28,5 @@ _ = [
     status.supersede,
     status.extend,
     _Receipts.do_GET,
+    ApiKey.scheme_name,
 ]
