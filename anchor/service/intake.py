@@ -9,8 +9,8 @@ key with different digests raises `IdempotencyConflict`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from concurrent.futures import Future
 
 from anchor.errors import InvalidInputError
 from anchor.store import Receipt, Store
@@ -67,9 +67,10 @@ def submit_later(
     idempotency_key: str | None,
     *,
     issuer_id: int,
-) -> Future[list[Receipt]]:
-    """`submit` for an event loop: validate now (the same errors, raised at once), then return
-    a future that gets the receipts after their commit (`Store.add_receipts_later`)."""
+) -> asyncio.Future[list[Receipt]]:
+    """`submit` for an event loop (call it on the running loop): validate now (the same errors,
+    raised at once), then return a future of the loop that gets the receipts after their commit
+    (`Store.add_receipts_later`)."""
     parsed = _checked(digests, idempotency_key)
     return store.add_receipts_later(parsed, integrator_id, idempotency_key, issuer_id=issuer_id)
 

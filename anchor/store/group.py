@@ -14,13 +14,15 @@ So each request is still answered only after the commit that holds its rows (the
 hold), and one commit serves many.
 
 An event loop takes part without a thread of its own per request (`GroupCommit.submit`): it
-queues its job with a `concurrent.futures.Future` and awaits it, while one *committer* thread
+queues its job with an `asyncio.Future` of its own and awaits it, while one *committer* thread
 (started on demand, gone after `COMMITTER_IDLE` seconds without work) leads the groups that
-hold such jobs; the future gets its result only after the commit. A job whose future was
-cancelled before its group started (the client went away) is left out: nothing of it is
-written, and no one was told it was. When a group's transaction fails for any reason (one job's
-Idempotency-Key conflict or race, a database error), nothing of it was committed: every job of
-the group then runs again alone, in its own transaction, so that one job's error is its own.
+hold such jobs; the futures get their results only after the commit, all those of one group
+and one loop in ONE callback handed to the loop (one wake-up of the loop a group, not one a
+request). A job whose future was cancelled before its group started (the client went away) is
+left out: nothing of it is written, and no one was told it was. When a group's transaction
+fails for any reason (one job's Idempotency-Key conflict or race, a database error), nothing
+of it was committed: every job of the group then runs again alone, in its own transaction, so
+that one job's error is its own.
 
 Jobs may leave rows to the end of their transaction (`Deferred`): the group then writes the rows
 of all its jobs together, each statement once (`anchor.store._sql.RowsInsert`: on PostgreSQL one
@@ -30,10 +32,11 @@ multi-row ``VALUES``), before anything else they deferred and the commit.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -52,6 +55,8 @@ MAX_JOBS = 64
 COMMITTER_IDLE = 2.0
 
 R = TypeVar("R")
+
+_INTERRUPTED = "the intake was interrupted; nothing was committed"
 
 Row = tuple[object, ...]
 
@@ -93,18 +98,46 @@ class _Job(Generic[R]):
     run: Job[R]
     alone: Callable[[], R]
     done: bool = False
+    answered: bool = False
     result: R | None = None
     error: BaseException | None = field(default=None)
-    future: Future[R] | None = None
+    waiter: asyncio.Future[R] | None = None
+    """The future an event loop awaits (`GroupCommit.submit`); None for a thread (`run`)."""
+    loop: asyncio.AbstractEventLoop | None = None
 
-    def finish(self) -> None:
-        """Mark the job done and hand its outcome to its future, if it has one."""
-        self.done = True
-        if self.future is not None:
-            if self.error is not None:
-                self.future.set_exception(self.error)
-            else:
-                self.future.set_result(self.result)  # type: ignore[arg-type]
+    def answer(self, result: R | None = None, error: BaseException | None = None) -> None:
+        """Keep the job's outcome (handed over by `_finish_all`)."""
+        self.result, self.error, self.answered = result, error, True
+
+    def wanted(self) -> bool:
+        """False when the loop's caller gave up (its future cancelled) before the group."""
+        return self.waiter is None or not self.waiter.cancelled()
+
+
+def _settle(jobs: Sequence[_Job[object]]) -> None:
+    """On a job's event loop: hand each job's outcome to its future (unless cancelled)."""
+    for job in jobs:
+        waiter = job.waiter
+        if waiter is None or waiter.done():
+            continue
+        if job.error is not None:
+            waiter.set_exception(job.error)
+        else:
+            waiter.set_result(job.result)
+
+
+def _finish_all(jobs: Sequence[_Job[object]]) -> None:
+    """Mark the jobs done (a waiting thread sees it once it holds the leader lock) and hand
+    the outcomes of loop jobs to their loops: one callback a loop for the whole group."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job[object]]] = {}
+    for job in jobs:
+        job.done = True
+        if job.waiter is not None and job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, waiting in by_loop.items():
+        # a closed loop raises RuntimeError: nobody awaits these futures any more
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, waiting)
 
 
 class GroupCommit:
@@ -138,13 +171,13 @@ class GroupCommit:
             raise entry.error
         return entry.result  # type: ignore[return-value]
 
-    def submit(self, job: Job[R], alone: Callable[[], R]) -> Future[R]:
-        """Queue ``job`` for a shared transaction and return at once; its future gets the
-        result (or the exception) after the commit. For an event loop
-        (``asyncio.wrap_future``); cancelling the future before the job's group starts leaves
-        the job out."""
-        future: Future[R] = Future()
-        entry: _Job[R] = _Job(job, alone, future=future)
+    def submit(self, job: Job[R], alone: Callable[[], R]) -> asyncio.Future[R]:
+        """Queue ``job`` for a shared transaction and return at once a future of the running
+        event loop (call this on the loop); it gets the result (or the exception) after the
+        commit. Cancelling the future before the job's group starts leaves the job out."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[R] = loop.create_future()
+        entry: _Job[R] = _Job(job, alone, waiter=waiter, loop=loop)
         with self._queue_lock:
             self._queue.append(entry)  # type: ignore[arg-type]
             self._work.notify()
@@ -153,7 +186,7 @@ class GroupCommit:
                     target=self._commit_queued, name="anchor-group-commit", daemon=True
                 )
                 self._committer.start()
-        return future
+        return waiter
 
     def _commit_queued(self) -> None:
         """The committer thread: lead groups while the queue holds jobs; end when idle (or on
@@ -178,7 +211,7 @@ class GroupCommit:
         held. Jobs whose future was cancelled are dropped unrun."""
         with self._queue_lock:
             taken, self._queue = self._queue[:MAX_JOBS], self._queue[MAX_JOBS:]
-        group = [j for j in taken if j.future is None or j.future.set_running_or_notify_cancel()]
+        group = [j for j in taken if j.wanted()]
         for dropped in taken:
             if dropped not in group:
                 dropped.done = True
@@ -195,21 +228,21 @@ class GroupCommit:
             except Exception:  # noqa: BLE001 - each job then meets its own error alone
                 for job in group:
                     try:
-                        job.result = job.alone()
+                        job.answer(job.alone())
                     except Exception as e:  # noqa: BLE001 - handed to the job's caller
-                        job.error = e
-                    job.finish()
+                        job.answer(error=e)
                 return
             self.groups += 1
             self.jobs += len(group)
             for job, result in zip(group, results, strict=True):
-                job.result = result
-                job.finish()
+                job.answer(result)
         finally:
             for job in group:  # interrupted (KeyboardInterrupt, SystemExit): never leave a waiter
-                if not job.done:
-                    job.error = StoreError("the intake was interrupted; nothing was committed")
-                    job.finish()
+                if not job.answered:
+                    job.answer(
+                        error=StoreError("the intake was interrupted; nothing was committed")
+                    )
+            _finish_all(group)
 
 
 _groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()

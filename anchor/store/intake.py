@@ -11,10 +11,10 @@ raises `IdempotencyConflict`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select
@@ -79,9 +79,10 @@ class IntakeMixin(StoreBase):
         idempotency_key: str | None = None,
         *,
         issuer_id: int,
-    ) -> Future[list[Receipt]]:
-        """`add_receipts` for an event loop: queue the receipts for the group commit and return
-        at once; the future gets them after their commit (or the same exceptions).
+    ) -> asyncio.Future[list[Receipt]]:
+        """`add_receipts` for an event loop (call it on the running loop): queue the receipts
+        for the group commit and return at once a future of the loop; it gets them after their
+        commit (or the same exceptions).
 
         The body must be given (the API has it from the caller's key): nothing is read here.
         """
@@ -118,7 +119,7 @@ def commit_intake(store: StoreBase, job: Job[list[Receipt]]) -> list[Receipt]:
     return group_of(store.engine, store._connection).run(job, _alone(store, job))
 
 
-def commit_intake_later(store: StoreBase, job: Job[list[Receipt]]) -> Future[list[Receipt]]:
+def commit_intake_later(store: StoreBase, job: Job[list[Receipt]]) -> asyncio.Future[list[Receipt]]:
     """`commit_intake` without waiting: the future gets the receipts after their commit."""
     return group_of(store.engine, store._connection).submit(job, _alone(store, job))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -86,7 +85,7 @@ async def _take(
     taking = intake.submit_later(
         store, digests, principal.integrator_id, key, issuer_id=principal.issuer_id
     )
-    return _submitted(await asyncio.wrap_future(taking))
+    return _submitted(await taking)
 
 
 @router.post(
