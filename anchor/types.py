@@ -9,6 +9,7 @@ the ``cause`` label of the submitter's metrics.
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from typing import Self
 
@@ -81,6 +82,11 @@ class Digest:
                 f"expected a string of 64 hex characters, got {type(text).__name__}"
             )
         body = text[2:] if text[:2] in ("0x", "0X") else text
+        if len(body) == 2 * DIGEST_SIZE:  # the common case, in C: 64 hex digits are 32 bytes
+            with contextlib.suppress(ValueError):
+                raw = bytes.fromhex(body)  # skips whitespace: then fewer than 32 bytes
+                if len(raw) == DIGEST_SIZE:
+                    return cls(raw)
         if len(body) != 2 * DIGEST_SIZE:
             raise InvalidDigestError(f"expected 64 hex characters, got {len(body)}")
         lower = body.lower()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from anchor.errors import AnchorError
 from anchor.types import BatchState, Digest, InvalidDigestError, ReceiptState
@@ -52,3 +56,26 @@ def test_states_are_the_stored_strings() -> None:
     ]
     assert [s.value for s in BatchState] == ["frozen", "submitted", "anchored", "failed"]
     assert ReceiptState("pending") is ReceiptState.PENDING
+
+
+_DIGEST_TEXT = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
+_NEAR_HEX = st.sampled_from("0123456789abcdefABCDEFxX \t\n\u0660\uff10g")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        st.text(_NEAR_HEX, min_size=60, max_size=68),
+        st.builds(lambda p, h: p + h, st.sampled_from(["", "0x", "0X"]), st.text(_NEAR_HEX)),
+        st.binary(min_size=32, max_size=32).map(bytes.hex),
+    )
+)
+def test_digest_accepts_exactly_64_hex_digits_with_an_optional_prefix(text: str) -> None:
+    """The C fast path (bytes.fromhex) accepts what the rule says and nothing else: not
+    whitespace (which fromhex skips), not non-ASCII digits, not a 63- or 65-digit string."""
+    if _DIGEST_TEXT.fullmatch(text):
+        body = text[2:] if text[:2] in ("0x", "0X") else text
+        assert Digest.from_hex(text).bytes == bytes.fromhex(body.lower())
+    else:
+        with pytest.raises(InvalidDigestError):
+            Digest.from_hex(text)
