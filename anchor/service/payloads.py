@@ -28,6 +28,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 
 from anchor.chain.eip712 import sign_anchor
 from anchor.chain.registry import Registry, SignedAnchor, decode_revert
+from anchor.chain.relay import anchor_signed_data
 from anchor.errors import ConfigError
 from anchor.service.bodies import Bodies
 from anchor.service.finality import Finality
@@ -241,10 +242,10 @@ class Selector:
     ) -> Payload | None:
         """The relayed call of as many items as fit under the gas cap."""
         while items:
-            anchors = [item.as_tuple() for _, item in items]
-            call = registry.contract.functions.anchorSigned(deadline, anchors)
+            data = "0x" + anchor_signed_data(deadline, [item.as_tuple() for _, item in items]).hex()
+            call = {"from": relayer, "to": registry.address, "data": data}
             try:
-                estimate = int(call.estimate_gas({"from": relayer}))
+                estimate = int(registry.w3.eth.estimate_gas(call))  # type: ignore[arg-type]
             except (ContractCustomError, ContractLogicError) as e:
                 name, _ = revert_cause(e)
                 log.error("the relayed anchors would revert together: %s", name)
@@ -252,7 +253,6 @@ class Selector:
                 return None
             gas = estimate + estimate // 4
             if gas <= self.relay_gas_cap:
-                data = registry.contract.encode_abi("anchorSigned", args=[deadline, anchors])
                 return Payload(tuple(b for b, _ in items), data, gas)
             if len(items) == 1:
                 self.relayer_holds.hold(FailureCause.GAS_LIMIT, items[0][0])
@@ -311,9 +311,7 @@ def _preflight_all(
                 {
                     "from": relayer,
                     "to": registry.address,
-                    "data": registry.contract.encode_abi(
-                        "anchorSigned", args=[deadline, [item.as_tuple()]]
-                    ),
+                    "data": "0x" + anchor_signed_data(deadline, [item.as_tuple()]).hex(),
                 },
                 "latest",
             ],
