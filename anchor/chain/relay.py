@@ -16,15 +16,16 @@ from collections.abc import Sequence
 import rlp  # type: ignore[import-untyped]
 from eth_abi.abi import encode
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
-from eth_utils import keccak
 from hexbytes import HexBytes
+
+from anchor.merkle.hashing import keccak256
 
 __all__ = ["ANCHOR_SIGNED_SELECTOR", "anchor_signed_data", "call_of"]
 
 #: `anchorSigned(uint64 deadline, SignedAnchor[] anchors)`, a `SignedAnchor` being
 #: `(bytes32 root, uint32 leafCount, bytes32 r, bytes32 vs)`.
 _ANCHOR_SIGNED_TYPES = ("uint64", "(bytes32,uint32,bytes32,bytes32)[]")
-ANCHOR_SIGNED_SELECTOR = keccak(text=f"anchorSigned({','.join(_ANCHOR_SIGNED_TYPES)})")[:4]
+ANCHOR_SIGNED_SELECTOR = keccak256(f"anchorSigned({','.join(_ANCHOR_SIGNED_TYPES)})".encode())[:4]
 
 
 def anchor_signed_data(deadline: int, anchors: Sequence[tuple[bytes, int, bytes, bytes]]) -> bytes:

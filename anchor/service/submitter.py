@@ -118,6 +118,7 @@ class Submitter:
         self._balance_read = float("-inf")
         self._paced = False
         self._step_window: Window | None = None
+        self.sent = 0  # new transactions sent (or resumed) so far, for the worker's timing
 
     # -- the loop body -------------------------------------------------------------------------
 
@@ -366,12 +367,14 @@ class Submitter:
         # the broadcast (a crash after it rebroadcasts the same bytes at the next step).
         entry = self.sender.sign_and_submit(lane, ids, nonce, fees, (payload.data, payload.gas))
         self._broadcast(w3, lane, entry)
+        self.sent += 1
 
     def _resume(self, w3: Web3, resume: Resume) -> None:
         """Signed before a crash, not yet marked submitted: the same bytes go out."""
         frozen = [b.id for b in resume.batches if b.state == BatchState.FROZEN]
         self.store.mark_batches_submitted(frozen, resume.entry.tx_hash)
         self._broadcast(w3, self._lane_of(resume.entry.signer) or self.relay_lane, resume.entry)
+        self.sent += 1
 
     def _broadcast(self, w3: Web3, lane: Lane, entry: OutboxEntry) -> None:
         self.sender.broadcast(w3, lane, entry)

@@ -129,8 +129,11 @@ class Worker:
             if batch is not None:
                 self.metrics.batch_size.observe(batch.leaf_count)
                 log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
+        sent = self.submitter.sent
         self.submitter.step(window, paced=True)
-        if window is not None:
+        # What a send takes sets the window's lead: timed in every window, and in every step
+        # that sent before any window (the first window's lead is then already measured).
+        if window is not None or self.submitter.sent != sent:
             self.submitter.pacing.took(time.monotonic() - started)
         self.statuses.step()  # the status changes integrators asked for (one read when none)
         update_body_metrics(self.store, self.metrics)
