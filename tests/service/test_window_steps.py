@@ -82,3 +82,29 @@ def test_a_window_open_when_the_step_began_is_sent_in_at_once(env: Env) -> None:
     assert worker.submitter.relay_lane.waiting == 2
     settle(env, worker.submitter)
     assert_anchored_once(env, ids)
+
+
+class Timed(HeadClock):
+    """The real pacing, keeping what each timed send took."""
+
+    def __init__(self) -> None:
+        super().__init__(0.5)
+        self.sends: list[float] = []
+
+    def took(self, seconds: float) -> None:
+        """Keep it, and note it as the pacing does."""
+        self.sends.append(seconds)
+        super().took(seconds)
+
+
+def test_a_send_before_any_window_is_timed_for_the_first_windows_lead(env: Env) -> None:
+    submitter = env.submitter(confirmations=1)
+    pacing = Timed()
+    submitter.pacing = pacing
+    worker = Worker(load_settings(max_batch_age=3600), env.store, submitter, env.metrics)
+    worker.run_once()  # nothing frozen: no send, nothing timed
+    assert pacing.sends == []
+    env.take(2)
+    worker.run_once()  # automine: no window, the batch goes out at once, and is timed
+    assert env.store.batches_in_state(BatchState.FROZEN) == []
+    assert len(pacing.sends) == 1 and pacing.lead >= pacing.sends[0] + 0.25
