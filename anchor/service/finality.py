@@ -52,7 +52,8 @@ class Finality:
 
     def finalise_all(self, w3: Web3, batches: list[Batch], tx_hash: bytes, receipt: Any) -> None:
         """`finalise` for every batch one transaction carries: the head and the block's
-        canonical hash are read once for all of them."""
+        canonical hash are read once for all of them, and they are marked anchored in one
+        store transaction (`Store.mark_batches_anchored`: one commit, one ``anchored_at``)."""
         head = w3.eth.block_number
         block_number = int(receipt["blockNumber"])
         if head - block_number < self.confirmations:
@@ -60,8 +61,9 @@ class Finality:
         canonical = w3.eth.get_block(block_number)["hash"]
         if bytes(canonical) != bytes(receipt["blockHash"]):
             return  # a reorg is under way; the receipt will move or vanish
+        ids = [b.id for b in batches]
+        self.store.mark_batches_anchored(ids, tx_hash, block_number, bytes(canonical))
         for batch in batches:
-            self.store.mark_batch_anchored(batch.id, tx_hash, block_number, bytes(canonical))
             self.anchored_count += 1
             self.metrics.anchored_batches.inc()
             log.info(

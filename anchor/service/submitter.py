@@ -116,12 +116,22 @@ class Submitter:
         self.pacing = HeadClock(config.send_lead)
         self._registry: Registry | None = None
         self._balance_read = float("-inf")
+        self._paced = False
+        self._step_window: Window | None = None
+        self.sent = 0  # new transactions sent (or resumed) so far, for the worker's timing
 
     # -- the loop body -------------------------------------------------------------------------
 
-    def step(self) -> None:
+    def step(self, window: Window | None = None, *, paced: bool = False) -> None:
         """Do one round of onboarding, re-checking, following and submitting; transport errors
-        fail over to the next node."""
+        fail over to the next node.
+
+        ``paced`` (the worker's loop): the batches due were closed for ``window``, the send
+        window open when the step began (None: none was), and only that one is sent in. A
+        window that opens during the step is left to the next step, which closes early for it
+        first: sending in it now would carry only what was due before it opened, and take the
+        window (one transaction a block) from the batches the early close would have added."""
+        self._paced, self._step_window = paced, window
         try:
             w3 = self.chain.get()
             registry = self._registry_of(w3)
@@ -320,7 +330,7 @@ class Submitter:
                 nonce += 1
             above = sorted(n for n in held if n > nonce)
             lane.gaps.observe(count, nonce, above)
-            window = self.pacing.open_window()
+            window = self._step_window if self._paced else self.pacing.open_window()
             waiting = awaiting.get(lane.address, 0)
             if not above and not self._may_send(lane, waiting, window):
                 return
@@ -357,12 +367,14 @@ class Submitter:
         # the broadcast (a crash after it rebroadcasts the same bytes at the next step).
         entry = self.sender.sign_and_submit(lane, ids, nonce, fees, (payload.data, payload.gas))
         self._broadcast(w3, lane, entry)
+        self.sent += 1
 
     def _resume(self, w3: Web3, resume: Resume) -> None:
         """Signed before a crash, not yet marked submitted: the same bytes go out."""
         frozen = [b.id for b in resume.batches if b.state == BatchState.FROZEN]
         self.store.mark_batches_submitted(frozen, resume.entry.tx_hash)
         self._broadcast(w3, self._lane_of(resume.entry.signer) or self.relay_lane, resume.entry)
+        self.sent += 1
 
     def _broadcast(self, w3: Web3, lane: Lane, entry: OutboxEntry) -> None:
         self.sender.broadcast(w3, lane, entry)

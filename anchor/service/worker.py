@@ -129,8 +129,11 @@ class Worker:
             if batch is not None:
                 self.metrics.batch_size.observe(batch.leaf_count)
                 log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
-        self.submitter.step()
-        if window is not None:
+        sent = self.submitter.sent
+        self.submitter.step(window, paced=True)
+        # What a send takes sets the window's lead: timed in every window, and in every step
+        # that sent before any window (the first window's lead is then already measured).
+        if window is not None or self.submitter.sent != sent:
             self.submitter.pacing.took(time.monotonic() - started)
         self.statuses.step()  # the status changes integrators asked for (one read when none)
         update_body_metrics(self.store, self.metrics)
@@ -159,7 +162,10 @@ class Worker:
 
     def pause(self) -> float:
         """Seconds to the next iteration: ``poll_interval``, or less when the next block's send
-        window opens or its head is due sooner (a new head is reacted to at once)."""
+        window opens or its head is due sooner (a new head is reacted to at once); the
+        shortest pause when a window opened during this iteration and is not sent in yet."""
+        if self.submitter.send_window() is not None:
+            return MIN_PAUSE
         chain = self.submitter.pacing.wake_in()
         poll = self.settings.poll_interval
         return poll if chain is None else max(min(poll, chain), MIN_PAUSE)

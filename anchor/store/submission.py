@@ -4,7 +4,8 @@ Batch transitions (any other raises InvalidTransitionError)::
 
     frozen    -> submitted   mark_batch_submitted   (its signed tx was broadcast)
     frozen    -> anchored    mark_batch_anchored    (mined before the submitted mark, on restart)
-    submitted -> anchored    mark_batch_anchored    (deep enough on a canonical block)
+    submitted -> anchored    mark_batch_anchored    (deep enough on a canonical block;
+                             mark_batches_anchored: all one transaction carries, at once)
     submitted -> frozen      return_batch_to_submission (dropped, replaced, reorganised away)
     anchored  -> frozen      return_batch_to_submission (a later reorg removed its block)
     frozen    -> failed      mark_batch_failed      (a permanent cause: invalid batch, root taken)
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -166,6 +168,49 @@ def _move_receipts(session: Session, batch_id: int, state: ReceiptState) -> None
         .where(m.Receipt.batch_id == batch_id, m.Receipt.state != ReceiptState.ERASED.value)
         .values(state=state.value, updated_at=m.utcnow())
     )
+
+
+def _anchor(
+    session: Session,
+    batch_id: int,
+    tx_hash: bytes,
+    block_number: int,
+    block_hash: bytes,
+    now: datetime,
+) -> Batch:
+    """One batch of `Store.mark_batches_anchored`, in the caller's transaction."""
+    row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "anchored")
+    row.state = BatchState.ANCHORED.value
+    row.tx_hash = bytes(tx_hash)
+    row.block_number = block_number
+    row.block_hash = bytes(block_hash)
+    row.anchored_at = now
+    row.submitted_at = row.submitted_at or now
+    row.failure_reason = None
+    session.flush()
+    carried = select(m.Outbox.id).where(
+        m.Outbox.id.in_(_rows_of_batch(batch_id)),
+        m.Outbox.tx_hash == bytes(tx_hash),
+        m.Outbox.state.in_(_IN_FLIGHT),
+    )
+    for outbox_id in list(session.scalars(carried)):
+        others = (
+            select(func.count())
+            .select_from(m.OutboxBatch)
+            .join(m.Batch, m.Batch.id == m.OutboxBatch.batch_id)
+            .where(
+                m.OutboxBatch.outbox_id == outbox_id,
+                m.Batch.state != BatchState.ANCHORED.value,
+            )
+        )
+        if not session.scalar(others):
+            session.execute(
+                update(m.Outbox)
+                .where(m.Outbox.id == outbox_id)
+                .values(state=OutboxState.MINED.value)
+            )
+    _move_receipts(session, batch_id, ReceiptState.ANCHORED)
+    return Batch.of(row)
 
 
 class SubmissionMixin(StoreBase):
@@ -312,40 +357,16 @@ class SubmissionMixin(StoreBase):
     ) -> Batch:
         """frozen/submitted -> anchored (final); receipts -> anchored; that tx's row -> mined
         once every batch it carries is anchored."""
+        return self.mark_batches_anchored([batch_id], tx_hash, block_number, block_hash)[0]
+
+    def mark_batches_anchored(
+        self, batch_ids: Sequence[int], tx_hash: bytes, block_number: int, block_hash: bytes
+    ) -> list[Batch]:
+        """`mark_batch_anchored` for every batch one transaction carries, in ONE store
+        transaction (all or none) and at one ``anchored_at``."""
         with self._transaction() as session:
-            row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "anchored")
             now = m.utcnow()
-            row.state = BatchState.ANCHORED.value
-            row.tx_hash = bytes(tx_hash)
-            row.block_number = block_number
-            row.block_hash = bytes(block_hash)
-            row.anchored_at = now
-            row.submitted_at = row.submitted_at or now
-            row.failure_reason = None
-            session.flush()
-            carried = select(m.Outbox.id).where(
-                m.Outbox.id.in_(_rows_of_batch(batch_id)),
-                m.Outbox.tx_hash == bytes(tx_hash),
-                m.Outbox.state.in_(_IN_FLIGHT),
-            )
-            for outbox_id in list(session.scalars(carried)):
-                others = (
-                    select(func.count())
-                    .select_from(m.OutboxBatch)
-                    .join(m.Batch, m.Batch.id == m.OutboxBatch.batch_id)
-                    .where(
-                        m.OutboxBatch.outbox_id == outbox_id,
-                        m.Batch.state != BatchState.ANCHORED.value,
-                    )
-                )
-                if not session.scalar(others):
-                    session.execute(
-                        update(m.Outbox)
-                        .where(m.Outbox.id == outbox_id)
-                        .values(state=OutboxState.MINED.value)
-                    )
-            _move_receipts(session, batch_id, ReceiptState.ANCHORED)
-            return Batch.of(row)
+            return [_anchor(session, i, tx_hash, block_number, block_hash, now) for i in batch_ids]
 
     def return_batch_to_submission(
         self,
