@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, SimpleNamespace
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Row, Table, bindparam, insert, select
@@ -152,21 +152,18 @@ def _facts_of(text: str | None, receipt_id: str) -> Mapping[str, str]:
     return _frozen(value)
 
 
-class _Fields:
-    """The values of a read, by result key less ``prefix``, as attributes (for `Receipt.of`,
-    `Batch.of` and `_document_of`): a SQLAlchemy row mapping or a `LoopStatement`'s values."""
+_NAMES = {
+    "": tuple(c.name for c in _RECEIPTS.c),
+    BATCH_PREFIX: tuple(c.name for c in _BATCHES.c),
+    FACTS_PREFIX: tuple(c.name for c in _FACTS.c),
+}
 
-    __slots__ = ("_prefix", "_values")
 
-    def __init__(self, values: Mapping[Any, Any], prefix: str = "") -> None:
-        self._values = values
-        self._prefix = prefix
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[self._prefix + name]
-        except KeyError:
-            raise AttributeError(name) from None
+def _fields(values: Mapping[Any, Any], prefix: str = "") -> Row[Any]:
+    """The columns of one table in a row of `_RECEIPT_READ` (labelled with ``prefix``), by
+    their own names as attributes, for `Receipt.of`, `Batch.of` and `_document_of` (a
+    namespace: four times cheaper to read than a mapping behind ``__getattr__``)."""
+    return cast(Row[Any], SimpleNamespace(**{n: values[prefix + n] for n in _NAMES[prefix]}))
 
 
 def _read_of(values: Mapping[Any, Any], integrator_id: int) -> ReceiptRead | None:
@@ -175,13 +172,13 @@ def _read_of(values: Mapping[Any, Any], integrator_id: int) -> ReceiptRead | Non
         return None
     batch = None
     if values[BATCH_PREFIX + "id"] is not None:
-        batch = Batch.of(cast(Row[Any], _Fields(values, BATCH_PREFIX)))
+        batch = Batch.of(_fields(values, BATCH_PREFIX))
     document = None
     if values[FACTS_PREFIX + "receipt_id"] is not None:
-        document = _document_of(cast(Row[Any], _Fields(values, FACTS_PREFIX)))
+        document = _document_of(_fields(values, FACTS_PREFIX))
     body_id = values["batch_chain_body_id"]
     return ReceiptRead(
-        Receipt.of(cast(Row[Any], _Fields(values))),
+        Receipt.of(_fields(values)),
         batch,
         document,
         None if body_id is None else int(body_id),

@@ -17,7 +17,6 @@ still carry the unfinished statement.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,8 @@ LOOP_READ_TIMEOUT_S = 2.0
 """The longest a loop read may take (waiting for a connection, connecting, the answer)."""
 LOOP_STATEMENT_TIMEOUT_MS = 2_000
 LOOP_CONNECT_TIMEOUT_S = 2
+LOOP_APPLICATION_NAME = "anchor-loop-reads"
+"""``application_name`` of the loop's connections, as ``pg_stat_activity`` shows them."""
 
 _Processor = Callable[[Any], Any] | None
 
@@ -97,18 +98,24 @@ class LoopReads:
         self._size = size
         self.timeout = timeout
         self._statement_timeout_ms = statement_timeout_ms
-        self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
-            weakref.WeakKeyDictionary()
-        )
+        # by loop, held until the loop is closed (swept when another loop reads) or `close`
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
         self._closed = False
 
     @classmethod
-    def for_engine(cls, engine: Engine) -> LoopReads | None:
-        """Loop reads on ``engine``'s PostgreSQL database; None for SQLite."""
+    def for_engine(
+        cls,
+        engine: Engine,
+        *,
+        timeout: float = LOOP_READ_TIMEOUT_S,
+        statement_timeout_ms: int = LOOP_STATEMENT_TIMEOUT_MS,
+    ) -> LoopReads | None:
+        """Loop reads on ``engine``'s PostgreSQL database (same URL, hence same server,
+        credentials and ``search_path``); None for SQLite."""
         if engine.dialect.name != "postgresql":
             return None
-        url = engine.url.set(drivername="postgresql")
-        return cls(url.render_as_string(hide_password=False))
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return cls(url, timeout=timeout, statement_timeout_ms=statement_timeout_ms)
 
     async def fetch_one(
         self, statement: LoopStatement, params: Mapping[str, Any]
@@ -134,14 +141,17 @@ class LoopReads:
         """Close every idle connection; those in use are closed when their read ends."""
         self._closed = True
         for pool in list(self._pools.values()):
-            while pool.idle:
-                pool.idle.pop().pgconn.finish()
+            _finish(pool.idle)
         self._pools.clear()
 
     def _pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
+            for old, gone in list(self._pools.items()):  # e.g. a test client's loop per call
+                if old.is_closed():
+                    del self._pools[old]
+                    _finish(gone.idle)
             pool = self._pools[loop] = _LoopPool(asyncio.Semaphore(self._size))
         return pool
 
@@ -163,7 +173,10 @@ class LoopReads:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         conn = await psycopg.AsyncConnection.connect(
-            self._conninfo, autocommit=True, connect_timeout=LOOP_CONNECT_TIMEOUT_S
+            self._conninfo,
+            autocommit=True,
+            connect_timeout=LOOP_CONNECT_TIMEOUT_S,
+            application_name=LOOP_APPLICATION_NAME,
         )
         try:
             await conn.execute(f"SET statement_timeout = {int(self._statement_timeout_ms)}")
@@ -171,6 +184,13 @@ class LoopReads:
             conn.pgconn.finish()
             raise
         return conn
+
+
+def _finish(idle: list[psycopg.AsyncConnection[Any]]) -> None:
+    """Close the idle connections (a socket close: no await, from any thread)."""
+    while idle:
+        conn = idle.pop()  # held: ``idle.pop().pgconn`` would drop it before its finish()
+        conn.pgconn.finish()
 
 
 def _short(error: psycopg.Error) -> str:
