@@ -1,8 +1,10 @@
 """CPU of one `anchor up` process while it idles, and per proof GET from one or more clients.
 
-Starts `anchor up` (SQLite, its own anvil, 2-s blocks), makes a body and a key, submits 2,000
-digests in requests of 100 and waits until they are anchored, then measures the CPU time of
-the `anchor up` process (API, worker and onboarding threads; anvil excluded):
+Starts `anchor up` (SQLite, or with ``--backend postgres`` a fresh schema of the ``test``
+database through ``ANCHOR_DATABASE_URL`` as bench_api_load.py does; its own anvil, 2-s blocks),
+makes a body and a key, submits 2,000 digests in requests of 100 (``--per-request``) and waits
+until they are anchored, then measures the CPU time of the `anchor up` process (API, worker and
+onboarding threads; anvil excluded):
 
 - ``idle``: for ``--seconds`` with no request (what the worker costs when nothing happens);
 - ``get``: ``--seconds x 300`` proof GETs of random anchored receipts from ``--clients``
@@ -18,6 +20,7 @@ Run it under py-spy to see where the time goes: it prints the process id before 
 
     .venv/bin/python bench/bench_stack_cpu.py idle --seconds 25
     .venv/bin/python bench/bench_stack_cpu.py get --seconds 4 --clients 1
+    .venv/bin/python bench/bench_stack_cpu.py get --seconds 4 --clients 1 --backend postgres
     .venv/bin/python bench/bench_stack_cpu.py post --seconds 4 --clients 8
 """
 
@@ -28,6 +31,7 @@ import json
 import multiprocessing
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -45,6 +49,11 @@ def main() -> None:
     parser.add_argument("mode", choices=("idle", "get", "post", "mixed"))
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--per-request", type=int, default=100, help="digests per submit of the 2,000 (1: many "
+        "small batches, as after bench_api_load's 1/request mode)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
         data = Path(tmp) / "data"
@@ -55,6 +64,10 @@ def main() -> None:
             "ANCHOR_DATA_DIR": str(data),
         }
         env.pop("ANCHOR_DATABASE_URL", None)
+        db_url = f"sqlite:///{(data / 'anchor.db').resolve()}"
+        schema = None
+        if args.backend == "postgres":
+            schema, db_url = _postgres_schema(env, Path(tmp))
         port, chain_port = b.free_port(), b.free_port()
         cmd = [b.ANCHOR, "up", "--data-dir", str(data), "--port", str(port)]
         cmd += ["--chain-port", str(chain_port), "--block-time", "2"]
@@ -68,11 +81,11 @@ def main() -> None:
             run += ["-s", "submit", "-s", "read", "--json"]
             made = subprocess.run(run, env=env, capture_output=True, text=True, check=True)
             key = json.loads(made.stdout)["key"]
-            bodies = b.digest_bodies(2000, 100)
+            bodies = b.digest_bodies(2000, args.per_request)
             paths = ["/v1/receipts"] * len(bodies)
             load = b.run_load(base, key, "POST", paths, bodies, 20, 202, True)
             ids = b.receipt_ids(load)
-            b.wait_anchored(f"sqlite:///{(data / 'anchor.db').resolve()}", load.first_submit, 300)
+            b.wait_anchored(db_url, load.first_submit, 300)
             print(f"anchor up pid {api.p.pid}; 2,000 digests anchored", flush=True)
             time.sleep(3)  # the anchoring's last steps
             c0, t0 = b.cpu_seconds(api.p.pid), time.monotonic()
@@ -103,6 +116,28 @@ def main() -> None:
             )
         finally:
             api.stop()
+            if schema:
+                import psycopg
+
+                with psycopg.connect(b.PG_DSN, autocommit=True) as c:
+                    c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _postgres_schema(env: dict[str, str], tmp: Path) -> tuple[str, str]:
+    """A fresh schema of the ``test`` database for `anchor up` (``ANCHOR_DATABASE_URL`` and an
+    idempotency pepper set in ``env``), as bench_api_load.py makes it: (schema, its URL)."""
+    import psycopg
+
+    schema = f"bench_cpu_{secrets.token_hex(4)}"
+    with psycopg.connect(b.PG_DSN, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    db_url = f"{b.PG_URL}?options=-csearch_path%3D{schema}"
+    env["ANCHOR_DATABASE_URL"] = db_url
+    pepper = tmp / "pepper"
+    pepper.write_bytes(secrets.token_bytes(32))
+    pepper.chmod(0o600)
+    env["ANCHOR_IDEMPOTENCY_PEPPER_FILE"] = str(pepper)
+    return schema, db_url
 
 
 def _submit_until(base: str, key: str, clients: int, stop: Any, out: Any) -> None:

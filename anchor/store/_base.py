@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from anchor.errors import AnchorError, StoreError
 from anchor.store.engine import create_loop_engine, current_revision, upgrade_to_head
+from anchor.store.loop_pg import LoopReads, LoopStatement
 from anchor.store.pepper import KeyHasher
 
 _ON_LOOP: ContextVar[bool] = ContextVar("anchor_store_on_loop", default=False)
@@ -37,6 +38,8 @@ class StoreBase:
             if self._loop_engine is None
             else self._loop_engine.execution_options(anchor_read=True)
         )
+        self._loop_pg = LoopReads.for_engine(engine)
+        self._loop_statement: LoopStatement | None = None
 
     @property
     def dialect(self) -> str:
@@ -56,11 +59,19 @@ class StoreBase:
         self.engine.dispose()
         if self._loop_engine is not None:
             self._loop_engine.dispose()
+        if self._loop_pg is not None:
+            self._loop_pg.close()
 
     @property
     def reads_on_loop(self) -> bool:
         """Whether an event loop may make the hot-path reads itself (`on_loop`): a SQLite file."""
         return self._loop_reads is not None
+
+    @property
+    def reads_async(self) -> bool:
+        """Whether the hot-path reads have an awaitable form for an event loop
+        (`DocumentsMixin.receipt_read_async`): PostgreSQL (`anchor.store.loop_pg`)."""
+        return self._loop_pg is not None
 
     @contextmanager
     def on_loop(self) -> Iterator[None]:

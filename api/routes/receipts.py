@@ -25,7 +25,7 @@ from api.errors import (
     error_responses,
     receipt_state_responses,
 )
-from api.offload import store_read
+from api.offload import receipt_read
 from api.routes.doctypes import types_of
 from api.schemas import ReceiptDetail, ReceiptOut, ReceiptStateError, SubmitRequest, SubmitResponse
 from api.upload import OPENAPI_BODY, hash_upload
@@ -142,6 +142,15 @@ def _receipt(
     One read transaction of one Core select (`Store.receipt_read`), no ORM objects.
     """
     found = store.receipt_read(receipt_id, principal.integrator_id)
+    return _checked(found, receipt_id, erased)
+
+
+def _checked(
+    found: ReceiptRead | None,
+    receipt_id: str,
+    erased: str = "its digest, salt and proof are deleted for good",
+) -> ReceiptRead:
+    """``found`` as `_receipt` answers it: 404 if None, 410 if erased, 503 if inconsistent."""
     if found is None:
         raise NotFoundError(f"no receipt {receipt_id!r}")
     receipt = found.receipt
@@ -214,7 +223,8 @@ async def read_receipt(
     principal: ReaderDep,
 ) -> ReceiptDetail:
     """Status (pending, batched, submitted, anchored, failed); once anchored, the bundle."""
-    found = await store_read(store, lambda: _receipt(store, receipt_id, principal))
+    read = await receipt_read(store, receipt_id, principal.integrator_id)
+    found = _checked(read, receipt_id)
     receipt, batch, _document, _body = found
     bundle = await _bundle_async(found, chain, settings)
     if receipt.digest is None:
