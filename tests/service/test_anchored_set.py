@@ -35,7 +35,8 @@ def test_every_batch_its_receipts_and_the_transaction_are_anchored_at_once(env: 
         assert batch.submitted_at is not None and batch.failure_reason is None
     assert len({b.anchored_at for b in marked}) == 1
     states = [env.store.get_receipt(r).state for rs in receipts for r in rs]  # type: ignore[union-attr]
-    assert states == [ReceiptState.ANCHORED] * 2 + [ReceiptState.ERASED] + [ReceiptState.ANCHORED] * 5
+    anchored = ReceiptState.ANCHORED
+    assert states == [anchored, anchored, ReceiptState.ERASED] + [anchored] * 5
     (entry,) = env.store.outbox_of_batch(ids[0])
     assert entry.state == OutboxState.MINED
 
