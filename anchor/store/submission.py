@@ -85,14 +85,7 @@ def _submit(session: Session, batch_ids: Sequence[int], tx_hash: bytes) -> list[
         row.tx_hash = bytes(tx_hash)
         row.submitted_at = now
     if rows:
-        session.execute(
-            update(m.Receipt)
-            .where(
-                m.Receipt.batch_id.in_(list(batch_ids)),
-                m.Receipt.state != ReceiptState.ERASED.value,
-            )
-            .values(state=ReceiptState.SUBMITTED.value, updated_at=now)
-        )
+        _move_receipts(session, batch_ids, ReceiptState.SUBMITTED, now)
     return [Batch.of(row) for row in rows]
 
 
@@ -162,11 +155,19 @@ def _rows_of_batch(batch_id: int) -> Select[int]:
     return select(m.OutboxBatch.outbox_id).where(m.OutboxBatch.batch_id == batch_id)
 
 
-def _move_receipts(session: Session, batch_id: int, state: ReceiptState) -> None:
+def _move_receipts(
+    session: Session,
+    batch_ids: Sequence[int],
+    state: ReceiptState,
+    now: datetime | None = None,
+) -> None:
+    """The receipts of ``batch_ids`` (erased ones excepted) move to ``state``, in one statement."""
     session.execute(
         update(m.Receipt)
-        .where(m.Receipt.batch_id == batch_id, m.Receipt.state != ReceiptState.ERASED.value)
-        .values(state=state.value, updated_at=m.utcnow())
+        .where(
+            m.Receipt.batch_id.in_(list(batch_ids)), m.Receipt.state != ReceiptState.ERASED.value
+        )
+        .values(state=state.value, updated_at=now or m.utcnow())
     )
 
 
@@ -377,11 +378,7 @@ class SubmissionMixin(StoreBase):
             session.flush()
             carrying = select(m.OutboxBatch.outbox_id).where(m.OutboxBatch.batch_id.in_(ids))
             _mark_mined(session, carrying, tx_hash)
-            session.execute(
-                update(m.Receipt)
-                .where(m.Receipt.batch_id.in_(ids), m.Receipt.state != ReceiptState.ERASED.value)
-                .values(state=ReceiptState.ANCHORED.value, updated_at=now)
-            )
+            _move_receipts(session, ids, ReceiptState.ANCHORED, now)
             return [Batch.of(row) for row in rows]
 
     def return_batch_to_submission(
@@ -410,7 +407,7 @@ class SubmissionMixin(StoreBase):
                 .where(m.Outbox.id.in_(_rows_of_batch(batch_id)), m.Outbox.state.in_(_LIVE))
                 .values(state=outbox_state.value)
             )
-            _move_receipts(session, batch_id, ReceiptState.BATCHED)
+            _move_receipts(session, [batch_id], ReceiptState.BATCHED)
             return Batch.of(row)
 
     def mark_batch_failed(self, batch_id: int, reason: FailureCause) -> Batch:
@@ -422,7 +419,7 @@ class SubmissionMixin(StoreBase):
             row = _batch(session, batch_id, (BatchState.FROZEN, BatchState.SUBMITTED), "failed")
             row.state = BatchState.FAILED.value
             row.failure_reason = reason
-            _move_receipts(session, batch_id, ReceiptState.FAILED)
+            _move_receipts(session, [batch_id], ReceiptState.FAILED)
             return Batch.of(row)
 
     def anchored_batches_since(self, block_number: int) -> list[Batch]:

@@ -52,6 +52,8 @@ ReceiptId = Annotated[
         examples=["Qm9uam91ciBsZSBtb25kZQ"],
     ),
 ]
+_ERASURE_MEANS = "its digest, salt and proof are deleted for good"
+"""What an erasure means for a read of the receipt (a route's 410 says it)."""
 _READ_ERRORS = error_responses(*AUTH_ERRORS, 404, 503) | receipt_state_responses(410)
 _QR_ERRORS = error_responses(*AUTH_ERRORS, 404, 503) | receipt_state_responses(409, 410)
 
@@ -134,7 +136,7 @@ def _receipt(
     store: Store,
     receipt_id: str,
     principal: Principal,
-    erased: str = "its digest, salt and proof are deleted for good",
+    erased: str = _ERASURE_MEANS,
 ) -> ReceiptRead:
     """The caller's receipt, its batch and its facts; 404 if unknown or another integrator's,
     410 if erased (the answer says ``erased``: what the erasure means for the route).
@@ -148,7 +150,7 @@ def _receipt(
 def _checked(
     found: ReceiptRead | None,
     receipt_id: str,
-    erased: str = "its digest, salt and proof are deleted for good",
+    erased: str = _ERASURE_MEANS,
 ) -> ReceiptRead:
     """``found`` as `_receipt` answers it: 404 if None, 410 if erased, 503 if inconsistent."""
     if found is None:
