@@ -18,9 +18,9 @@ from itertools import chain
 from anchor.merkle import build_tree_packed
 from anchor.merkle.hashing import HASH_SIZE
 from anchor.store import Store
-from anchor.store.batches import SealedBatch, SealedLeaf
+from anchor.store.batches import ClosedBatch, SealedBatch, SealedLeaf
 
-__all__ = ["SALT_SIZE", "close_batches", "seal"]
+__all__ = ["SALT_SIZE", "close_batches", "seal", "seal_due_batches"]
 
 SALT_SIZE = HASH_SIZE
 
@@ -59,19 +59,41 @@ def close_batches(
 ) -> list[int]:
     """Close every batch that is due, body by body; return the new batch ids in creation order.
 
+    `seal_due_batches` with only the ids.
+    """
+    closed = seal_due_batches(
+        store, max_batch_size, max_batch_age, now, back_pressure=back_pressure
+    )
+    return [c.batch_id for c in closed]
+
+
+def seal_due_batches(
+    store: Store,
+    max_batch_size: int,
+    max_batch_age: float,
+    now: datetime | None = None,
+    *,
+    back_pressure: bool = False,
+) -> list[ClosedBatch]:
+    """Close every batch that is due, every body's in one store transaction (one commit for
+    all: `Store.close_due_batches`), then again for the bodies whose batch was full, until
+    none is due; return the new batches in creation order.
+
     With ``back_pressure``, a body whose frozen batch still waits for submission gets only full
     batches: its digests accumulate into the next batch instead of queueing up as many small
     ones. ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
     """
     if max_batch_size < 1 or max_batch_age <= 0:
         raise ValueError("max_batch_size must be >= 1 and max_batch_age > 0")
-    closed: list[int] = []
-    for backlog in store.backlogs():
-        age = float("inf") if back_pressure and backlog.frozen_waiting else max_batch_age
-        while (
-            batch_id := store.close_due_batch(
-                max_batch_size, age, seal, now, issuer_id=backlog.issuer_id
-            )
-        ) is not None:
-            closed.append(batch_id)
+    bodies = [
+        (b.issuer_id, float("inf") if back_pressure and b.frozen_waiting else max_batch_age)
+        for b in store.backlogs()
+    ]
+    closed: list[ClosedBatch] = []
+    while bodies:
+        sealed = store.close_due_batches(max_batch_size, bodies, seal, now)
+        closed += sealed
+        # A full batch may have left more of its body pending: that body goes again.
+        full = {c.issuer_id for c in sealed if c.leaf_count >= max_batch_size}
+        bodies = [(issuer_id, age) for issuer_id, age in bodies if issuer_id in full]
     return closed

@@ -46,6 +46,7 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.exceptions import BlockNotFound, Web3RPCError
 
 from anchor.chain.client import TRANSPORT_ERRORS, ChainClient
 from anchor.chain.registry import Registry
@@ -56,7 +57,7 @@ from anchor.service.bodies import Bodies
 from anchor.service.finality import Finality, receipt_of
 from anchor.service.holds import Holds
 from anchor.service.metrics import Metrics
-from anchor.service.pacing import HeadClock, Window
+from anchor.service.pacing import HEADS_KEPT, HeadClock, Window
 from anchor.service.payloads import Payload, Resume, Selector
 from anchor.service.progress import GapWatch, StallWatch
 from anchor.service.sending import Lane, Sender, SubmitterConfig
@@ -136,6 +137,8 @@ class Submitter:
             w3 = self.chain.get()
             registry = self._registry_of(w3)
             head = w3.eth.get_block("latest")
+            if not self.pacing.seeded:
+                self.pacing.seed(_blocks_before(w3, int(head["number"])))
             self.pacing.observe(int(head["number"]), int(head["timestamp"]))
             self.bodies.discover(registry)
             self.bodies.refresh()
@@ -391,6 +394,24 @@ class Submitter:
         call = call_of(entry.raw_tx)
         moved = self.sender.sign_and_record(lane, ids, nonce, fees, call, replaces=entry.id)
         self._broadcast(w3, lane, moved)
+
+
+def _blocks_before(w3: Web3, head: int) -> list[tuple[int, int]]:
+    """The number and timestamp of the blocks just before ``head`` (as many as the pacing
+    keeps), read in one batch request; none when the node cannot say (the pacing then waits
+    for three heads of its own). A transport error goes up to the step (read again next step)."""
+    numbers = list(range(max(head - HEADS_KEPT + 1, 0), head))
+    if not numbers:
+        return []
+    try:
+        with w3.batch_requests() as batch:
+            for number in numbers:
+                batch.add(w3.eth.get_block(number))
+            blocks: list[Any] = list(batch.execute())
+        return [(int(b["number"]), int(b["timestamp"])) for b in blocks]
+    except (BlockNotFound, TypeError, ValueError, KeyError, Web3RPCError) as e:
+        log.info("no block history for the send windows: %s", e)
+        return []
 
 
 def _epoch(moment: datetime) -> float:

@@ -20,7 +20,7 @@ from anchor.chain.fees import check_fee_mode, latest_base_fee
 from anchor.chain.keystore import load_keystore
 from anchor.chain.signer import Keyring
 from anchor.errors import AnchorError, ChainError, ConfigError
-from anchor.service.batcher import close_batches
+from anchor.service.batcher import seal_due_batches
 from anchor.service.bodies import update_body_metrics
 from anchor.service.metrics import Metrics
 from anchor.service.statuses import StatusSender
@@ -121,16 +121,14 @@ class Worker:
         window = self.submitter.send_window()
         if window is not None:
             age, back_pressure = max(age - window.interval, EARLIEST_CLOSE), False
-        closed = close_batches(
+        closed = seal_due_batches(
             self.store, self.settings.max_batch_size, age, back_pressure=back_pressure
         )
-        for batch_id in closed:
-            batch = self.store.get_batch(batch_id)
-            if batch is not None:
-                self.metrics.batch_size.observe(batch.leaf_count)
-                log.info("batch closed", extra={"batch": batch_id, "size": batch.leaf_count})
         sent = self.submitter.sent
         self.submitter.step(window, paced=True)
+        for batch in closed:  # after the send: nothing between a freeze and its window's send
+            self.metrics.batch_size.observe(batch.leaf_count)
+            log.info("batch closed", extra={"batch": batch.batch_id, "size": batch.leaf_count})
         # What a send takes sets the window's lead: timed in every window, and in every step
         # that sent before any window (the first window's lead is then already measured).
         if window is not None or self.submitter.sent != sent:

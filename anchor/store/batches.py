@@ -42,6 +42,7 @@ from anchor.types import BatchState, ReceiptState
 __all__ = [
     "Backlog",
     "BatchesMixin",
+    "ClosedBatch",
     "ReceiptRow",
     "ReceiptsChangedError",
     "SealedBatch",
@@ -77,6 +78,14 @@ class SealedLeaf(NamedTuple):
     salt: bytes
     leaf: bytes
     packed_proof: bytes
+
+
+class ClosedBatch(NamedTuple):
+    """A batch just closed: its body, its id and how many receipts it holds."""
+
+    issuer_id: int
+    batch_id: int
+    leaf_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,24 +164,46 @@ class BatchesMixin(StoreBase):
 
         ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
         """
-        due = _Due(max_batch_size, max_batch_age, now or m.utcnow(), issuer_id)
+        closed = self.close_due_batches(max_batch_size, [(issuer_id, max_batch_age)], seal, now)
+        return closed[0].batch_id if closed else None
+
+    def close_due_batches(
+        self,
+        max_batch_size: int,
+        bodies: Sequence[tuple[int, float]],
+        seal: Seal,
+        now: datetime | None = None,
+    ) -> list[ClosedBatch]:
+        """Close one batch of each body of ``bodies`` (issuer id, its ``max_batch_age``) whose
+        batch is due, all in ONE transaction (one commit, one fsync, for a whole send window's
+        bodies); return them in the order of ``bodies``.
+
+        On SQLite every body's receipts are read and sealed first, outside the write lock; a
+        receipt changed meanwhile rolls the whole write back, and every body is closed again
+        under the lock. ``now`` (timezone-aware) replaces the clock for the age rule.
+        """
+        moment = now or m.utcnow()
+        dues = [_Due(max_batch_size, age, moment, issuer_id) for issuer_id, age in bodies]
         if self.dialect == "sqlite":
             with self._reading() as session:
-                rows = due.rows(session.connection(), lock=False)
-            if not rows:
-                return None
-            sealed, ready = _sealed_rows(seal, rows)
+                conn = session.connection()
+                found = [(due, due.rows(conn, lock=False)) for due in dues]
+            sealed = [(*_sealed_rows(seal, rows), due.issuer_id) for due, rows in found if rows]
+            if not sealed:
+                return []
             try:
                 with self._connection() as conn:
-                    return _insert_frozen(conn, sealed, ready, issuer_id)
+                    return [_insert_frozen(conn, *one) for one in sealed]
             except ReceiptsChangedError:
                 pass  # erased or batched since the read: rolled back; again, under the lock
+        closed: list[ClosedBatch] = []
         with self._connection() as conn:
-            rows = due.rows(conn, lock=True)
-            if not rows:
-                return None
-            sealed, ready = _sealed_rows(seal, rows)
-            return _insert_frozen(conn, sealed, ready, issuer_id)
+            for due in dues:
+                rows = due.rows(conn, lock=True)
+                if rows:
+                    tree, ready = _sealed_rows(seal, rows)
+                    closed.append(_insert_frozen(conn, tree, ready, due.issuer_id))
+        return closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +256,7 @@ def _sealed_rows(seal: Seal, pending: Sequence[Any]) -> tuple[SealedBatch, list[
 
 def _insert_frozen(
     conn: Connection, sealed: SealedBatch, rows: Sequence[ReceiptRow], issuer_id: int
-) -> int:
+) -> ClosedBatch:
     now = m.utcnow()
     batch_id = conn.execute(
         insert(m.Batch)
@@ -240,7 +271,7 @@ def _insert_frozen(
         .returning(m.Batch.id)
     ).scalar_one()
     fill_receipts(conn, int(batch_id), rows, now)
-    return int(batch_id)
+    return ClosedBatch(issuer_id, int(batch_id), sealed.leaf_count)
 
 
 _FILL = driver_sql(

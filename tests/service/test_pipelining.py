@@ -10,15 +10,17 @@ broadcasts), every receipt ends anchored once, on the transaction of its nonce.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
+from anchor.chain.devchain import Anvil
 from anchor.service.pacing import HeadClock, Window
 from anchor.service.submitter import Submitter
 from anchor.types import BatchState, OutboxState
 from tests.service.test_nonce_gaps import assert_all_anchored_on_canonical_chain
 from tests.service.test_worker_faults import anchored_pairs
-from tests.support.service import Env
+from tests.support.service import Env, make_env
 
 
 class Clock:
@@ -95,6 +97,96 @@ def test_a_stopped_chain_or_a_reorg_ends_the_prediction() -> None:
     regular_heads(clock, pacing, 4)
     pacing.observe(101, 5_002)  # back below the last head
     assert pacing.next_block() is None
+
+
+def test_a_late_first_sighting_gives_no_phase() -> None:
+    # The first head read after a start had been there for 1.9 s of its 2-s block: taken as
+    # seen when made, it would put the window of every block 1.9 s late.
+    clock = Clock()
+    pacing = HeadClock(0.5, clock)
+    for n, lag in enumerate([1.9, 0.1, 0.1]):
+        clock.now = 1_000.0 + 2 * n + lag
+        pacing.observe(100 + n, 5_000 + 2 * n)
+    window = pacing.next_block()
+    assert window is not None and window.due == pytest.approx(1_000.0 + 6 + 0.1)
+
+
+def test_blocks_read_at_start_give_the_interval_and_the_next_head_the_phase() -> None:
+    clock = Clock()
+    pacing = HeadClock(0.5, clock)
+    pacing.seed([(100 + n, 5_000 + 2 * n) for n in range(7)])
+    clock.now = 1_001.3
+    pacing.observe(107, 5_014)  # there since 1_000.0 + 14 - 14 = an unknown moment
+    assert pacing.next_block() is None  # no head seen as it came yet
+    clock.now = 1_002.1
+    pacing.observe(108, 5_016)
+    window = pacing.next_block()
+    assert window is not None and window.number == 109 and window.interval == 2.0
+    assert window.due == pytest.approx(1_004.1)
+    # Without the history, two heads are not enough.
+    bare = HeadClock(0.5, clock)
+    bare.observe(107, 5_014)
+    bare.observe(108, 5_016)
+    assert bare.next_block() is None
+
+
+def test_only_the_regular_end_of_the_history_counts() -> None:
+    clock = Clock()
+    # Automined blocks (one second of chain time, many per second), then 2-s interval mining,
+    # as anvil gives them: the tolerance of whole-second timestamps alone would take blocks
+    # 91 to 97, with an interval of 1 s.
+    automined = [(90 + n, 4_098) for n in range(5)]
+    interval = [(95 + n, 4_100 + 2 * n) for n in range(3)]
+    pacing = HeadClock(0.5, clock)
+    pacing.seed(automined + interval)
+    clock.now = 1_000.2
+    pacing.observe(98, 4_106)
+    clock.now = 1_002.1
+    pacing.observe(99, 4_108)
+    window = pacing.next_block()
+    assert window is not None and window.interval == 2.0 and window.due == pytest.approx(1_004.1)
+    # A history of blocks mined on demand only: the clock waits for three heads of its own.
+    pacing = HeadClock(0.5, clock)
+    pacing.seed(automined)
+    regular_heads(clock, pacing, 2)
+    assert pacing.next_block() is None
+    regular_heads(clock, pacing, 4)
+    assert pacing.next_block() is not None
+
+
+def test_the_history_goes_with_a_reorg_below_it() -> None:
+    clock = Clock()
+    pacing = HeadClock(0.5, clock)
+    pacing.seed([(100 + n, 5_000 + 2 * n) for n in range(7)])
+    pacing.observe(107, 5_014)
+    clock.now += 2
+    pacing.observe(104, 5_100)  # a reorg down to 104: the blocks read are not that chain's
+    clock.now += 2
+    pacing.observe(105, 5_102)
+    assert pacing.next_block() is None
+
+
+def test_a_submitter_that_starts_on_a_running_chain_has_windows_from_the_next_block(
+    tmp_path: Path,
+) -> None:
+    with Anvil(block_time=1) as node:
+        env = make_env(tmp_path, node)
+        try:
+            submitter = env.submitter(confirmations=1)
+            first = env.w3.eth.block_number
+            while env.w3.eth.block_number < first + 2:
+                time.sleep(0.05)
+            submitter.step()
+            assert submitter.pacing.seeded and submitter.pacing.next_block() is None
+            head = env.w3.eth.block_number
+            while env.w3.eth.block_number == head:
+                time.sleep(0.02)
+            submitter.step()
+            window = submitter.pacing.next_block()
+            assert window is not None and window.interval == 1.0
+            assert window.number >= head + 2  # the head after the one it started on, or later
+        finally:
+            env.store.close()
 
 
 class Windows(HeadClock):
