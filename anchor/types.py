@@ -9,7 +9,6 @@ the ``cause`` label of the submitter's metrics.
 
 from __future__ import annotations
 
-import contextlib
 from enum import StrEnum
 from typing import Self
 
@@ -83,10 +82,14 @@ class Digest:
             )
         body = text[2:] if text[:2] in ("0x", "0X") else text
         if len(body) == 2 * DIGEST_SIZE:  # the common case, in C: 64 hex digits are 32 bytes
-            with contextlib.suppress(ValueError):
+            try:  # (not contextlib.suppress: its object cost a third of the call)
                 raw = bytes.fromhex(body)  # skips whitespace: then fewer than 32 bytes
-                if len(raw) == DIGEST_SIZE:
-                    return cls(raw)
+            except ValueError:
+                raw = b""
+            if len(raw) == DIGEST_SIZE:
+                digest = object.__new__(cls)  # 32 bytes already: `__init__`'s checks hold
+                object.__setattr__(digest, "_bytes", raw)
+                return digest
         if len(body) != 2 * DIGEST_SIZE:
             raise InvalidDigestError(f"expected 64 hex characters, got {len(body)}")
         lower = body.lower()

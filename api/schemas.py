@@ -14,6 +14,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     WithJsonSchema,
     model_validator,
 )
@@ -45,18 +47,31 @@ def _digest(value: object) -> str:
         raise ValueError(e.problem) from None
 
 
-DigestHex = Annotated[
-    str,
-    BeforeValidator(_digest),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^(0[xX])?[0-9a-fA-F]{64}$",
-            "description": "SHA-256 of the document: 64 hex characters, optional 0x, any case",
-            "examples": [EXAMPLE_DIGEST],
-        }
-    ),
+def _digest_value(value: object) -> Digest:
+    """Parse a digest once, into the `Digest` the intake takes; say what is wrong otherwise."""
+    try:
+        return Digest.from_hex(value)
+    except InvalidDigestError as e:
+        raise ValueError(e.problem) from None
+
+
+_DIGEST_SCHEMA = WithJsonSchema(
+    {
+        "type": "string",
+        "pattern": r"^(0[xX])?[0-9a-fA-F]{64}$",
+        "description": "SHA-256 of the document: 64 hex characters, optional 0x, any case",
+        "examples": [EXAMPLE_DIGEST],
+    }
+)
+
+DigestHex = Annotated[str, BeforeValidator(_digest), _DIGEST_SCHEMA]
+"""A digest in a model: normalised to 64 lower-case hex characters."""
+
+DigestValue = Annotated[
+    Digest, PlainValidator(_digest_value), PlainSerializer(str, return_type=str), _DIGEST_SCHEMA
 ]
+"""A digest of a submission: parsed once, to the `Digest` the intake stores (the same JSON
+schema and errors as `DigestHex`)."""
 
 
 class _Request(BaseModel):
@@ -86,7 +101,7 @@ class SubmitRequest(_Request):
         json_schema_extra={"examples": [{"digests": [EXAMPLE_DIGEST]}]},
     )
 
-    digests: list[DigestHex] = Field(min_length=1, max_length=MAX_DIGESTS)
+    digests: list[DigestValue] = Field(min_length=1, max_length=MAX_DIGESTS)
 
 
 class ReceiptOut(_Response):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +19,9 @@ from anchor.store.loop_pg import LoopReads, LoopStatement
 from anchor.store.pepper import KeyHasher
 
 _ON_LOOP: ContextVar[bool] = ContextVar("anchor_store_on_loop", default=False)
+
+NOT_ON_LOOP = object()
+"""What `StoreBase._fetch_on_loop` answers outside `StoreBase.on_loop` or on PostgreSQL."""
 
 
 class StoreBase:
@@ -40,6 +46,8 @@ class StoreBase:
         )
         self._loop_pg = LoopReads.for_engine(engine)
         self._loop_statement: LoopStatement | None = None
+        self._sqlite_statement: LoopStatement | None = None  # the same, for `_fetch_on_loop`
+        self._loop_driver = threading.local()  # each loop thread's SQLite driver connection
 
     @property
     def dialect(self) -> str:
@@ -83,6 +91,29 @@ class StoreBase:
             yield
         finally:
             _ON_LOOP.reset(token)
+
+    def _fetch_on_loop(self, statement: LoopStatement, params: dict[str, Any]) -> Any:
+        """Within `on_loop` on a SQLite file: the first row of ``statement`` (compiled with
+        named parameters) as its processed values, read through the driver on this thread's
+        connection of the loop engine (autocommit: one statement, one snapshot); None when no
+        row matches. `NOT_ON_LOOP` elsewhere: the caller reads through SQLAlchemy.
+
+        The driver's own execute, without SQLAlchemy's connection, execution context and
+        result objects around it (most of a SQLite read's cost on the loop). A driver error
+        is StoreError, and the connection is not used again."""
+        if self._loop_engine is None or not _ON_LOOP.get():
+            return NOT_ON_LOOP
+        local = self._loop_driver
+        try:
+            if getattr(local, "fairy", None) is None:
+                local.fairy = self._loop_engine.raw_connection()
+            row = local.fairy.driver_connection.execute(statement.sql, params).fetchone()
+        except (sqlite3.Error, SQLAlchemyError) as e:
+            fairy, local.fairy = getattr(local, "fairy", None), None
+            if fairy is not None:
+                fairy.invalidate()
+            raise StoreError(f"database error: {str(e).strip().splitlines()[0]}") from e
+        return None if row is None else statement.values(row)
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:

@@ -20,11 +20,12 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Row, Table, bindparam, insert, select
+from sqlalchemy.engine.default import DefaultDialect
 
 from anchor.errors import InvalidInputError
 from anchor.proof.statement import canonical_json
 from anchor.store import models as m
-from anchor.store._base import StoreBase
+from anchor.store._base import NOT_ON_LOOP, StoreBase
 from anchor.store.errors import NoIssuerError, StoreError
 from anchor.store.intake import _add_in, body_of, commit_intake
 from anchor.store.loop_pg import LoopStatement
@@ -278,6 +279,14 @@ class DocumentsMixin(StoreBase):
         Core select (the receipt left-joined to its batch and to its row of facts) on a
         read-only connection, no session and no ORM objects.
         """
+        if self._sqlite_statement is None and self._loop_engine is not None:
+            dialect = cast(type[DefaultDialect], type(self.engine.dialect))
+            named = dialect(paramstyle="named")  # the driver's own named style, ``:receipt_id``
+            self._sqlite_statement = LoopStatement.of(_RECEIPT_READ, self.engine, named)
+        if self._sqlite_statement is not None:
+            on_loop = self._fetch_on_loop(self._sqlite_statement, {"receipt_id": receipt_id})
+            if on_loop is not NOT_ON_LOOP:
+                return None if on_loop is None else _read_of(on_loop, integrator_id)
         with self._guard(), self._read_engine().connect() as conn:
             found = conn.execute(_RECEIPT_READ, {"receipt_id": receipt_id}).first()
         return None if found is None else _read_of(found._mapping, integrator_id)

@@ -23,7 +23,7 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from sqlalchemy import Engine, Select
+from sqlalchemy import Dialect, Engine, Select
 
 from anchor.errors import StoreError
 
@@ -49,10 +49,13 @@ class LoopStatement:
     processors: tuple[_Processor, ...]
 
     @classmethod
-    def of(cls, statement: Select[Any], engine: Engine) -> LoopStatement:
+    def of(
+        cls, statement: Select[Any], engine: Engine, dialect: Dialect | None = None
+    ) -> LoopStatement:
         """``statement`` as ``engine`` runs it: the same SQL text and the same result values
-        (each column's type processing, e.g. aware UTC times) as a Core execute."""
-        dialect = engine.dialect
+        (each column's type processing, e.g. aware UTC times) as a Core execute. ``dialect``:
+        another instance of the engine's dialect to compile with (another parameter style)."""
+        dialect = dialect or engine.dialect
         compiled = statement.compile(dialect=dialect)
         columns = list(statement.selected_columns)
         keys = tuple(c.key for c in columns)
