@@ -336,6 +336,7 @@ def bench_backend(
         port, chain_port, empty_port = free_port(), free_port(), free_port()
         cmd = [ANCHOR, "up", "--data-dir", str(data_dir), "--port", str(port)]
         cmd += ["--chain-port", str(chain_port), "--block-time", "2"]
+        cmd += ["--internal-port", str(free_port())]  # not --port + 1: it may be taken
         api = Proc("anchor up", cmd, env, tmp / f"up-{backend}.log")
         procs.append(api)
         empty_cmd = [sys.executable, __file__, "--serve-empty", str(empty_port)]

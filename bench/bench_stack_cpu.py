@@ -71,6 +71,7 @@ def main() -> None:
         port, chain_port = b.free_port(), b.free_port()
         cmd = [b.ANCHOR, "up", "--data-dir", str(data), "--port", str(port)]
         cmd += ["--chain-port", str(chain_port), "--block-time", "2"]
+        cmd += ["--internal-port", str(b.free_port())]  # not --port + 1: it may be taken
         api = b.Proc("anchor up", cmd, env, Path(tmp) / "up.log")
         try:
             base = f"http://127.0.0.1:{port}"
