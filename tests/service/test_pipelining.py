@@ -61,13 +61,18 @@ def test_regular_heads_predict_the_next_block_and_its_window() -> None:
     assert pacing.open_window() == window
 
 
-def test_the_earliest_sighting_sets_the_phase() -> None:
+def heads_read_late(lags: list[float]) -> HeadClock:
+    """A clock that read heads 2 s apart, each ``lags[n]`` s after it was made."""
     clock = Clock()
     pacing = HeadClock(0.5, clock)
-    for n, lag in enumerate([0.9, 0.05, 0.6, 0.3]):
+    for n, lag in enumerate(lags):
         clock.now = 1_000.0 + 2 * n + lag
         pacing.observe(100 + n, 5_000 + 2 * n)
-    window = pacing.next_block()
+    return pacing
+
+
+def test_the_earliest_sighting_sets_the_phase() -> None:
+    window = heads_read_late([0.9, 0.05, 0.6, 0.3]).next_block()
     assert window is not None and window.due == pytest.approx(1_000.0 + 8 + 0.05)
 
 
@@ -102,12 +107,7 @@ def test_a_stopped_chain_or_a_reorg_ends_the_prediction() -> None:
 def test_a_late_first_sighting_gives_no_phase() -> None:
     # The first head read after a start had been there for 1.9 s of its 2-s block: taken as
     # seen when made, it would put the window of every block 1.9 s late.
-    clock = Clock()
-    pacing = HeadClock(0.5, clock)
-    for n, lag in enumerate([1.9, 0.1, 0.1]):
-        clock.now = 1_000.0 + 2 * n + lag
-        pacing.observe(100 + n, 5_000 + 2 * n)
-    window = pacing.next_block()
+    window = heads_read_late([1.9, 0.1, 0.1]).next_block()
     assert window is not None and window.due == pytest.approx(1_000.0 + 6 + 0.1)
 
 
@@ -116,7 +116,7 @@ def test_blocks_read_at_start_give_the_interval_and_the_next_head_the_phase() ->
     pacing = HeadClock(0.5, clock)
     pacing.seed([(100 + n, 5_000 + 2 * n) for n in range(7)])
     clock.now = 1_001.3
-    pacing.observe(107, 5_014)  # there since 1_000.0 + 14 - 14 = an unknown moment
+    pacing.observe(107, 5_014)  # the first head read: made at a moment it cannot tell
     assert pacing.next_block() is None  # no head seen as it came yet
     clock.now = 1_002.1
     pacing.observe(108, 5_016)
