@@ -39,20 +39,17 @@ MAX_ANCHORED_AT = 253_402_300_799
 """9999-12-31 23:59:59 UTC: the last second a calendar date can show (no block is later)."""
 
 
-def _digest(value: object) -> str:
-    """Normalise a digest to 64 lower-case hex characters; say what is wrong otherwise."""
-    try:
-        return Digest.from_hex(value).hex
-    except InvalidDigestError as e:
-        raise ValueError(e.problem) from None
-
-
 def _digest_value(value: object) -> Digest:
     """Parse a digest once, into the `Digest` the intake takes; say what is wrong otherwise."""
     try:
         return Digest.from_hex(value)
     except InvalidDigestError as e:
         raise ValueError(e.problem) from None
+
+
+def _digest(value: object) -> str:
+    """Normalise a digest to 64 lower-case hex characters; say what is wrong otherwise."""
+    return _digest_value(value).hex
 
 
 _DIGEST_SCHEMA = WithJsonSchema(

@@ -68,6 +68,12 @@ _PLAIN_IDS = re.compile(r"[A-Za-z0-9_-]*")
 """Receipt ids that JSON takes as they are (`anchor.store.intake.new_receipt_id` makes only
 such ids)."""
 
+_RECEIPT_JSON = '{"id":"%s","digest":%s,"status":"%s"}'
+
+
+def _digest_json(receipt: Receipt) -> str:
+    return f'"{receipt.digest.hex}"' if receipt.digest else "null"
+
 
 def submitted_json(receipts: Sequence[Receipt]) -> bytes:
     """The 202 body of a submission: `SubmitResponse`'s JSON, written out at once. Ids, hex
@@ -82,13 +88,6 @@ def submitted_json(receipts: Sequence[Receipt]) -> bytes:
         return json.dumps({"receipts": out}, separators=(",", ":")).encode()
     items = ",".join([_RECEIPT_JSON % (r.id, _digest_json(r), r.state.value) for r in receipts])
     return b'{"receipts":[%s]}' % items.encode()
-
-
-_RECEIPT_JSON = '{"id":"%s","digest":%s,"status":"%s"}'
-
-
-def _digest_json(receipt: Receipt) -> str:
-    return f'"{receipt.digest.hex}"' if receipt.digest else "null"
 
 
 def _submitted(receipts: list[Receipt]) -> Response:
