@@ -34,7 +34,8 @@ def unpack_proof(packed: bytes | None) -> tuple[bytes, ...]:
     """Split a stored proof into its 32-byte siblings (empty when there is none)."""
     if not packed:
         return ()
-    return tuple(bytes(packed[i : i + HASH_SIZE]) for i in range(0, len(packed), HASH_SIZE))
+    data = bytes(packed)  # the same object when the driver gave bytes (a memoryview: copied once)
+    return tuple([data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
 
 
 @dataclass(frozen=True, slots=True)

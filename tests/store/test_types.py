@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from anchor.errors import AnchorError
+from anchor.store.records import pack_proof, unpack_proof
 from anchor.types import BatchState, Digest, InvalidDigestError, ReceiptState
 
 HEX = "ab" * 32
@@ -79,3 +80,12 @@ def test_digest_accepts_exactly_64_hex_digits_with_an_optional_prefix(text: str)
     else:
         with pytest.raises(InvalidDigestError):
             Digest.from_hex(text)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=40))
+def test_a_stored_proof_unpacks_to_its_siblings(siblings: list[bytes]) -> None:
+    packed = pack_proof(siblings)
+    assert unpack_proof(packed) == tuple(siblings)
+    assert unpack_proof(memoryview(packed)) == tuple(siblings)  # a driver's buffer
+    assert all(type(s) is bytes for s in unpack_proof(memoryview(packed)))
+    assert unpack_proof(None) == ()
