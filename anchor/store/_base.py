@@ -39,11 +39,6 @@ class StoreBase:
         self._read_only = engine.execution_options(anchor_read=True)
         self._read = sessionmaker(self._read_only, expire_on_commit=False)
         self._loop_engine = create_loop_engine(engine)
-        self._loop_reads = (
-            None
-            if self._loop_engine is None
-            else self._loop_engine.execution_options(anchor_read=True)
-        )
         self._loop_pg = LoopReads.for_engine(engine)
         self._loop_statement: LoopStatement | None = None
         self._sqlite_statement: LoopStatement | None = None  # the same, for `_fetch_on_loop`
@@ -73,7 +68,7 @@ class StoreBase:
     @property
     def reads_on_loop(self) -> bool:
         """Whether an event loop may make the hot-path reads itself (`on_loop`): a SQLite file."""
-        return self._loop_reads is not None
+        return self._loop_engine is not None
 
     @property
     def reads_async(self) -> bool:
@@ -83,9 +78,10 @@ class StoreBase:
 
     @contextmanager
     def on_loop(self) -> Iterator[None]:
-        """Within this block (of this thread or asyncio task), the Core reads of the hot paths
-        (`DocumentsMixin.receipt_read`) use the event loop's own connection
-        (`anchor.store.engine.create_loop_engine`); elsewhere, the shared pool."""
+        """Within this block (of this thread or asyncio task), the reads of the hot paths
+        (`DocumentsMixin.receipt_read`) go through the driver on the event loop's own connection
+        (`anchor.store.engine.create_loop_engine`, `_fetch_on_loop`); elsewhere, the shared
+        pool."""
         token = _ON_LOOP.set(True)
         try:
             yield
@@ -112,7 +108,7 @@ class StoreBase:
             fairy, local.fairy = getattr(local, "fairy", None), None
             if fairy is not None:
                 fairy.invalidate()
-            raise StoreError(f"database error: {str(e).strip().splitlines()[0]}") from e
+            raise StoreError(f"database error: {_short(e)}") from e
         return None if row is None else statement.values(row)
 
     @contextmanager
@@ -137,9 +133,7 @@ class StoreBase:
 
     def _read_engine(self) -> Engine:
         """The engine with the read-only option (SQLite: BEGIN, not BEGIN IMMEDIATE), for the
-        Core reads of the hot paths (no session): the loop's own within `on_loop`."""
-        if self._loop_reads is not None and _ON_LOOP.get():
-            return self._loop_reads
+        Core reads of the hot paths (no session) outside `on_loop`."""
         return self._read_only
 
     @contextmanager
@@ -158,7 +152,7 @@ class StoreBase:
             raise StoreError(f"database error: {_short(e)}") from e
 
 
-def _short(error: SQLAlchemyError) -> str:
+def _short(error: Exception) -> str:
     """The first line of the driver's message, without SQLAlchemy's SQL echo."""
     original = getattr(error, "orig", None)
     text = str(original if original is not None else error)
