@@ -1,19 +1,23 @@
-"""The two tricks of the store's bulk paths, written once: placeholders and bound timestamps.
+"""The tricks of the store's bulk paths, written once: placeholders, bound timestamps, COPY.
 
-The intake and the batcher send ``executemany`` straight to the driver, which wants its own
+The intake and the batcher send their statements straight to the driver, which wants its own
 placeholder style (``?`` for sqlite3, ``%s`` for psycopg); the statements are constants with
 ``?`` marks and every value is bound. A timestamp goes through the column type's bind
-processing once per statement instead of once per row.
+processing once per statement instead of once per row. On PostgreSQL many rows go in by one
+binary ``COPY`` (`RowsInsert`), and a driver error met outside SQLAlchemy is re-raised as
+SQLAlchemy's (`driver_errors`), so that the store's error boundary sees it as any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Connection
+from sqlalchemy.exc import DBAPIError
 
 
 @dataclass(frozen=True)
@@ -38,22 +42,47 @@ SQLITE_MAX_VARIABLES = 32_766
 
 @dataclass(frozen=True)
 class RowsInsert:
-    """A constant ``INSERT INTO table (columns)`` of ``width`` values a row, sent the way each
-    driver writes many rows fastest: psycopg one pipelined ``executemany``; sqlite3 one
-    statement of many ``VALUES`` rows per `SQLITE_MAX_VARIABLES` values, because its
-    ``executemany`` gives up and retakes the GIL for every row (a busy thread beside it made
-    that ten times slower: bench/README.md, batching)."""
+    """A constant insert into ``table`` of ``columns``, sent the way each driver writes many
+    rows fastest: psycopg one binary ``COPY`` (each value sent as the column's
+    ``pg_types`` entry, in psycopg's C dumpers: 0.6 instead of 8-11 µs of CPU a row for a
+    pipelined ``executemany``, bench/README.md); sqlite3 one statement of many ``VALUES`` rows
+    per `SQLITE_MAX_VARIABLES` values, because its ``executemany`` gives up and retakes the
+    GIL for every row (a busy thread beside it made that ten times slower: bench/README.md,
+    batching).
 
-    head: str
-    width: int
+    ``COPY`` checks the table's constraints as ``INSERT`` does and runs in the connection's
+    transaction; a row it refuses fails the whole statement."""
+
+    table: str
+    columns: tuple[str, ...]
+    pg_types: tuple[str, ...]
+    """PostgreSQL's binary type of each column (``text`` for a ``varchar``: same format)."""
+
+    def __post_init__(self) -> None:
+        """Refuse a type list that does not match the columns."""
+        if len(self.columns) != len(self.pg_types):
+            columns, types = len(self.columns), len(self.pg_types)
+            raise ValueError(f"{self.table}: {columns} columns but {types} types")
+
+    @property
+    def width(self) -> int:
+        """Values a row."""
+        return len(self.columns)
+
+    @property
+    def head(self) -> str:
+        """``INSERT INTO table (columns)``: the class's constant names, every value bound."""
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)})"
 
     def execute(self, conn: Connection, rows: Sequence[Sequence[object]]) -> None:
         """Insert ``rows`` on ``conn``, in its transaction."""
         one = "(" + ", ".join("?" * self.width) + ")"
         if conn.dialect.paramstyle != "qmark":
-            sql = f"{self.head} VALUES {one}".replace("?", "%s")
-            # One row: a plain execute (psycopg's executemany adds a pipeline round trip).
-            conn.exec_driver_sql(sql, tuple(rows[0]) if len(rows) == 1 else list(map(tuple, rows)))
+            if len(rows) == 1:  # one row: a plain execute is one round trip, as COPY is
+                conn.exec_driver_sql(f"{self.head} VALUES {one}".replace("?", "%s"), tuple(rows[0]))
+                return
+            names = ", ".join(self.columns)
+            self._copy(conn, f"COPY {self.table} ({names}) FROM STDIN (FORMAT BINARY)", rows)
             return
         step = SQLITE_MAX_VARIABLES // self.width
         for start in range(0, len(rows), step):
@@ -62,6 +91,27 @@ class RowsInsert:
             conn.exec_driver_sql(
                 f"{self.head} VALUES " + ", ".join([one] * len(chunk)), tuple(values)
             )
+
+    def _copy(self, conn: Connection, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        driver: Any = conn.connection.driver_connection  # psycopg's, in the transaction of conn
+        with driver_errors(conn, sql), driver.cursor() as cursor, cursor.copy(sql) as copy:
+            copy.set_types(list(self.pg_types))
+            for row in rows:
+                copy.write_row(row)
+
+
+@contextmanager
+def driver_errors(conn: Connection, sql: str) -> Iterator[None]:
+    """Within this block, a driver error (raised by a driver call SQLAlchemy did not make) is
+    re-raised as SQLAlchemy's `DBAPIError` subclass for it (`IntegrityError`, ...), and a lost
+    connection is invalidated, as SQLAlchemy does for its own calls."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as e:
+        if conn.dialect.is_disconnect(e, conn.connection.dbapi_connection, None):
+            conn.invalidate(e)
+        raise DBAPIError.instance(sql, None, e, dbapi.Error) from e
 
 
 def bound_timestamp(conn: Connection, column: Column[Any], moment: datetime) -> Any:

@@ -274,10 +274,14 @@ def _insert_frozen(
     return ClosedBatch(issuer_id, int(batch_id), sealed.leaf_count)
 
 
-_FILL = driver_sql(
-    "UPDATE receipts SET state = ?, batch_id = ?, value_index = ?, salt = ?, leaf = ?, "
-    "proof = ?, updated_at = ? WHERE id = ? AND state = ?"
+_FILL_ARRAYS = (
+    "UPDATE receipts SET state = %s, batch_id = %s, updated_at = %s, value_index = v.value_index, "
+    "salt = v.salt, leaf = v.leaf, proof = v.proof FROM unnest(%b::text[], %b::int4[], "
+    "%b::bytea[], %b::bytea[], %b::bytea[]) AS v(id, value_index, salt, leaf, proof) "
+    "WHERE receipts.id = v.id AND receipts.state = %s"
 )
+"""PostgreSQL's update of a batch's receipts: ONE statement over five arrays sent in binary
+(``%b``: psycopg's C dumpers, no hex text of each salt, leaf and proof)."""
 
 FILL_ROWS = 4000
 """Receipts per UPDATE statement on SQLite: 5 parameters each, 20,000 in all, under SQLite's
@@ -304,7 +308,9 @@ def fill_receipts(
     """Set the receipts of ``rows`` batched in ``batch_id``, with their salt, leaf and proof.
 
     Values are plain ints and bytes, and the timestamp goes through the column type's bind
-    processing once, not once per row. On PostgreSQL one driver ``executemany``. On SQLite one
+    processing once, not once per row. On PostgreSQL one ``UPDATE ... FROM unnest(...)`` of
+    binary arrays (1.8-2.4 instead of 9-15 µs of CPU a row for a pipelined ``executemany``,
+    bench/README.md). On SQLite one
     ``UPDATE ... FROM (VALUES ...)`` per `FILL_ROWS` receipts: sqlite3's ``executemany`` gives
     up the GIL and takes it back for every row, and with the API's threads busy in the same
     process each take waited, which made the write lock's hold ten times longer
@@ -320,12 +326,11 @@ def fill_receipts(
             chunk = rows[at : at + FILL_ROWS]
             bound = (batched, batch_id, stamp, *chain.from_iterable(chunk), pending)
             changed += conn.exec_driver_sql(_fill_rows_sql(len(chunk)), bound).rowcount
+    elif rows:
+        ids, indexes, salts, leaves, proofs = (list(column) for column in zip(*rows, strict=True))
+        bound = (batched, batch_id, stamp, ids, indexes, salts, leaves, proofs, pending)
+        changed = conn.exec_driver_sql(_FILL_ARRAYS, bound).rowcount
     else:
-        params = [
-            (batched, batch_id, index, salt, leaf, proof, stamp, receipt_id, pending)
-            for receipt_id, index, salt, leaf, proof in rows
-        ]
-        result = conn.exec_driver_sql(_FILL.for_dialect(conn), params)
-        changed = result.rowcount if conn.dialect.supports_sane_multi_rowcount else len(rows)
+        changed = 0
     if changed != len(rows):
         raise ReceiptsChangedError(f"batch {batch_id}: {len(rows) - changed} receipts changed")

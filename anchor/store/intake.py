@@ -207,9 +207,18 @@ def _add_in(
 
 
 _INSERT = RowsInsert(
-    "INSERT INTO receipts (id, integrator_id, issuer_id, digest, idempotency_key, state, "
-    "created_at, updated_at)",
-    8,
+    "receipts",
+    (
+        "id",
+        "integrator_id",
+        "issuer_id",
+        "digest",
+        "idempotency_key",
+        "state",
+        "created_at",
+        "updated_at",
+    ),
+    ("text", "int4", "int4", "bytea", "text", "text", "timestamptz", "timestamptz"),
 )
 
 
