@@ -7,10 +7,12 @@ overrides the data directory, the chain and the batch age), starts ``anchor up``
 ``ANCHOR_API_RATE_PER_SECOND`` / ``ANCHOR_API_RATE_BURST``, makes an API key with
 ``anchor keys create``, then pushes digests through ``POST /v1/receipts`` from 50 concurrent
 clients (threads, each reusing one keep-alive connection) in two modes: 100 digests per request,
-and one digest per request (a smaller count by default). After each mode it waits until every
-receipt is anchored (timed from the first submit, polling the store), fetches the proof of a
-random sample of receipts (``GET /v1/receipts/{id}``, same 50 clients), and reads the service's
-peak RSS (psutil if installed, else ``VmHWM`` in /proc).
+and one digest per request (a smaller count by default). The server's CPU is read after the
+load (the run's own) and once no receipt is pending any more (``to proof``: the intake AND the
+worker's batching of those digests, up to every proof stored, as the goal counts them). After
+each mode it waits until every receipt is anchored (timed from the first submit, polling the
+store), fetches the proof of a random sample of receipts (``GET /v1/receipts/{id}``, same 50
+clients), and reads the service's peak RSS (psutil if installed, else ``VmHWM`` in /proc).
 
 Alongside, in the same run, a tiny FastAPI app whose ``POST /empty`` (a sync route, like the
 submit route) returns ``{}`` runs in its own subprocess under ``uvicorn.run`` with the same
@@ -294,6 +296,25 @@ def wait_anchored(db_url: str, since: float, timeout: float) -> tuple[float, dic
         engine.dispose()
 
 
+def wait_none_pending(db_url: str, timeout: float) -> None:
+    """Poll the store (every 50 ms) until no receipt is pending: every digest has its batch
+    and its stored proof. Raise TimeoutError after ``timeout`` seconds."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    deadline = time.monotonic() + timeout
+    query = text("SELECT 1 FROM receipts WHERE state = 'pending' LIMIT 1")
+    try:
+        with engine.connect() as c:
+            while c.execute(query).first() is not None:
+                c.rollback()  # a fresh snapshot for the next poll
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"receipts still pending after {timeout:.0f} s")
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
 def receipt_ids(load: Load) -> list[str]:
     return [r["id"] for b in load.bodies for r in json.loads(b)["receipts"]]
 
@@ -452,6 +473,8 @@ def run_modes(
         c0 = server_cpu()
         s = run_load(base, key, "POST", paths, bodies, args.clients, 202, True)
         s_cpu = server_cpu() - c0
+        wait_none_pending(db_url, args.anchor_timeout)
+        to_proof_cpu = server_cpu() - c0
         ids = receipt_ids(s)
         print(
             f"   {mode}: {len(ids):,} digests accepted in {s.wall:.1f} s "
@@ -488,6 +511,7 @@ def run_modes(
                 "e_p99": e.pct(0.99),
                 "cpu": s_cpu * 1000 / len(bodies),
                 "e_cpu": e_cpu * 1000 / len(bodies),
+                "proof_cpu_req": to_proof_cpu * 1000 / len(bodies),
                 "bad": fmt_status(s.statuses, 202),
                 "anchored": anchored_after,
                 "failed": counts.get("failed", 0),
@@ -507,7 +531,8 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
     head = (
         f"{'backend':9} {'server':9} {'mode':12} {'requests':>8} {'digests/s':>10} {'req/s':>8} "
         f"{'empty r/s':>9} {'ratio':>6} {'p50 ms':>7} {'empty':>6} {'ratio':>6} "
-        f"{'p99 ms':>7} {'empty':>6} {'ratio':>6} {'CPU ms/req':>10} {'empty':>6} {'non-2xx':>8}"
+        f"{'p99 ms':>7} {'empty':>6} {'ratio':>6} {'CPU ms/req':>10} {'empty':>6} "
+        f"{'to proof':>8} {'non-2xx':>8}"
     )
     print(head)
     print("-" * len(head))
@@ -518,11 +543,13 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
             f"{r['rps']:>8,.0f} {r['e_rps']:>9,.0f} {r['rps'] / r['e_rps']:>6.2f} "
             f"{r['p50']:>7.1f} {r['e_p50']:>6.1f} {r['p50'] / r['e_p50']:>6.1f} "
             f"{r['p99']:>7.1f} {r['e_p99']:>6.1f} {r['p99'] / r['e_p99']:>6.1f} "
-            f"{r['cpu']:>10.2f} {r['e_cpu']:>6.2f} {r['bad']:>8}"
+            f"{r['cpu']:>10.2f} {r['e_cpu']:>6.2f} {r['proof_cpu_req']:>8.2f} {r['bad']:>8}"
         )
     print(
         "\n(ratio: ours / empty; req/s ratio < 1 and latency ratio > 1 are the API's overhead;"
         "\n CPU ms/req: server CPU time during the run / requests, worker thread included;"
+        "\n to proof: server CPU from the run's start until no receipt is pending (every digest"
+        "\n taken AND batched, its proof stored) / requests: the intake-to-proof cost;"
         "\n server 'up': anchor up's own API; 'serve xN': anchor serve --workers N beside the"
         "\n worker of anchor up, against the one-process empty route)"
     )

@@ -127,6 +127,10 @@ class HeadClock:
             return None
         return window
 
+    def before(self, window: Window) -> bool:
+        """True while ``window``'s block is not due yet (its head cannot have come)."""
+        return self._clock() < window.due
+
     def wake_in(self) -> float | None:
         """Seconds until the worker should step again for the chain: the next window opening,
         or just after the next head; None when there is no prediction."""

@@ -120,6 +120,8 @@ class Submitter:
         self._paced = False
         self._step_window: Window | None = None
         self.sent = 0  # new transactions sent (or resumed) so far, for the worker's timing
+        self.quiet = False
+        """The last step found nothing to send or follow: no frozen or submitted batch, no gap."""
 
     # -- the loop body -------------------------------------------------------------------------
 
@@ -159,7 +161,10 @@ class Submitter:
             # re-check of anchored batches above still runs at every new head.
             self._read_balance(w3)
             self._observe_stall(int(head["number"]), frozen + submitted)
+            gaps = any(lane.gaps.open for lane in self._lanes.values())
+            self.quiet = not (frozen or submitted or gaps)
         except _RECOVERABLE as e:
+            self.quiet = False
             log.warning("chain unavailable, failing over: %s", e)
             self.metrics.failures.labels(cause=FailureCause.RPC).inc()
             self.chain.invalidate()

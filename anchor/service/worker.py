@@ -8,6 +8,7 @@ the relayer's address around `Worker.run`, and that one worker signs for every b
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -23,11 +24,13 @@ from anchor.errors import AnchorError, ChainError, ConfigError
 from anchor.service.batcher import seal_due_batches
 from anchor.service.bodies import update_body_metrics
 from anchor.service.metrics import Metrics
+from anchor.service.pacing import Window
 from anchor.service.statuses import StatusSender
 from anchor.service.submitter import Submitter, SubmitterConfig
 from anchor.service.watcher import Watcher, WatcherMetrics
 from anchor.settings import Settings
 from anchor.store import Store, open_store
+from anchor.store.batches import ClosedBatch
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class Worker:
         self.watcher = watcher
         self.statuses = StatusSender.beside(submitter, store)
         self.stopping = threading.Event()
+        self._kept_at = -math.inf  # when `_keep_up` last ran (monotonic)
 
     @classmethod
     def from_settings(
@@ -110,7 +114,16 @@ class Worker:
         return cls(settings, store, submitter, metrics, watcher)
 
     def run_once(self) -> None:
-        """One iteration: close due batches, one submitter step, metrics, one watcher step."""
+        """One iteration: close due batches, one submitter step, then (`_keep_up`) the status
+        changes, the metrics and one watcher step.
+
+        In an open send window the worker steps every `MIN_PAUSE` to catch the digests that
+        arrive before the block; those steps only batch and send, and leave `_keep_up` to the
+        first step after the window, or to one `poll_interval` after its last run: the block
+        is still to come, the watcher has nothing new to see, and the window's steps were 95%
+        of an idle worker's, each a dozen queries (bench/README.md, idle CPU). When such a
+        step closed nothing and the submitter's last step had nothing to send (`quiet`), the
+        submitter's step is left out too until the block is due."""
         # Back-pressure, per body: while a body's batch waits for submission, its digests
         # accumulate into the next one (up to max_batch_size) instead of many small batches.
         # In a block's send window (`anchor.service.pacing`) a transaction is about to go out:
@@ -124,15 +137,31 @@ class Worker:
         closed = seal_due_batches(
             self.store, self.settings.max_batch_size, age, back_pressure=back_pressure
         )
-        sent = self.submitter.sent
-        self.submitter.step(window, paced=True)
+        if not self._idle_spin(window, closed):
+            sent = self.submitter.sent
+            self.submitter.step(window, paced=True)
+            # What a send takes sets the window's lead: timed in every window, and in every
+            # step that sent before any window (the first window's lead is then measured).
+            if window is not None or self.submitter.sent != sent:
+                self.submitter.pacing.took(time.monotonic() - started)
         for batch in closed:  # after the send: nothing between a freeze and its window's send
             self.metrics.batch_size.observe(batch.leaf_count)
             log.info("batch closed", extra={"batch": batch.batch_id, "size": batch.leaf_count})
-        # What a send takes sets the window's lead: timed in every window, and in every step
-        # that sent before any window (the first window's lead is then already measured).
-        if window is not None or self.submitter.sent != sent:
-            self.submitter.pacing.took(time.monotonic() - started)
+        now = time.monotonic()
+        if window is None or now - self._kept_at >= self.settings.poll_interval:
+            self._kept_at = now
+            self._keep_up()
+
+    def _idle_spin(self, window: Window | None, closed: list[ClosedBatch]) -> bool:
+        """True for a step in an open send window that closed nothing, after a submitter step
+        that had nothing to send or follow, before the block is due: the submitter's step
+        would only read the head it already has (and a dozen rows)."""
+        if window is None or closed or not self.submitter.quiet:
+            return False
+        return self.submitter.pacing.before(window)
+
+    def _keep_up(self) -> None:
+        """The status changes integrators asked for, the metrics, one watcher step."""
         self.statuses.step()  # the status changes integrators asked for (one read when none)
         update_body_metrics(self.store, self.metrics)
         self.metrics.pending_digests.set(self.store.pending_count())

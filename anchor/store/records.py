@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row
 
@@ -138,12 +138,15 @@ class ApiKey:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
+class Receipt(NamedTuple):
     """One submitted digest and, once batched, its salt, leaf and proof.
 
     After erasure, ``state`` is ``erased`` and ``digest``, ``salt``, ``leaf`` and ``proof`` are
     gone (None / empty); the API answers 410 Gone.
+
+    A named tuple, immutable as the other records' frozen dataclasses: the intake makes one per
+    digest of a request and the proof read one per GET, and a tuple of 14 fields is built in a
+    third of a frozen dataclass's time (0.7 instead of 2.4 µs, bench/README.md).
     """
 
     id: str

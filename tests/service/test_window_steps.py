@@ -108,3 +108,57 @@ def test_a_send_before_any_window_is_timed_for_the_first_windows_lead(env: Env) 
     worker.run_once()  # automine: no window, the batch goes out at once, and is timed
     assert env.store.batches_in_state(BatchState.FROZEN) == []
     assert len(pacing.sends) == 1 and pacing.lead >= pacing.sends[0] + 0.25
+
+
+class Due(Opening):
+    """An open window whose block is due at ``due`` (wall clock), as the test sets it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = True
+        self.due = time.time() + 60
+
+    def next_block(self) -> Window | None:
+        """The block the test names, due when the test says."""
+        return Window(self.number, self.due, 2.0)
+
+
+def test_a_quiet_window_leaves_out_the_steps_that_would_only_reread_the_head(env: Env) -> None:
+    """Idle in an open window, the worker's steps (every `MIN_PAUSE`) neither read the chain
+    nor do the bookkeeping; a digest that arrives is closed early and sent in the same window,
+    and once the block is due the submitter steps again to see it."""
+    env.automine(False)
+    submitter = env.submitter(confirmations=1)
+    submitter.pacing = pacing = Due()
+    worker = Worker(load_settings(max_batch_age=1.0), env.store, submitter, env.metrics)
+    steps: list[Window | None] = []
+    kept: list[float] = []
+    real_step, real_keep_up = submitter.step, worker._keep_up
+
+    def step(window: Window | None = None, *, paced: bool = False) -> None:
+        steps.append(window)
+        real_step(window, paced=paced)
+
+    def keep_up() -> None:
+        kept.append(time.monotonic())
+        real_keep_up()
+
+    submitter.step = step  # type: ignore[method-assign]
+    worker._keep_up = keep_up  # type: ignore[method-assign]
+    worker.run_once()  # the first step: the submitter finds nothing to send
+    assert len(steps) == 1 and submitter.quiet and len(kept) == 1
+    for _ in range(5):
+        worker.run_once()
+    assert len(steps) == 1 and len(kept) == 1  # nothing read: the head cannot have changed
+    worker._kept_at -= worker.settings.poll_interval
+    worker.run_once()  # a poll interval later the metrics and the watcher run even so
+    assert len(steps) == 1 and len(kept) == 2
+    ids = [r.id for r in submit(env.store, ["34" * 32], env.integrator)]
+    worker.run_once()  # closed early in the window, and sent in it at once
+    assert len(steps) == 2 and len(env.store.batches_in_state(BatchState.SUBMITTED)) == 1
+    pacing.number += 1
+    pacing.due = time.time() - 0.01  # the next block is due: its head may be there
+    worker.run_once()
+    assert len(steps) == 3
+    settle(env, worker.submitter)
+    assert_anchored_once(env, ids)
