@@ -100,6 +100,19 @@ class RowsInsert:
                 copy.write_row(row)
 
 
+def driver_rows(conn: Connection, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    """All rows of one driver statement (``sql`` in the driver's placeholder style) as plain
+    tuples, in ``conn``'s transaction: no SQLAlchemy result or row objects, and on PostgreSQL
+    in binary (a ``bytea`` comes as bytes, not hex text). For the batcher's read of thousands
+    of pending receipts: 0.8-1.2 instead of 1.9-4.8 µs a row (bench/README.md, session 7)."""
+    driver: Any = conn.connection.driver_connection
+    with driver_errors(conn, sql):
+        if conn.dialect.paramstyle == "qmark":
+            return list(driver.execute(sql, tuple(params)).fetchall())
+        with driver.cursor(binary=True) as cursor:
+            return list(cursor.execute(sql, tuple(params)).fetchall())
+
+
 @contextmanager
 def driver_errors(conn: Connection, sql: str) -> Iterator[None]:
     """Within this block, a driver error (raised by a driver call SQLAlchemy did not make) is

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from anchor.store import models as m
 from anchor.store._base import StoreBase
-from anchor.store._sql import bound_timestamp, driver_sql
+from anchor.store._sql import bound_timestamp, driver_rows, driver_sql
 from anchor.store.errors import StoreError
 from anchor.types import BatchState, ReceiptState
 
@@ -217,9 +217,10 @@ class _Due:
 
     def rows(self, conn: Connection, *, lock: bool) -> list[Any]:
         """The oldest pending receipts (id, digest, created_at as the driver gives it) when
-        they make a due batch, else an empty list. Only the oldest timestamp is converted."""
+        they make a due batch, else an empty list. Read through the driver (`driver_rows`);
+        only the oldest timestamp is converted."""
         params = (ReceiptState.PENDING.value, self.issuer_id, self.size)
-        rows = list(conn.exec_driver_sql(pending_sql(conn, lock=lock), params).all())
+        rows = driver_rows(conn, pending_sql(conn, lock=lock), params)
         if not rows or len(rows) >= self.size:
             return rows
         dialect = conn.dialect
