@@ -13,14 +13,18 @@ in rounds (so that the server's noise falls on all alike), one commit per reques
   ``UPDATE ... FROM`` it.
 
 The CPU is this process's (psycopg's adaptation, the protocol), which is what the service pays.
+Last, with ``--backlog`` receipts pending beside them, the wall time of the ``unnest`` update of
+``--rows`` receipts as the planner chooses it (it hashes every pending receipt) and joined
+through the primary key (hash and merge joins off for the transaction, the batcher's way).
 
-    .venv/bin/python bench/bench_pg_bulk.py [--rows 5000 --small 100 --rounds 2]
+    .venv/bin/python bench/bench_pg_bulk.py [--rows 5000 --small 100 --rounds 2 --backlog 400000]
 """
 
 from __future__ import annotations
 
 import argparse
 import secrets
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -31,6 +35,8 @@ PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 COLUMNS = "id, integrator_id, issuer_id, digest, idempotency_key, state, created_at, updated_at"
 TYPES = ["text", "int4", "int4", "bytea", "text", "text", "timestamptz", "timestamptz"]
 NOW = datetime.now(UTC)
+BY_PRIMARY_KEY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+"""What `anchor.store.batches.fill_receipts` sets before its update."""
 
 Write = Callable[[psycopg.Cursor[tuple[object, ...]], Sequence[tuple[object, ...]]], None]
 
@@ -141,11 +147,37 @@ def timed(
     return (time.process_time() - cpu) * 1e6 / n, (time.perf_counter() - wall) * 1e6 / n
 
 
+def backlog_plans(
+    conn: psycopg.Connection[tuple[object, ...]], rows: int, backlog: int, rounds: int
+) -> tuple[list[float], list[float]]:
+    """Wall ms of the unnest update of ``rows`` oldest pending receipts among ``backlog``
+    pending, as planned by default and through the primary key, in ``rounds`` rounds each."""
+    with conn.cursor() as cur:
+        for start in range(0, backlog, 50_000):
+            insert_copy(cur, new_rows(min(50_000, backlog - start)))
+        cur.execute("ANALYZE r")
+        conn.commit()
+        chosen: list[float] = []
+        by_key: list[float] = []
+        for _ in range(rounds):
+            for times, setting in ((chosen, None), (by_key, BY_PRIMARY_KEY)):
+                cur.execute("SELECT id FROM r WHERE state = 'pending' LIMIT %s", (rows,))
+                batch = fills([str(r[0]) for r in cur.fetchall()])
+                if setting is not None:
+                    cur.execute(setting)
+                start_time = time.perf_counter()
+                update_unnest(cur, batch)
+                times.append((time.perf_counter() - start_time) * 1000)
+                conn.rollback()  # the same pending receipts for the other way
+    return chosen, by_key
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5000, help="rows of the large request")
     parser.add_argument("--small", type=int, default=100, help="rows of each small request")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--backlog", type=int, default=400_000, help="pending rows beside")
     args = parser.parse_args()
     schema = f"bench_bulk_{secrets.token_hex(4)}"
     with psycopg.connect(PG_DSN) as conn:
@@ -178,6 +210,7 @@ def main() -> None:
                         batches = [fills([str(r[0]) for r in rows]) for rows in requests]
                         label = f"update {count} x {size}|{name}"
                         results.setdefault(label, []).append(timed(conn, update, batches))
+            backlog = backlog_plans(conn, args.rows, args.backlog, args.rounds)
         finally:
             conn.rollback()
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -191,6 +224,13 @@ def main() -> None:
         wall = "-".join(f"{w:.2f}" for _, w in runs)
         ratio = min(c for c, _ in runs) / base
         print(f"{shape:18} {name:18} CPU {cpu:>12}  wall {wall:>12}  ratio {ratio:5.2f}")
+    chosen, by_key = backlog
+    print(
+        f"update of {args.rows:,} among {args.backlog:,} pending, ms: planner's choice "
+        f"{'-'.join(f'{t:.0f}' for t in chosen)}, by primary key "
+        f"{'-'.join(f'{t:.0f}' for t in by_key)} (ratio of the medians "
+        f"{statistics.median(chosen) / statistics.median(by_key):.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -284,6 +284,12 @@ _FILL_ARRAYS = (
 """PostgreSQL's update of a batch's receipts: ONE statement over five arrays sent in binary
 (``%b``: psycopg's C dumpers, no hex text of each salt, leaf and proof)."""
 
+_BY_PRIMARY_KEY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+"""Before `_FILL_ARRAYS`, for the rest of the batcher's transaction: the join of the arrays
+with ``receipts`` goes through the primary key, one index lookup a receipt. Left to itself
+the planner hashes every pending receipt for a large batch: with 512,000 pending, 304 instead
+of 111 ms for a batch of 10,000, and the cost grows with the backlog (bench/README.md)."""
+
 FILL_ROWS = 4000
 """Receipts per UPDATE statement on SQLite: 5 parameters each, 20,000 in all, under SQLite's
 limit of 32,766 (since 3.32)."""
@@ -311,7 +317,7 @@ def fill_receipts(
     Values are plain ints and bytes, and the timestamp goes through the column type's bind
     processing once, not once per row. On PostgreSQL one ``UPDATE ... FROM unnest(...)`` of
     binary arrays (1.8-2.4 instead of 9-15 µs of CPU a row for a pipelined ``executemany``,
-    bench/README.md). On SQLite one
+    bench/README.md), joined through the primary key (`_BY_PRIMARY_KEY`). On SQLite one
     ``UPDATE ... FROM (VALUES ...)`` per `FILL_ROWS` receipts: sqlite3's ``executemany`` gives
     up the GIL and takes it back for every row, and with the API's threads busy in the same
     process each take waited, which made the write lock's hold ten times longer
@@ -330,6 +336,7 @@ def fill_receipts(
     elif rows:
         ids, indexes, salts, leaves, proofs = (list(column) for column in zip(*rows, strict=True))
         bound = (batched, batch_id, stamp, ids, indexes, salts, leaves, proofs, pending)
+        conn.exec_driver_sql(_BY_PRIMARY_KEY)
         changed = conn.exec_driver_sql(_FILL_ARRAYS, bound).rowcount
     else:
         changed = 0

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
 from anchor.service.intake import submit
-from anchor.store import Store, StoreError, open_store
+from anchor.store import Store, StoreError, batches, open_store
 from anchor.store import models as m
 from anchor.store._sql import bound_timestamp
 from anchor.store.batches import ReceiptsChangedError, SealedLeaf, fill_receipts, receipt_rows
@@ -145,3 +145,43 @@ def test_an_empty_batch_update_changes_nothing(store: Store) -> None:
     with store._connection() as conn:
         fill_receipts(conn, 1, [], m.utcnow())
     assert _count(store) == 0
+
+
+@pytest.mark.postgres
+def test_a_large_batch_update_looks_receipts_up_by_primary_key(pg_url: str) -> None:
+    """With many receipts pending, PostgreSQL's planner would hash all of them to update one
+    batch (a cost that grows with the backlog); the batcher's update joins through the
+    primary key instead: one index lookup a receipt, whatever waits beside it."""
+    store = open_store(pg_url, migrate=True, key_pepper=TEST_PEPPER)
+    try:
+        integrator_id = store.create_integrator("Commune de Test", make_issuer(store)).id
+        with store._connection() as conn:
+            _INSERT.execute(
+                conn, _rows(store, integrator_id, [f"p-{i:06d}" for i in range(60_000)])
+            )
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE receipts")
+            conn.commit()
+        ids = [f"p-{i:06d}" for i in range(10_000)]
+        blank = [b"x" * 32] * len(ids)
+        bound = (
+            "batched",
+            1,
+            m.utcnow(),
+            ids,
+            list(range(len(ids))),
+            blank,
+            blank,
+            blank,
+            "pending",
+        )
+        with store._connection() as conn:
+            conn.exec_driver_sql(batches._BY_PRIMARY_KEY)
+            plan = "\n".join(
+                row[0] for row in conn.exec_driver_sql("EXPLAIN " + batches._FILL_ARRAYS, bound)
+            )
+            conn.rollback()
+        assert "Nested Loop" in plan and "pk_receipts" in plan, plan
+        assert "Hash" not in plan, plan
+    finally:
+        store.close()
