@@ -26,8 +26,8 @@ that one job's error is its own.
 
 Jobs may leave rows to the end of their transaction (`Deferred`): the group then writes the rows
 of all its jobs together, each statement once (`anchor.store._sql.RowsInsert`: on PostgreSQL one
-pipelined ``executemany``, one round trip for the group instead of one per request; on SQLite
-multi-row ``VALUES``), before anything else they deferred and the commit.
+binary ``COPY`` for the group instead of one insert per request; on SQLite multi-row
+``VALUES``), before anything else they deferred and the commit.
 """
 
 from __future__ import annotations

@@ -342,4 +342,4 @@ class StatusChange(Base):
 
 
 RECEIPTS = cast(Table, Receipt.__table__)
-"""The receipts table, for Core bulk statements (executemany) that skip the ORM unit of work."""
+"""The receipts table, for the Core bulk statements that skip the ORM unit of work."""
