@@ -44,8 +44,9 @@ SQLITE_MAX_VARIABLES = 32_766
 class RowsInsert:
     """A constant insert into ``table`` of ``columns``, sent the way each driver writes many
     rows fastest: psycopg one binary ``COPY`` (each value sent as the column's
-    ``pg_types`` entry, in psycopg's C dumpers: 0.6 instead of 8-11 µs of CPU a row for a
-    pipelined ``executemany``, bench/README.md); sqlite3 one statement of many ``VALUES`` rows
+    ``pg_types`` entry, in psycopg's C dumpers: 0.5-1.1 instead of 8.6-14 µs of CPU a row for
+    a pipelined ``executemany`` of 5,000-10,000 rows, 2-2.8 instead of 11-13.5 of 100 rows,
+    `bench/bench_pg_bulk.py`); sqlite3 one statement of many ``VALUES`` rows
     per `SQLITE_MAX_VARIABLES` values, because its ``executemany`` gives up and retakes the
     GIL for every row (a busy thread beside it made that ten times slower: bench/README.md,
     batching).
@@ -104,7 +105,8 @@ def driver_rows(conn: Connection, sql: str, params: Sequence[object]) -> list[tu
     """All rows of one driver statement (``sql`` in the driver's placeholder style) as plain
     tuples, in ``conn``'s transaction: no SQLAlchemy result or row objects, and on PostgreSQL
     in binary (a ``bytea`` comes as bytes, not hex text). For the batcher's read of thousands
-    of pending receipts: 0.8-1.2 instead of 1.9-4.8 µs a row (bench/README.md, session 7)."""
+    of pending receipts (its CPU a digest 13.6 -> 11.9 µs on PostgreSQL, 25.1 -> 23.0 on
+    SQLite: `bench/bench_batching.py`, bench/README.md)."""
     driver: Any = conn.connection.driver_connection
     with driver_errors(conn, sql):
         if conn.dialect.paramstyle == "qmark":

@@ -287,8 +287,9 @@ _FILL_ARRAYS = (
 _BY_PRIMARY_KEY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 """Before `_FILL_ARRAYS`, for the rest of the batcher's transaction: the join of the arrays
 with ``receipts`` goes through the primary key, one index lookup a receipt. Left to itself
-the planner hashes every pending receipt for a large batch: with 512,000 pending, 304 instead
-of 111 ms for a batch of 10,000, and the cost grows with the backlog (bench/README.md)."""
+the planner hashes every pending receipt for a large batch: with 400,000 pending, 145-409
+instead of 128-185 ms for a batch of 10,000, and the cost grows with the backlog
+(`bench/bench_pg_bulk.py`)."""
 
 FILL_ROWS = 4000
 """Receipts per UPDATE statement on SQLite: 5 parameters each, 20,000 in all, under SQLite's
@@ -316,8 +317,8 @@ def fill_receipts(
 
     Values are plain ints and bytes, and the timestamp goes through the column type's bind
     processing once, not once per row. On PostgreSQL one ``UPDATE ... FROM unnest(...)`` of
-    binary arrays (1.8-2.4 instead of 9-15 µs of CPU a row for a pipelined ``executemany``,
-    bench/README.md), joined through the primary key (`_BY_PRIMARY_KEY`). On SQLite one
+    binary arrays (1.5-3.0 instead of 8-15 µs of CPU a row for a pipelined ``executemany``,
+    `bench/bench_pg_bulk.py`), joined through the primary key (`_BY_PRIMARY_KEY`). On SQLite one
     ``UPDATE ... FROM (VALUES ...)`` per `FILL_ROWS` receipts: sqlite3's ``executemany`` gives
     up the GIL and takes it back for every row, and with the API's threads busy in the same
     process each take waited, which made the write lock's hold ten times longer
