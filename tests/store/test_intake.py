@@ -127,6 +127,22 @@ def test_receipt_ids_never_start_with_a_dash() -> None:
     assert all(len(i) == 22 for i in ids)
 
 
+def test_receipt_ids_drawn_together_are_the_same_kind() -> None:
+    """The ids of one request come from one draw: 128 bits each, URL-safe base64 of 22
+    characters exactly as `secrets.token_urlsafe(16)` writes them, none starting with "-"."""
+    import base64
+
+    from anchor.store.intake import new_receipt_ids
+
+    ids = new_receipt_ids(20_000) + new_receipt_ids(1) + new_receipt_ids(2)
+    assert len(set(ids)) == len(ids) == 20_003
+    assert not any(i.startswith("-") for i in ids)
+    for rid in ids:
+        raw = base64.urlsafe_b64decode(rid + "==")
+        assert len(raw) == 16 and base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == rid
+    assert new_receipt_ids(0) == []
+
+
 def test_more_rows_than_one_sqlite_statement_binds(store: Store, integrator_id: int) -> None:
     from anchor.store._sql import SQLITE_MAX_VARIABLES
 
