@@ -7,6 +7,7 @@ Run it with ``uvicorn --factory api.app:create_app``: settings come from the env
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,6 +91,17 @@ def bound_recursion() -> None:
         sys.setrecursionlimit(RECURSION_LIMIT)
 
 
+def freeze_startup_heap() -> None:
+    """Collect once, then move every object alive after start-up (modules, the app, the
+    chain's ABI, pydantic's schemas: some 200,000) out of the garbage collector's reach
+    (`gc.freeze`). A full collection walks every tracked object: 30-190 ms of a stopped process
+    here, the p99 of requests under load (proof GETs while 50 clients submit: 180-243 ms before,
+    84-95 ms after, bench/README.md). Objects made later are collected as before; `gc.unfreeze`
+    at shutdown gives the frozen ones back (an interpreter may build several applications)."""
+    gc.collect()
+    gc.freeze()
+
+
 def rate_limits(settings: Settings, api_settings: ApiSettings) -> RateLimits:
     """The limits of `ApiSettings`, counted in Redis when ``settings.redis_url`` is set."""
     return RateLimits(
@@ -140,9 +152,11 @@ def create_app(
                 create_internal_app(app), settings.internal_host, settings.internal_port
             )
             internal.start()
+        freeze_startup_heap()
         try:
             yield
         finally:
+            gc.unfreeze()
             if internal is not None:
                 internal.stop()
             if owns_store:
