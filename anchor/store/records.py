@@ -146,7 +146,8 @@ class Receipt(NamedTuple):
 
     A named tuple, immutable as the other records' frozen dataclasses: the intake makes one per
     digest of a request and the proof read one per GET, and a tuple of 14 fields is built in a
-    third of a frozen dataclass's time (0.7 instead of 2.4 µs, bench/README.md).
+    half of a frozen dataclass's time or less (0.7 instead of 1.6-2.4 µs with keywords,
+    bench/README.md).
     """
 
     id: str
