@@ -94,10 +94,11 @@ def bound_recursion() -> None:
 def freeze_startup_heap() -> None:
     """Collect once, then move every object alive after start-up (modules, the app, the
     chain's ABI, pydantic's schemas: some 200,000) out of the garbage collector's reach
-    (`gc.freeze`). A full collection walks every tracked object: 30-190 ms of a stopped process
-    here, the p99 of requests under load (proof GETs while 50 clients submit: 180-243 ms before,
-    84-95 ms after, bench/README.md). Objects made later are collected as before; `gc.unfreeze`
-    at shutdown gives the frozen ones back (an interpreter may build several applications)."""
+    (`gc.freeze`). A full collection walks every tracked object: 30-207 ms of a stopped process
+    here, the p99 of requests under load (proof GETs while 50 clients submit: 183-208 ms
+    before, 68-96 ms after, `bench_stack_cpu.py mixed --seconds 12`, bench/README.md). Objects
+    made later are collected as before; `gc.unfreeze` at shutdown gives the frozen ones back
+    (an interpreter may build several applications)."""
     gc.collect()
     gc.freeze()
 

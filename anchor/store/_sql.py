@@ -110,9 +110,11 @@ def driver_rows(conn: Connection, sql: str, params: Sequence[object]) -> list[tu
     driver: Any = conn.connection.driver_connection
     with driver_errors(conn, sql):
         if conn.dialect.paramstyle == "qmark":
-            return list(driver.execute(sql, tuple(params)).fetchall())
+            rows: list[tuple[Any, ...]] = driver.execute(sql, tuple(params)).fetchall()
+            return rows
         with driver.cursor(binary=True) as cursor:
-            return list(cursor.execute(sql, tuple(params)).fetchall())
+            found: list[tuple[Any, ...]] = cursor.execute(sql, tuple(params)).fetchall()
+            return found
 
 
 @contextmanager

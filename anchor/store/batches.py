@@ -201,6 +201,8 @@ class BatchesMixin(StoreBase):
             for due in dues:
                 rows = due.rows(conn, lock=True)
                 if rows:
+                    if not closed and conn.dialect.name != "sqlite":
+                        conn.exec_driver_sql(_BY_PRIMARY_KEY)  # once, for the whole transaction
                     tree, ready = _sealed_rows(seal, rows)
                     closed.append(_insert_frozen(conn, tree, ready, due.issuer_id))
         return closed
@@ -285,8 +287,9 @@ _FILL_ARRAYS = (
 (``%b``: psycopg's C dumpers, no hex text of each salt, leaf and proof)."""
 
 _BY_PRIMARY_KEY = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
-"""Before `_FILL_ARRAYS`, for the rest of the batcher's transaction: the join of the arrays
-with ``receipts`` goes through the primary key, one index lookup a receipt. Left to itself
+"""Before the first `_FILL_ARRAYS` of a batcher's transaction (`close_due_batches`), once for
+all its batches: the join of the arrays with ``receipts`` goes through the primary key, one
+index lookup a receipt. Left to itself
 the planner hashes every pending receipt for a large batch: with 400,000 pending, 145-409
 instead of 128-185 ms for a batch of 10,000, and the cost grows with the backlog
 (`bench/bench_pg_bulk.py`)."""
@@ -318,7 +321,8 @@ def fill_receipts(
     Values are plain ints and bytes, and the timestamp goes through the column type's bind
     processing once, not once per row. On PostgreSQL one ``UPDATE ... FROM unnest(...)`` of
     binary arrays (1.5-3.0 instead of 8-15 µs of CPU a row for a pipelined ``executemany``,
-    `bench/bench_pg_bulk.py`), joined through the primary key (`_BY_PRIMARY_KEY`). On SQLite one
+    `bench/bench_pg_bulk.py`), joined through the primary key when the caller's transaction set
+    `_BY_PRIMARY_KEY` (`close_due_batches` does). On SQLite one
     ``UPDATE ... FROM (VALUES ...)`` per `FILL_ROWS` receipts: sqlite3's ``executemany`` gives
     up the GIL and takes it back for every row, and with the API's threads busy in the same
     process each take waited, which made the write lock's hold ten times longer
@@ -337,7 +341,6 @@ def fill_receipts(
     elif rows:
         ids, indexes, salts, leaves, proofs = (list(column) for column in zip(*rows, strict=True))
         bound = (batched, batch_id, stamp, ids, indexes, salts, leaves, proofs, pending)
-        conn.exec_driver_sql(_BY_PRIMARY_KEY)
         changed = conn.exec_driver_sql(_FILL_ARRAYS, bound).rowcount
     else:
         changed = 0

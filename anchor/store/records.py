@@ -145,8 +145,8 @@ class Receipt(NamedTuple):
     gone (None / empty); the API answers 410 Gone.
 
     A named tuple, immutable as the other records' frozen dataclasses: the intake makes one per
-    digest of a request and the proof read one per GET, and a tuple of 14 fields is built in a
-    half of a frozen dataclass's time or less (0.7 instead of 1.6-2.4 µs with keywords,
+    digest of a request and the proof read one per GET, and a tuple of 14 fields is built in
+    half a frozen dataclass's time or less (0.7 instead of 1.6-2.4 µs with keywords,
     bench/README.md).
     """
 

@@ -91,7 +91,7 @@ def test_a_connection_lost_during_copy_is_not_given_out_again(pg_url: str) -> No
         store.close()
 
 
-def _batch(store: Store, conn: Connection, issuer_id: int | None) -> int:
+def _batch(conn: Connection, issuer_id: int | None) -> int:
     """A frozen batch row for ``fill_receipts`` to point at."""
     now = bound_timestamp(conn, m.RECEIPTS.c.created_at, m.utcnow())  # the same column type
     query = text(
@@ -116,7 +116,7 @@ def test_a_batch_update_counts_the_receipts_it_really_changed(
         pytest.raises(ReceiptsChangedError, match="3 receipts changed"),
         store._connection() as conn,
     ):
-        fill_receipts(conn, _batch(store, conn, receipts[0].issuer_id), rows, m.utcnow())
+        fill_receipts(conn, _batch(conn, receipts[0].issuer_id), rows, m.utcnow())
     with store.engine.connect() as conn:
         found = conn.execute(text("SELECT state, count(*) FROM receipts GROUP BY state"))
         states: dict[str, int] = {state: count for state, count in found}
@@ -130,7 +130,7 @@ def test_a_batch_update_writes_each_receipts_own_values(store: Store, integrator
     ]
     rows = receipt_rows(reversed(leaves), [r.id for r in receipts])
     with store.engine.begin() as conn:
-        batch_id = _batch(store, conn, receipts[0].issuer_id)
+        batch_id = _batch(conn, receipts[0].issuer_id)
         fill_receipts(conn, batch_id, rows, m.utcnow())
     for i in (0, 17, 39):
         got = store.get_receipt(receipts[i].id)
