@@ -81,10 +81,12 @@ def seal_due_batches(
 
     With ``back_pressure``, a body whose frozen batch still waits for submission gets only full
     batches: its digests accumulate into the next batch instead of queueing up as many small
-    ones. ``now`` (timezone-aware) replaces the clock for the age rule, for tests.
+    ones. ``max_batch_age`` 0 closes every pending digest, however young: the worker's early
+    close in a send window. ``now`` (timezone-aware) replaces the clock for the age rule, for
+    tests.
     """
-    if max_batch_size < 1 or max_batch_age <= 0:
-        raise ValueError("max_batch_size must be >= 1 and max_batch_age > 0")
+    if max_batch_size < 1 or max_batch_age < 0:
+        raise ValueError("max_batch_size must be >= 1 and max_batch_age >= 0")
     bodies = [
         (b.issuer_id, float("inf") if back_pressure and b.frozen_waiting else max_batch_age)
         for b in store.backlogs()

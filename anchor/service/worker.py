@@ -34,9 +34,6 @@ from anchor.store.batches import ClosedBatch
 
 log = logging.getLogger(__name__)
 
-#: The age at which a send window closes a body's pending digests at the earliest (seconds).
-EARLIEST_CLOSE = 0.001
-
 #: The shortest pause between two iterations (seconds).
 MIN_PAUSE = 0.01
 
@@ -133,7 +130,9 @@ class Worker:
         age, back_pressure = self.settings.max_batch_age, True
         window = self.submitter.send_window()
         if window is not None:
-            age, back_pressure = max(age - window.interval, EARLIEST_CLOSE), False
+            # Age 0: every digest acknowledged before this step, however young (one acknowledged
+            # a fraction of a millisecond ago would otherwise wait a block).
+            age, back_pressure = max(age - window.interval, 0.0), False
         closed = seal_due_batches(
             self.store, self.settings.max_batch_size, age, back_pressure=back_pressure
         )

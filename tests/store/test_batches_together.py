@@ -88,6 +88,21 @@ def test_a_body_not_due_is_left_pending(store: Store) -> None:
     assert seen == []  # nothing due: nothing written
 
 
+def test_age_zero_closes_every_pending_digest_however_young(store: Store) -> None:
+    """The worker's early close in a send window: a digest acknowledged a fraction of a
+    millisecond before the close (here: after the close's clock, as a skewed or coarse clock
+    may say) makes this block's batch instead of waiting a block."""
+    ((issuer, receipts),) = _bodies(store, [3])
+    before = utcnow() - timedelta(seconds=1)  # earlier than every receipt's creation time
+    assert seal_due_batches(store, 10, 0.001, before) == []
+    (closed,) = seal_due_batches(store, 10, 0.0, before)
+    assert closed.issuer_id == issuer and closed.leaf_count == len(receipts)
+    assert store.pending_count() == 0
+    _assert_batch_verifies(store, closed.batch_id)
+    with pytest.raises(ValueError, match="max_batch_age >= 0"):
+        seal_due_batches(store, 10, -1.0)
+
+
 def test_full_bodies_go_again_until_nothing_is_due(store: Store) -> None:
     (big, receipts), (small, _) = _bodies(store, [7, 1])
     closed = seal_due_batches(store, 3, 1.0, _later())
