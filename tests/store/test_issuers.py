@@ -89,6 +89,27 @@ def test_an_integrator_belongs_to_one_body(store: Store) -> None:
     assert key is not None and key.id == key_id and key.issuer_id == body
 
 
+def test_backlogs_say_how_many_wait_since_when_and_whether_a_frozen_batch_waits(
+    store: Store,
+) -> None:
+    body_a, body_b = make_issuer(store, "A", body_id=1), make_issuer(store, "B", body_id=2)
+    a = store.create_integrator("A", body_a).id
+    b = store.create_integrator("B", body_b).id
+    first_b = submit(store, [digest_hex(i) for i in range(3, 5)], b)
+    first_a = submit(store, [digest_hex(i) for i in range(3)], a)
+    [backlog_b, backlog_a] = store.backlogs()  # oldest first: B submitted first
+    assert (backlog_b.issuer_id, backlog_b.pending, backlog_b.frozen_waiting) == (body_b, 2, False)
+    assert (backlog_a.issuer_id, backlog_a.pending, backlog_a.frozen_waiting) == (body_a, 3, False)
+    for backlog, receipts in ((backlog_a, first_a), (backlog_b, first_b)):
+        created = [store.get_receipt(r.id).created_at for r in receipts]  # type: ignore[union-attr]
+        assert backlog.oldest == min(created) and backlog.oldest.utcoffset() is not None
+    assert len(close_batches(store, 2, 3600 * 24)) == 2  # one full batch each
+    # A's frozen batch waits for submission and one of its digests is still pending; B has
+    # none pending, so it has no backlog, frozen batch or not.
+    [left] = store.backlogs()
+    assert (left.issuer_id, left.pending, left.frozen_waiting) == (body_a, 1, True)
+
+
 def test_batches_are_per_body_and_a_body_not_onboarded_waits(store: Store) -> None:
     body_a, body_b = make_issuer(store, "A", body_id=1), make_issuer(store, "B", body_id=2)
     a = store.create_integrator("A", body_a).id
