@@ -103,6 +103,28 @@ def test_age_zero_closes_every_pending_digest_however_young(store: Store) -> Non
         seal_due_batches(store, 10, -1.0)
 
 
+def test_a_body_with_nothing_due_costs_no_read_of_its_receipts(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker asks a hundred times a second in a send window: a body whose backlog is too
+    young and too small is left out by its count and oldest time, before any transaction."""
+    (young, _), (full, _) = _bodies(store, [2, 3])
+    asked: list[list[tuple[int, float]]] = []
+    real = store.close_due_batches
+
+    def close_due_batches(size: int, bodies: Sequence[tuple[int, float]], *args: object) -> object:
+        asked.append(list(bodies))
+        return real(size, bodies, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "close_due_batches", close_due_batches)
+    assert seal_due_batches(store, 10, HOUR) == [] and asked == []  # young and small: no call
+    (closed,) = seal_due_batches(store, 3, HOUR)  # the full body only, at once
+    assert closed.issuer_id == full and asked == [[(full, HOUR)]]
+    (late,) = seal_due_batches(store, 10, 1.0, _later())  # old enough
+    assert late.issuer_id == young and asked[-1] == [(young, 1.0)]
+    assert store.pending_count() == 0
+
+
 def test_full_bodies_go_again_until_nothing_is_due(store: Store) -> None:
     (big, receipts), (small, _) = _bodies(store, [7, 1])
     closed = seal_due_batches(store, 3, 1.0, _later())
