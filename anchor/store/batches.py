@@ -139,7 +139,12 @@ class BatchesMixin(StoreBase):
             rows = driver_rows(conn, _BACKLOGS.for_dialect(conn), _BACKLOG_PARAMS)
             to_python = _created_at(conn)
         found = [
-            Backlog(int(i), int(n), _creation_time(to_python(oldest), i), bool(waiting))
+            Backlog(
+                int(i),
+                int(n),
+                _creation_time(to_python, oldest, f"a pending receipt of body {i}"),
+                bool(waiting),
+            )
             for i, n, oldest, waiting in rows
         ]
         return sorted(found, key=lambda b: (b.oldest, b.issuer_id))
@@ -227,9 +232,7 @@ class _Due:
         rows = driver_rows(conn, pending_sql(conn, lock=lock), params)
         if not rows or len(rows) >= self.size or self.age <= 0:
             return rows  # age 0: every pending receipt, whatever the clocks say of its time
-        oldest = _created_at(conn)(rows[0][2])
-        if not isinstance(oldest, datetime):
-            raise StoreError(f"receipt {rows[0][0]} has no creation time")
+        oldest = _creation_time(_created_at(conn), rows[0][2], f"receipt {rows[0][0]}")
         return rows if (self.now - oldest).total_seconds() >= self.age else []
 
 
@@ -244,10 +247,13 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _creation_time(oldest: Any, issuer_id: int) -> datetime:
-    if not isinstance(oldest, datetime):
-        raise StoreError(f"the pending receipts of body {issuer_id} have no creation time")
-    return oldest
+def _creation_time(to_python: Callable[[Any], Any], value: Any, of: str) -> datetime:
+    """``value`` (a ``created_at`` as the driver gives it) as a datetime; StoreError naming
+    ``of`` when there is none."""
+    moment = to_python(value)
+    if not isinstance(moment, datetime):
+        raise StoreError(f"{of} has no creation time")
+    return moment
 
 
 ReceiptRow = tuple[str, int, bytes, bytes, bytes]
