@@ -10,6 +10,7 @@ and builds the tree with `anchor.merkle.build_tree`.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -88,12 +89,17 @@ def seal_due_batches(
     if max_batch_size < 1 or max_batch_age < 0:
         raise ValueError("max_batch_size must be >= 1 and max_batch_age >= 0")
     moment = now or datetime.now(UTC)
-    bodies, left = [], {}
-    for backlog in store.backlogs():
+    bodies: list[tuple[int, float]] = []
+    left: dict[int, float] = {}
+    # Counted up to one more than a batch (`Store.backlogs`' cap): enough to know that a
+    # body's batch is full and that it has more; counting the whole of a large backlog read
+    # every receipt of it at every step. A body at the cap goes again while its batches fill.
+    cap = max_batch_size + 1
+    for backlog in store.backlogs(cap=cap):
         age = float("inf") if back_pressure and backlog.frozen_waiting else max_batch_age
         if _due(backlog, max_batch_size, age, moment):
             bodies.append((backlog.issuer_id, age))
-            left[backlog.issuer_id] = backlog.pending
+            left[backlog.issuer_id] = math.inf if backlog.pending >= cap else backlog.pending
     closed: list[ClosedBatch] = []
     while bodies:
         sealed = store.close_due_batches(max_batch_size, bodies, seal, moment)

@@ -10,7 +10,7 @@ SQLAlchemy's (`driver_errors`), so that the store's error boundary sees it as an
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,9 +31,10 @@ class DriverSql:
         return self.qmark if conn.dialect.paramstyle == "qmark" else self.qmark.replace("?", "%s")
 
 
-def driver_sql(qmark: str) -> DriverSql:
-    """Wrap a constant statement written with ``?`` placeholders."""
-    return DriverSql(qmark)
+def driver_sql(*parts: str) -> DriverSql:
+    """Wrap a constant statement written with ``?`` placeholders, given whole or in parts (a
+    shared clause and the rest: the parts are joined as they are)."""
+    return DriverSql("".join(parts))
 
 
 SQLITE_MAX_VARIABLES = 32_766
@@ -136,3 +137,15 @@ def bound_timestamp(conn: Connection, column: Column[Any], moment: datetime) -> 
     dialect = conn.dialect
     to_db = column.type.dialect_impl(dialect).bind_processor(dialect)
     return to_db(moment) if to_db is not None else moment
+
+
+def timestamp_reader(conn: Connection, column: Column[Any]) -> Callable[[Any], Any]:
+    """How a value of ``column`` as ``conn``'s driver gives it (a driver statement's result)
+    becomes what the column type gives: a datetime for a timestamp column."""
+    dialect = conn.dialect
+    to_python = column.type.dialect_impl(dialect).result_processor(dialect, None)
+    return to_python if to_python is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -22,7 +22,7 @@ from anchor.store import models as m
 from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
 from anchor.store.records import Issuer, IssuerKey
-from anchor.types import BatchState, IssuerKind, KeyPurpose, ReceiptState
+from anchor.types import BatchState, IssuerKind, KeyPurpose
 
 __all__ = ["IssuerGauges", "IssuersMixin", "NewKey"]
 
@@ -175,7 +175,7 @@ class IssuersMixin(StoreBase):
         """Every body's pending digests (count, oldest) and batch counts by state, by id."""
         pending = (
             select(m.Receipt.issuer_id, func.count(), func.min(m.Receipt.created_at))
-            .where(m.Receipt.state == ReceiptState.PENDING.value)
+            .where(m.PENDING_ONLY)
             .group_by(m.Receipt.issuer_id)
         )
         batches = select(m.Batch.issuer_id, m.Batch.state, func.count()).group_by(

@@ -24,7 +24,6 @@ from anchor.store._base import StoreBase
 from anchor.store.errors import NotFoundError
 from anchor.store.pepper import KeyHasher
 from anchor.store.records import ApiKey, Integrator
-from anchor.types import ReceiptState
 
 KEY_TAG = "ak"
 PREFIX_HEX_CHARS = 12
@@ -110,7 +109,7 @@ class KeysMixin(StoreBase):
                 .where(
                     m.Receipt.integrator_id == integrator_id,
                     m.Receipt.issuer_id.is_(None),
-                    m.Receipt.state == ReceiptState.PENDING.value,
+                    m.PENDING_ONLY,
                 )
                 .values(issuer_id=issuer_id)
             )

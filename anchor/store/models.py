@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    literal_column,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -65,6 +66,13 @@ def state_check(column: str, values: Iterable[StrEnum]) -> str:
 
 #: The predicate of the partial unique index on (signer, nonce): rows that hold their nonce.
 LIVE_NONCE_PREDICATE = state_check("state", LIVE_OUTBOX_STATES)
+
+#: The predicates of the partial indexes of ``receipts`` (migration 0007). A query meant to use
+#: ``ix_receipts_pending`` must say ``state = 'pending'`` with the literal (`PENDING_ONLY`): a
+#: bound parameter does not let SQLite's planner, nor a generic PostgreSQL plan, match it.
+PENDING_PREDICATE = f"state = '{ReceiptState.PENDING.value}'"
+BATCHED_PREDICATE = "batch_id IS NOT NULL"
+UNBODIED_PREDICATE = "issuer_id IS NULL"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -161,6 +169,7 @@ class Batch(Base):
     __table_args__ = (
         CheckConstraint(state_check("state", BatchState), name="state"),
         Index(None, "state", "id"),
+        Index(None, "issuer_id", "state"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     root: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
@@ -174,9 +183,7 @@ class Batch(Base):
     block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     block_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    issuer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("issuers.id"), nullable=True, index=True
-    )
+    issuer_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), nullable=True)
 
 
 class Receipt(Base):
@@ -185,17 +192,37 @@ class Receipt(Base):
     __tablename__ = "receipts"
     __table_args__ = (
         CheckConstraint(state_check("state", ReceiptState), name="state"),
-        Index(None, "state", "created_at"),
-        Index(None, "issuer_id", "state", "created_at"),
+        # Partial indexes (migration 0007): a receipt is in each only while the query that
+        # reads it can want it, so an intake insert writes one index entry besides the primary
+        # key, and a batch's submitted/anchored moves write none.
+        Index(
+            "ix_receipts_pending",
+            "issuer_id",
+            "created_at",
+            "id",
+            sqlite_where=text(PENDING_PREDICATE),
+            postgresql_where=text(PENDING_PREDICATE),
+        ),
+        Index(
+            "ix_receipts_batched",
+            "batch_id",
+            "created_at",
+            sqlite_where=text(BATCHED_PREDICATE),
+            postgresql_where=text(BATCHED_PREDICATE),
+        ),
+        Index(
+            "ix_receipts_unbodied",
+            "integrator_id",
+            sqlite_where=text(UNBODIED_PREDICATE),
+            postgresql_where=text(UNBODIED_PREDICATE),
+        ),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"), index=True)
+    integrator_id: Mapped[int] = mapped_column(ForeignKey("integrators.id"))
     digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     state: Mapped[str] = mapped_column(String(16))
-    batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("batches.id"), nullable=True, index=True
-    )
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), nullable=True)
     value_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     leaf: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
@@ -343,3 +370,7 @@ class StatusChange(Base):
 
 RECEIPTS = cast(Table, Receipt.__table__)
 """The receipts table, for the Core bulk statements that skip the ORM unit of work."""
+
+PENDING_ONLY = RECEIPTS.c.state == literal_column(repr(ReceiptState.PENDING.value))
+"""``receipts.state = 'pending'`` with the literal, as `PENDING_PREDICATE` says: the criterion
+that lets a query use ``ix_receipts_pending``."""

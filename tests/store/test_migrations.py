@@ -22,7 +22,7 @@ TABLES = {
     "document_facts",
     "status_changes",
 }
-HEAD = "0006"
+HEAD = "0007"
 
 
 def test_upgrade_from_empty_creates_every_table(url: str) -> None:
