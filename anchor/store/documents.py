@@ -179,7 +179,7 @@ def _read_of(values: Mapping[Any, Any], integrator_id: int) -> ReceiptRead | Non
         document = _document_of(_fields(values, FACTS_PREFIX))
     body_id = values["batch_chain_body_id"]
     return ReceiptRead(
-        Receipt.of(_fields(values)),
+        Receipt.of(_fields(values), values[BATCH_PREFIX + "state"]),
         batch,
         document,
         None if body_id is None else int(body_id),
@@ -321,4 +321,5 @@ class DocumentsMixin(StoreBase):
             row = session.connection().execute(query).first()
         if row is None:
             return None
-        return Receipt.of(row), Batch.of(cast(Row[Any], Prefixed(row)))
+        batch = Batch.of(cast(Row[Any], Prefixed(row)))
+        return Receipt.of(row, batch.state.value), batch

@@ -291,4 +291,11 @@ def _replay(
             row.id: row
             for row in session.scalars(select(m.Receipt).where(m.Receipt.id.in_(receipt_ids)))
         }
-        return [Receipt.of(found[rid]) for rid in receipt_ids]
+        # A replay may come after batching: each receipt reads with its batch's state.
+        batch_ids = {row.batch_id for row in found.values() if row.batch_id is not None}
+        states: dict[int | None, str] = {}
+        if batch_ids:
+            batches = select(m.Batch.id, m.Batch.state).where(m.Batch.id.in_(batch_ids))
+            states.update((int(i), str(state)) for i, state in session.execute(batches))
+        rows = [found[rid] for rid in receipt_ids]
+        return [Receipt.of(row, states.get(row.batch_id)) for row in rows]

@@ -71,7 +71,8 @@ class ReceiptsMixin(StoreBase):
             row = session.get(m.Receipt, receipt_id)
             if row is None or (integrator_id is not None and row.integrator_id != integrator_id):
                 return None
-            return Receipt.of(row)
+            batch = None if row.batch_id is None else session.get(m.Batch, row.batch_id)
+            return Receipt.of(row, None if batch is None else batch.state)
 
     def get_batch(self, batch_id: int) -> Batch | None:
         """Return the batch, or None."""
@@ -85,7 +86,9 @@ class ReceiptsMixin(StoreBase):
             select(m.Receipt).where(m.Receipt.batch_id == batch_id).order_by(m.Receipt.value_index)
         )
         with self._reading() as session:
-            return [Receipt.of(row) for row in session.scalars(query)]
+            batch = session.get(m.Batch, batch_id)
+            state = None if batch is None else batch.state
+            return [Receipt.of(row, state) for row in session.scalars(query)]
 
     def pending_count(self) -> int:
         """The number of receipts waiting for a batch."""

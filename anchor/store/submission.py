@@ -77,15 +77,14 @@ def _batches(
 
 
 def _submit(session: Session, batch_ids: Sequence[int], tx_hash: bytes) -> list[Batch]:
-    """frozen -> submitted for every batch of ``batch_ids``, their receipts in one statement."""
+    """frozen -> submitted for every batch of ``batch_ids``. Their receipts are not rewritten:
+    they read as submitted while their batch is (`anchor.store.records.receipt_state`)."""
     rows = _batches(session, batch_ids, (BatchState.FROZEN,), "submitted")
     now = m.utcnow()
     for row in rows:
         row.state = BatchState.SUBMITTED.value
         row.tx_hash = bytes(tx_hash)
         row.submitted_at = now
-    if rows:
-        _move_receipts(session, batch_ids, ReceiptState.SUBMITTED, now)
     return [Batch.of(row) for row in rows]
 
 
@@ -161,11 +160,13 @@ def _move_receipts(
     state: ReceiptState,
     now: datetime | None = None,
 ) -> None:
-    """The receipts of ``batch_ids`` (erased ones excepted) move to ``state``, in one statement."""
+    """The receipts of ``batch_ids`` (erased ones excepted) move to ``state``, in one statement;
+    those already in it are not rewritten (a dropped submitted batch's receipts are batched)."""
     session.execute(
         update(m.Receipt)
         .where(
-            m.Receipt.batch_id.in_(list(batch_ids)), m.Receipt.state != ReceiptState.ERASED.value
+            m.Receipt.batch_id.in_(list(batch_ids)),
+            m.Receipt.state.not_in([ReceiptState.ERASED.value, state.value]),
         )
         .values(state=state.value, updated_at=now or m.utcnow())
     )
@@ -340,7 +341,8 @@ class SubmissionMixin(StoreBase):
         return found
 
     def mark_batch_submitted(self, batch_id: int, tx_hash: bytes) -> Batch:
-        """frozen -> submitted, with the broadcast transaction's hash; receipts follow."""
+        """frozen -> submitted, with the broadcast transaction's hash; its receipts read as
+        submitted from then on (their rows are not rewritten)."""
         return self.mark_batches_submitted([batch_id], tx_hash)[0]
 
     def mark_batches_submitted(self, batch_ids: Sequence[int], tx_hash: bytes) -> list[Batch]:
