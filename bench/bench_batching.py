@@ -6,8 +6,11 @@ For each backend (SQLite in a temporary directory, PostgreSQL in a temporary sch
 wall time and the batcher thread's CPU time, in µs per digest. Beside it, on the same rows put
 back to pending, the floor: the raw driver (sqlite3 / psycopg) reading the same pending rows and
 writing one batch row and every receipt's salt, leaf and proof (random bytes of the real sizes)
-in one transaction per batch, no tree. Also the tree alone (`anchor.service.batcher.seal` over
-the same digests, every proof encoded) and the ratio close / floor.
+in one transaction per batch, no tree. After each close, the submission's and the anchoring's
+marks over the batches it closed (`Store.mark_batches_submitted`, `Store.mark_batches_anchored`:
+what a batch's receipts cost after their freeze). Also the tree alone
+(`anchor.service.batcher.seal` over the same digests, every proof encoded) and the ratio
+close / floor.
 
 While each path runs, a probe thread commits one receipt of another body (not onboarded, so
 never batched) every millisecond, as the intake does, and records how long each commit took:
@@ -49,6 +52,7 @@ from anchor.types import IssuerKind, KeyPurpose
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 HOUR = 3600.0
+TX = b"\x01" * 32
 STORE_PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=FULL",
@@ -237,14 +241,22 @@ def run(backend: Backend, connect: Callable[[], Any], args: argparse.Namespace) 
         submit(store, fresh_digests(start, min(1000, n - start)), integrator)
     depth = max(1, math.ceil(math.log2(min(size, n))))
     digests = [bytes.fromhex(d) for d in fresh_digests(0, n)]
+    closed: list[int] = []
     paths: dict[str, Callable[[], object]] = {
-        "close_batches": lambda: close_batches(store, size, HOUR),
+        "close_batches": lambda: closed.extend(close_batches(store, size, HOUR)),
         "raw driver": lambda: raw_close(backend, issuer, size, depth),
     }
-    runs = {name: Run() for name in [*paths, "seal alone"]}
+    # What the batches' receipts cost afterwards: the submission's and the anchoring's store
+    # transactions over the batches just closed (one transaction each, as the worker makes).
+    moves: dict[str, Callable[[], object]] = {
+        "submitted mark": lambda: store.mark_batches_submitted(closed, TX),
+        "anchored mark": lambda: store.mark_batches_anchored(closed, TX, 1, TX),
+    }
+    runs = {name: Run() for name in [*paths, *moves, "seal alone"]}
     for _ in range(args.rounds):
         for name, path in paths.items():
             backend.reset(issuer)
+            closed.clear()
             with busy_threads(args.busy_threads), probe(backend, connect, probe_ids) as waits:
                 wall, cpu = timed(path)
             runs[name].wall += wall
@@ -252,6 +264,10 @@ def run(backend: Backend, connect: Callable[[], Any], args: argparse.Namespace) 
             runs[name].waits += waits.waits
             if store.pending_count_of(issuer):
                 raise SystemExit(f"{name} left receipts pending")
+            for move, step in moves.items() if closed else ():
+                wall, cpu = timed(step)
+                runs[move].wall += wall
+                runs[move].cpu += cpu
         wall, cpu = timed(
             lambda: [list(seal(digests[i : i + size]).leaves) for i in range(0, n, size)]
         )
@@ -259,7 +275,7 @@ def run(backend: Backend, connect: Callable[[], Any], args: argparse.Namespace) 
         runs["seal alone"].cpu += cpu
     per = 1e6 / (n * args.rounds)
     for name, got in runs.items():
-        waits = (
+        probe_note = (
             f"   probe commit p99 {quantile(got.waits, 0.99) * 1e3:7.1f} ms"
             f"  max {max(got.waits, default=0.0) * 1e3:7.1f} ms"
             if got.waits
@@ -267,7 +283,7 @@ def run(backend: Backend, connect: Callable[[], Any], args: argparse.Namespace) 
         )
         print(
             f"{backend.name:<10} {name:<14} {got.wall * per:7.1f} µs/digest wall"
-            f"  {got.cpu * per:7.1f} µs/digest CPU{waits}"
+            f"  {got.cpu * per:7.1f} µs/digest CPU{probe_note}"
         )
     ratio = runs["close_batches"].wall / runs["raw driver"].wall
     print(f"{backend.name:<10} close_batches / raw driver (wall) {ratio:5.2f}x")
