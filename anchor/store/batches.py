@@ -170,7 +170,7 @@ class BatchesMixin(StoreBase):
         params = (_NO_CAP if cap is None else cap, BatchState.FROZEN.value)
         with self._guard(), self._read_engine().begin() as conn:
             rows = driver_rows(conn, _BACKLOGS.for_dialect(conn), params)
-            to_python = _created_at(conn)
+            to_python = timestamp_reader(conn, m.RECEIPTS.c.created_at)
         found = [
             Backlog(
                 int(i),
@@ -263,13 +263,9 @@ class _Due:
         rows = driver_rows(conn, pending_sql(conn, lock=lock), params)
         if not rows or len(rows) >= self.size or self.age <= 0:
             return rows  # age 0: every pending receipt, whatever the clocks say of its time
-        oldest = _creation_time(_created_at(conn), rows[0][2], f"receipt {rows[0][0]}")
+        to_python = timestamp_reader(conn, m.RECEIPTS.c.created_at)
+        oldest = _creation_time(to_python, rows[0][2], f"receipt {rows[0][0]}")
         return rows if (self.now - oldest).total_seconds() >= self.age else []
-
-
-def _created_at(conn: Connection) -> Callable[[Any], Any]:
-    """How a receipt's ``created_at`` as ``conn``'s driver gives it becomes a datetime."""
-    return timestamp_reader(conn, m.RECEIPTS.c.created_at)
 
 
 def _creation_time(to_python: Callable[[Any], Any], value: Any, of: str) -> datetime:
