@@ -30,14 +30,15 @@ from anchor.store.errors import NoIssuerError, StoreError
 from anchor.store.intake import _add_in, body_of, commit_intake
 from anchor.store.loop_pg import LoopStatement
 from anchor.store.receipts import BATCH_PREFIX, Prefixed
-from anchor.store.records import Batch, Receipt
-from anchor.types import Digest, ReceiptState
+from anchor.store.records import FOLLOWS_BATCH, Batch, Receipt
+from anchor.types import BatchState, Digest
 
 __all__ = ["DocumentFacts", "DocumentsMixin", "NewDocument", "ReceiptRead"]
 
 _FACTS = cast(Table, m.DocumentFacts.__table__)
 _RECEIPTS = m.RECEIPTS
 _BATCHES = cast(Table, m.Batch.__table__)
+_FOLLOWS_BATCH = [state.value for state in FOLLOWS_BATCH]
 _ISSUERS = cast(Table, m.Issuer.__table__)
 _SIZE = 32
 FACTS_PREFIX = "facts__"
@@ -313,7 +314,8 @@ class DocumentsMixin(StoreBase):
             select(*_RECEIPTS.c, *(c.label(BATCH_PREFIX + c.name) for c in _BATCHES.c))
             .join(_BATCHES, _BATCHES.c.id == _RECEIPTS.c.batch_id)
             .where(_BATCHES.c.root == root, _RECEIPTS.c.leaf == leaf)
-            .where(_RECEIPTS.c.state == ReceiptState.ANCHORED.value)
+            .where(_BATCHES.c.state == BatchState.ANCHORED.value)
+            .where(_RECEIPTS.c.state.in_(_FOLLOWS_BATCH))
             .where(_RECEIPTS.c.erased_at.is_(None))
             .limit(1)
         )

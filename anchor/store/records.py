@@ -193,22 +193,31 @@ class Receipt(NamedTuple):
 
 
 def receipt_state(stored: str, batch_state: str | None) -> ReceiptState:
-    """A receipt's state from its row's and its batch's: ``submitted`` while its batch is.
+    """A receipt's state from its row's and its batch's: ``submitted`` or ``anchored`` while
+    its batch is.
 
-    The store does not rewrite a batch's receipts when the batch is submitted (a row update
-    per receipt on the send path, the larger half of the submission's store time under the
-    100-digest load, bench/README.md): a receipt stays ``batched`` until its batch is
-    anchored or failed, and reads as ``submitted`` while the batch is. Rows that an earlier
-    version moved to ``submitted`` read the same way.
+    The store rewrites a batch's receipts neither when the batch is submitted nor when it is
+    anchored (a row update per receipt on the send path and on the finality path, the larger
+    part of either mark's store time under the 100-digest load, bench/README.md): a receipt's
+    row stays ``batched`` from its batch's freeze on, unless it fails or is erased, and reads
+    as its batch stands. Rows that an earlier version moved to ``submitted`` or ``anchored``
+    read the same way. Without ``batch_state`` (no batch read) the stored state is the state.
     """
     state = ReceiptState(stored)
-    if state in _IN_A_BATCH:
-        return ReceiptState.SUBMITTED if batch_state == _SUBMITTED else ReceiptState.BATCHED
-    return state
+    if batch_state is None or state not in FOLLOWS_BATCH:
+        return state
+    return _FROM_BATCH.get(batch_state, ReceiptState.BATCHED)
 
 
-_IN_A_BATCH = frozenset({ReceiptState.BATCHED, ReceiptState.SUBMITTED})
-_SUBMITTED = BatchState.SUBMITTED.value
+FOLLOWS_BATCH = (ReceiptState.BATCHED, ReceiptState.SUBMITTED, ReceiptState.ANCHORED)
+"""The stored states that read as the batch stands (`receipt_state`)."""
+_FROM_BATCH = {
+    BatchState.SUBMITTED.value: ReceiptState.SUBMITTED,
+    BatchState.ANCHORED.value: ReceiptState.ANCHORED,
+    BatchState.FAILED.value: ReceiptState.FAILED,
+}
+"""What a batched receipt reads as while its batch is in one of these states; in any other
+(frozen), ``batched``. (A failed batch's receipts are also written ``failed``.)"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ Batch transitions (any other raises InvalidTransitionError)::
 
 A frozen batch on hold (paused registry, missing role...) stays frozen; `note_hold` records the
 cause in its ``failure_reason``. Receipts follow their batch (batched, submitted, anchored,
-failed), except erased ones, which stay erased. Outbox rows: signed -> broadcast -> mined;
-signed/broadcast -> replaced (a fee bump recorded with ``replaces=``); signed/broadcast/mined ->
-dropped or replaced when the batch goes back to submission. At most one row per (signer, nonce)
-is signed, broadcast or mined.
+failed), except erased ones, which stay erased; only a failure (and a retry) rewrites their
+rows, submitted and anchored are read from the batch (`records.receipt_state`). Outbox rows:
+signed -> broadcast -> mined; signed/broadcast -> replaced (a fee bump recorded with
+``replaces=``); signed/broadcast/mined -> dropped or replaced when the batch goes back to
+submission. At most one row per (signer, nonce) is signed, broadcast or mined.
 
 An outbox row carries the anchors of one batch (a body's key sending ``anchor``) or of many (the
 relayer's ``anchorSigned``): `record_signed_tx` takes their ids, kept in ``outbox_batches``. A
@@ -158,7 +159,6 @@ def _move_receipts(
     session: Session,
     batch_ids: Sequence[int],
     state: ReceiptState,
-    now: datetime | None = None,
 ) -> None:
     """The receipts of ``batch_ids`` (erased ones excepted) move to ``state``, in one statement;
     those already in it are not rewritten (a dropped submitted batch's receipts are batched)."""
@@ -168,7 +168,7 @@ def _move_receipts(
             m.Receipt.batch_id.in_(list(batch_ids)),
             m.Receipt.state.not_in([ReceiptState.ERASED.value, state.value]),
         )
-        .values(state=state.value, updated_at=now or m.utcnow())
+        .values(state=state.value, updated_at=m.utcnow())
     )
 
 
@@ -353,8 +353,9 @@ class SubmissionMixin(StoreBase):
     def mark_batch_anchored(
         self, batch_id: int, tx_hash: bytes, block_number: int, block_hash: bytes
     ) -> Batch:
-        """frozen/submitted -> anchored (final); receipts -> anchored; that tx's row -> mined
-        once every batch it carries is anchored."""
+        """frozen/submitted -> anchored (final), and its receipts read as anchored (their rows
+        are not rewritten, `records.receipt_state`); that tx's row -> mined once every batch it
+        carries is anchored."""
         return self.mark_batches_anchored([batch_id], tx_hash, block_number, block_hash)[0]
 
     def mark_batches_anchored(
@@ -363,9 +364,9 @@ class SubmissionMixin(StoreBase):
         """`mark_batch_anchored` for every batch one transaction carries, in ONE store
         transaction (all or none) and at one ``anchored_at``, each batch named once.
 
-        Set-wise: the batches' rows locked and checked in one query, their receipts moved in
-        one statement, the outbox rows of ``tx_hash`` that carry them looked up once (one
-        statement per row then, and one row in all but a fee bump's history): the per-batch
+        Set-wise: the batches' rows locked and checked in one query, the outbox rows of
+        ``tx_hash`` that carry them looked up once (one statement per row then, and one row in
+        all but a fee bump's history), no receipt row written: the per-batch
         form took 180-400 ms for the 35 batches of a relayed transaction under the bench's
         intake, on the path of every receipt it carries (bench/README.md, latency4).
         """
@@ -380,7 +381,6 @@ class SubmissionMixin(StoreBase):
             session.flush()
             carrying = select(m.OutboxBatch.outbox_id).where(m.OutboxBatch.batch_id.in_(ids))
             _mark_mined(session, carrying, tx_hash)
-            _move_receipts(session, ids, ReceiptState.ANCHORED, now)
             return [Batch.of(row) for row in rows]
 
     def return_batch_to_submission(
@@ -393,7 +393,8 @@ class SubmissionMixin(StoreBase):
         """submitted/anchored -> frozen after a drop, a replacement, a reorg or a mined revert.
 
         Its live outbox rows become ``outbox_state`` (dropped or replaced), the chain fields are
-        cleared, ``reason`` is kept in ``failure_reason``, and its receipts go back to batched.
+        cleared, ``reason`` is kept in ``failure_reason``, and its receipts read as batched again
+(rows an earlier version moved to submitted or anchored are moved back).
         The batch's root and proofs are untouched: the same root is submitted again.
         """
         if outbox_state not in (OutboxState.DROPPED, OutboxState.REPLACED):
