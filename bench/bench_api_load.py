@@ -285,12 +285,7 @@ def wait_anchored(db_url: str, since: float, timeout: float) -> tuple[float, dic
     try:
         while True:
             with engine.connect() as c:
-                counts = {
-                    s: n
-                    for s, n in c.execute(
-                        text(STATE_COUNTS)
-                    )
-                }
+                counts = {s: n for s, n in c.execute(text(STATE_COUNTS))}
             now = time.time()
             if not any(counts.get(s) for s in UNFINISHED):
                 return now - since, counts

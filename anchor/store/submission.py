@@ -393,9 +393,9 @@ class SubmissionMixin(StoreBase):
         """submitted/anchored -> frozen after a drop, a replacement, a reorg or a mined revert.
 
         Its live outbox rows become ``outbox_state`` (dropped or replaced), the chain fields are
-        cleared, ``reason`` is kept in ``failure_reason``, and its receipts read as batched again
-(rows an earlier version moved to submitted or anchored are moved back).
-        The batch's root and proofs are untouched: the same root is submitted again.
+        cleared, ``reason`` is kept in ``failure_reason``, and its receipts read as batched
+        again (rows an earlier version moved to submitted or anchored are moved back). The
+        batch's root and proofs are untouched: the same root is submitted again.
         """
         if outbox_state not in (OutboxState.DROPPED, OutboxState.REPLACED):
             raise StoreError("outbox_state must be dropped or replaced")
