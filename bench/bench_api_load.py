@@ -52,6 +52,8 @@ from typing import Any
 
 import httpx  # readiness probes only
 
+from anchor.store.records import FOLLOWS_BATCH
+
 BIN = Path(sys.executable).parent
 ANCHOR = str(BIN / "anchor")
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -59,13 +61,14 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 RATE = "1000000000"  # requests per second and burst per key: the limiter never answers 429
 UNFINISHED = ("pending", "batched", "submitted")
 STATE_COUNTS = (
-    "SELECT CASE WHEN b.state = 'anchored' AND r.state IN ('batched', 'submitted', 'anchored') "
+    "SELECT CASE WHEN b.state = 'anchored' AND r.state IN "
+    f"({', '.join(repr(state.value) for state in FOLLOWS_BATCH)}) "
     "THEN 'anchored' ELSE r.state END AS s, COUNT(*) "
     "FROM receipts r LEFT JOIN batches b ON b.id = r.batch_id GROUP BY s"
 )
-"""The receipts by state as the store reads them: a batched row reads as anchored once its
-batch is (`anchor.store.records.receipt_state`; the row is not rewritten). Submitted counts as
-batched here, both unfinished."""
+"""The receipts by state as far as the wait needs the store's reading
+(`anchor.store.records.receipt_state`): a row in a batch reads as anchored once its batch is
+(the row is not rewritten); any other row counts under its stored state."""
 
 
 def serve_empty(port: int) -> None:
