@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx  # readiness probes only
+from backend_names import backend_list
 
 from anchor.store.records import FOLLOWS_BATCH
 
@@ -591,7 +592,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="digests per request")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--proof-sample", type=int, default=1000, help="proofs fetched per mode")
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", type=backend_list, default="sqlite,postgres")
     parser.add_argument("--anchor-timeout", type=float, default=900.0, help="seconds")
     parser.add_argument(
         "--workers",
@@ -627,8 +628,8 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         try:
-            for backend in args.backends.split(","):
-                bench_backend(backend.strip(), args, Path(tmp), rows)
+            for backend in args.backends:
+                bench_backend(backend, args, Path(tmp), rows)
         except KeyboardInterrupt:
             print("\ninterrupted; servers stopped")
         finally:

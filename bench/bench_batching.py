@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from backend_names import backend_list
 
 from anchor.service.batcher import close_batches, seal
 from anchor.service.intake import submit
@@ -295,12 +296,12 @@ def main() -> None:
     parser.add_argument("--digests", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", type=backend_list, default="sqlite,postgres")
     parser.add_argument(
         "--busy-threads", type=int, default=0, help="threads of pure Python work beside it"
     )
     args = parser.parse_args()
-    backends = args.backends.split(",")
+    backends = args.backends
     print(
         f"batching {args.digests:,} pending digests in batches of {args.batch_size:,}, "
         f"{args.rounds} rounds, {args.busy_threads} busy threads beside (lower is better)"

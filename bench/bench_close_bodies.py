@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from backend_names import backend_list
 
 from anchor.service.batcher import close_batches, seal
 from anchor.service.intake import submit
@@ -105,9 +106,9 @@ def main() -> None:
     parser.add_argument("--bodies", type=int, default=20)
     parser.add_argument("--per-body", type=int, default=5, help="pending receipts per body")
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", type=backend_list, default="sqlite,postgres")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    for backend in args.backends:
         if backend == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite:///{Path(tmp) / 'anchor.db'}"

@@ -34,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+from backend_names import backend_list
 from eth_account import Account
 from web3 import Web3
 
@@ -216,13 +217,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50, help="digests per second")
     parser.add_argument("--confirmations", type=int, default=1)
     parser.add_argument("--batch-age", type=float, default=1.0)
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", type=backend_list, default="sqlite,postgres")
     parser.add_argument("--bodies", type=int, default=20, help="bodies submitting at once")
     parser.add_argument(
         "--quick-onboard", action="store_true", help="onboard on automine, then 2-s blocks"
     )
     args = parser.parse_args()
-    for backend in args.backends.split(","):
+    for backend in args.backends:
         run(
             backend, args.seconds, args.rate, args.confirmations, args.batch_age, args.bodies,
             args.quick_onboard,
