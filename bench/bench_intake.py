@@ -28,6 +28,7 @@ import psycopg
 from anchor.service.intake import submit
 from anchor.store import NewKey, Store, open_store
 from anchor.store.engine import BUSY_TIMEOUT_MS
+from anchor.store.intake import new_receipt_ids
 from anchor.types import IssuerKind, KeyPurpose
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
@@ -44,10 +45,13 @@ def fresh_digests(n: int) -> list[str]:
 
 
 def raw_rows(digests: list[str], integrator_id: int, now: object) -> list[tuple[object, ...]]:
-    """The rows `submit` would write, built by hand."""
+    """The rows `submit` would write, built by hand, with ids made as the store makes them
+    (`new_receipt_ids`: the time first; ids drawn at random cost the insert more, and more so
+    as the table grows: bench/README.md, session 12)."""
+    ids = new_receipt_ids(len(digests))
     return [
-        (secrets.token_urlsafe(16), integrator_id, bytes.fromhex(d), None, "pending", now, now)
-        for d in digests
+        (rid, integrator_id, bytes.fromhex(d), None, "pending", now, now)
+        for rid, d in zip(ids, digests, strict=True)
     ]
 
 

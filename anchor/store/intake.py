@@ -40,29 +40,45 @@ class _KeyRaceError(AnchorError):
     """Another transaction committed the same idempotency key first; read its answer."""
 
 
-def new_receipt_id() -> str:
-    """A fresh receipt id: 128 random bits, URL-safe base64 (22 characters), never starting
-    with ``-`` (a command line would take such an id for an option: `anchor proof -abc`)."""
-    while (rid := secrets.token_urlsafe(16)).startswith("-"):
-        pass
-    return rid
+ID_TIME_BYTES = 6
+"""The first bytes of a receipt id's 16: its time of making in milliseconds since the Unix
+epoch, big-endian (8 of its 22 characters); the other 10 bytes (80 bits) are random."""
 
-
+_ID_RANDOM_BYTES = 10
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def new_receipt_ids(count: int) -> list[str]:
-    """``count`` fresh receipt ids, each as `new_receipt_id` makes one, from ONE draw of the
-    operating system's CSPRNG (16 bytes an id): 22 instead of 98 µs for 100 ids."""
-    if count == 1:
-        return [new_receipt_id()]
-    raw = secrets.token_bytes(16 * count)
+def new_receipt_id(at: datetime | None = None) -> str:
+    """A fresh receipt id, as `new_receipt_ids` makes them."""
+    return new_receipt_ids(1, at)[0]
+
+
+def new_receipt_ids(count: int, at: datetime | None = None) -> list[str]:
+    """``count`` fresh receipt ids: 16 bytes each in URL-safe base64 (22 characters, no
+    padding), the first `ID_TIME_BYTES` the time ``at`` (else now) in milliseconds since the
+    Unix epoch, the other 10 random, from ONE draw of the operating system's CSPRNG.
+
+    Why the time first: the id is the primary key of ``receipts`` (and of a typed document's
+    facts), and keys drawn at random put each request's rows all over that index. Ids of the
+    same seconds share their first characters, so they go into the same few index pages, and a
+    batch's update meets its receipts side by side: on a scratch copy of the store's schema
+    (the raw driver, 100 rows a transaction, 50,000 to 150,000 receipts) 7.0-7.7 instead of
+    11.7-19.4 µs of CPU a digest for the insert, the gap growing with the table
+    (bench/README.md, session 12). An id tells whoever holds it (its integrator; a status change's
+    id, its body) when it was made, as the row's ``created_at`` does; 80 random bits keep it unguessable. The time's
+    first six bits are zero until the year 2109, so an id starts with ``A``, never with ``-``
+    (a command line would take such an id for an option: `anchor proof -abc`).
+    """
+    moment = at or m.utcnow()
+    stamp = int(moment.timestamp() * 1000).to_bytes(ID_TIME_BYTES, "big")
+    raw = secrets.token_bytes(_ID_RANDOM_BYTES * count)
     b2a = binascii.b2a_base64
-    ids = [
-        b2a(raw[at : at + 16], newline=False)[:22].translate(_URL_SAFE).decode("ascii")
-        for at in range(0, 16 * count, 16)
+    return [
+        b2a(stamp + raw[i : i + _ID_RANDOM_BYTES], newline=False)[:22]
+        .translate(_URL_SAFE)
+        .decode("ascii")
+        for i in range(0, _ID_RANDOM_BYTES * count, _ID_RANDOM_BYTES)
     ]
-    return [new_receipt_id() if rid.startswith("-") else rid for rid in ids]
 
 
 class IntakeMixin(StoreBase):
@@ -180,7 +196,7 @@ def _add_in(
     """
     integrator_id, issuer_id = owner
     now = m.utcnow()
-    ids = new_receipt_ids(len(digests))
+    ids = new_receipt_ids(len(digests), now)
     if key is not None:
         earlier = _replay(conn, deferred, integrator_id, key, fingerprint, given_key or key)
         if earlier is not None:

@@ -128,8 +128,9 @@ def test_receipt_ids_never_start_with_a_dash() -> None:
 
 
 def test_receipt_ids_drawn_together_are_the_same_kind() -> None:
-    """The ids of one request come from one draw: 128 bits each, URL-safe base64 of 22
-    characters exactly as `secrets.token_urlsafe(16)` writes them, none starting with "-"."""
+    """The ids of one request come from one draw: 16 bytes each, URL-safe base64 of 22
+    characters exactly as `base64.urlsafe_b64encode` writes them (no padding), none starting
+    with "-"."""
     import base64
 
     from anchor.store.intake import new_receipt_ids
@@ -141,6 +142,52 @@ def test_receipt_ids_drawn_together_are_the_same_kind() -> None:
         raw = base64.urlsafe_b64decode(rid + "==")
         assert len(raw) == 16 and base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == rid
     assert new_receipt_ids(0) == []
+
+
+def test_receipt_ids_begin_with_their_time_and_end_random() -> None:
+    """The first 6 bytes are the time of making in milliseconds (so the ids of the same
+    moments share their first characters and sit together in the primary key's index), the
+    other 10 are drawn: two draws at the same millisecond share the 8 characters of the time
+    and nothing after."""
+    import base64
+    from datetime import UTC, datetime, timedelta
+
+    from anchor.store.intake import ID_TIME_BYTES, new_receipt_id, new_receipt_ids
+
+    def millis(rid: str) -> int:
+        return int.from_bytes(base64.urlsafe_b64decode(rid + "==")[:ID_TIME_BYTES], "big")
+
+    at = datetime(2026, 12, 3, 17, 30, 0, 123456, tzinfo=UTC)
+    same = [*new_receipt_ids(500, at), new_receipt_id(at)]
+    assert {millis(rid) for rid in same} == {int(at.timestamp() * 1000)}
+    assert {rid[:8] for rid in same} == {same[0][:8]}
+    assert len({rid[8:] for rid in same}) == len(same)  # 80 random bits each
+    later = new_receipt_id(at + timedelta(milliseconds=1))
+    assert millis(later) == millis(same[0]) + 1
+    before = datetime.now(UTC)
+    now = new_receipt_ids(3)
+    after = datetime.now(UTC)
+    assert all(
+        int(before.timestamp() * 1000) <= millis(rid) <= int(after.timestamp() * 1000)
+        for rid in now
+    )
+    # until 2109 the time's first six bits are zero: an id starts with "A", never "-"
+    assert new_receipt_id(datetime(2109, 1, 1, tzinfo=UTC))[0] == "A"
+
+
+def test_a_submission_ids_carry_its_creation_time(store: Store, integrator_id: int) -> None:
+    """The ids of one request carry the ``created_at`` its receipts are stored with."""
+    import base64
+
+    from anchor.store.intake import ID_TIME_BYTES
+
+    receipts = submit(store, [digest_hex(i) for i in range(5)], integrator_id)
+    for receipt in receipts:
+        raw = base64.urlsafe_b64decode(receipt.id + "==")
+        stored = store.get_receipt(receipt.id)
+        assert stored is not None
+        millis = int(stored.created_at.timestamp() * 1000)
+        assert int.from_bytes(raw[:ID_TIME_BYTES], "big") == millis
 
 
 def test_more_rows_than_one_sqlite_statement_binds(store: Store, integrator_id: int) -> None:
