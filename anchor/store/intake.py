@@ -61,13 +61,13 @@ def new_receipt_ids(count: int, at: datetime | None = None) -> list[str]:
     Why the time first: the id is the primary key of ``receipts`` (and of a typed document's
     facts), and keys drawn at random put each request's rows all over that index. Ids of the
     same seconds share their first characters, so they go into the same few index pages: on a
-    scratch copy of the store's schema (the raw driver, 100 rows a transaction, 50,000 to 150,000 receipts) 7.0-7.7 instead of
-    11.7-19.4 µs of CPU a digest for the insert, the gap growing with the table
-    (bench/README.md, session 12). An id tells whoever holds it (its integrator; a status
-    change's id, its body) when it was made, as the row's ``created_at`` does; 80 random bits
-    keep it unguessable. The time's first six bits are zero until the year 2109, so an id
-    starts with ``A``, never with ``-`` (a command line would take such an id for an option:
-    `anchor proof -abc`).
+    scratch copy of the store's schema (the raw driver, 100 rows a transaction, 50,000 to
+    150,000 receipts) 7.0-7.7 instead of 11.7-19.4 µs of CPU a digest for the insert, the gap
+    growing with the table (bench/README.md, session 12). An id tells whoever holds it (its
+    integrator; a status change's id, its body) when it was made, as the row's ``created_at``
+    does; 80 random bits keep it unguessable. The time's first six bits are zero until the year
+    2109, so an id starts with ``A``, never with ``-`` (a command line would take such an id for
+    an option: `anchor proof -abc`).
     """
     moment = at or m.utcnow()
     stamp = int(moment.timestamp() * 1000).to_bytes(ID_TIME_BYTES, "big")
