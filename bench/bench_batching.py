@@ -301,12 +301,11 @@ def main() -> None:
         "--busy-threads", type=int, default=0, help="threads of pure Python work beside it"
     )
     args = parser.parse_args()
-    backends = args.backends
     print(
         f"batching {args.digests:,} pending digests in batches of {args.batch_size:,}, "
         f"{args.rounds} rounds, {args.busy_threads} busy threads beside (lower is better)"
     )
-    if "sqlite" in backends:
+    if "sqlite" in args.backends:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "anchor.db"
             store = open_store(f"sqlite:///{path}", migrate=True)
@@ -323,7 +322,7 @@ def main() -> None:
             finally:
                 raw.close()
                 store.close()
-    if "postgres" in backends:
+    if "postgres" in args.backends:
         schema = f"anchor_bench_{secrets.token_hex(4)}"
         with psycopg.connect(PG_DSN, autocommit=True) as admin:
             admin.execute(f'CREATE SCHEMA "{schema}"')
