@@ -1,7 +1,8 @@
-"""Read a poster as a person's tools would: poppler renders and extracts it, zbar scans it.
+"""Read a poster as a person's tools would: poppler renders and extracts it (zbar scans its QR
+code: `tests.support.qr`).
 
-`pdftoppm`, `pdftotext` and `pdfinfo` (Debian poppler-utils) and `zbarimg` (zbar-tools) are
-installed by ``make system-deps``; a test needing one that is missing is skipped by name.
+`pdftoppm`, `pdftotext` and `pdfinfo` (Debian poppler-utils) are installed by
+``make system-deps``; a test needing one that is missing is skipped by name.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ def tool(name: str) -> str:
     """The path of ``name``, or skip the test saying which Debian package brings it."""
     found = shutil.which(name)
     if found is None:
-        package = "zbar-tools" if name == "zbarimg" else "poppler-utils"
-        pytest.skip(f"{name} (Debian {package}) is not installed: run make system-deps")
+        pytest.skip(f"{name} (Debian poppler-utils) is not installed: run make system-deps")
     return found
 
 
@@ -45,17 +45,6 @@ def to_png(pdf: bytes, folder: Path, dpi: int) -> Path:
         check=True,
     )
     return folder / "page.png"
-
-
-def scan(png: Path) -> list[str]:
-    """Every code zbarimg finds in the image, as text."""
-    done = subprocess.run(
-        [tool("zbarimg"), "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(png)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return [line for line in done.stdout.splitlines() if line]
 
 
 def text_of(pdf: bytes, folder: Path) -> str:

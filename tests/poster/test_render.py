@@ -12,8 +12,9 @@ from anchor.poster.texts import LANGUAGES, Language
 from anchor.proof import compact
 from anchor.proof.doctypes import builtin_types
 from anchor.types import IssuerKind
-from tests.poster.pdf import filled_rects_mm, ink, page_info, scan, text_of, to_png
+from tests.poster.pdf import filled_rects_mm, ink, page_info, text_of, to_png
 from tests.poster.permits import BASE_URL, FACTS, permit_bundle
+from tests.support.qr import scan_qr
 
 PERMIT = builtin_types().get_type("lu.building-permit")
 RESIDENCE = builtin_types().get_type("lu.residence-certificate")
@@ -34,7 +35,7 @@ def poster(facts: dict[str, str] | None = None, *, leaves: int = 1024, lang: str
 def test_the_qr_code_scans_to_the_verification_url(size: str, tmp_path: Path) -> None:
     shown = poster()
     pdf = render_poster(shown, size=size)  # type: ignore[arg-type]
-    assert scan(to_png(pdf, tmp_path, 150 if size == "A4" else 110)) == [shown.url]
+    assert scan_qr(to_png(pdf, tmp_path, 150 if size == "A4" else 110)) == [shown.url]
     # ... which is the URL the API gives for the bundle, and carries this very document.
     assert shown.url == compact.verification_url(shown.bundle, BASE_URL)
     assert compact.parse_verification_url(shown.url) == shown.bundle
@@ -134,7 +135,7 @@ def test_the_longest_facts_a_permit_takes_still_fit_and_scan(tmp_path: Path) -> 
     shown = poster(FACTS | longest)
     pdf = render_poster(shown)
     assert page_info(pdf, tmp_path)[0] == 1
-    assert scan(to_png(pdf, tmp_path, 200)) == [shown.url]
+    assert scan_qr(to_png(pdf, tmp_path, 200)) == [shown.url]
     left, _, right, _ = filled_rects_mm(pdf)
     assert right - left >= 120
 
@@ -146,7 +147,7 @@ def test_two_permits_carry_two_urls_each_its_own_facts(tmp_path: Path) -> None:
     urls = []
     for shown in (first, second):
         png = to_png(render_poster(shown), tmp_path, 150)
-        (url,) = scan(png)
+        (url,) = scan_qr(png)
         urls.append(url)
         carried = compact.parse_verification_url(url)
         assert carried.facts == shown.bundle.facts

@@ -20,10 +20,11 @@ from anchor.cli import build_app
 from anchor.cli.output import EXIT_FAILURE
 from anchor.proof import compact
 from anchor.store import Store
-from tests.poster.pdf import page_info, scan, text_of, to_png
+from tests.poster.pdf import page_info, text_of, to_png
 from tests.support.api import Keys, MakeClient, anchor_pending
 from tests.support.chain import Accounts
 from tests.support.documents import PERMIT_FACTS, permit_request
+from tests.support.qr import scan_qr
 from tests.support.server import Server
 
 BASE = "https://verify.example.lu"
@@ -102,7 +103,7 @@ def test_the_poster_of_an_anchored_permit_carries_its_verification_url(
             f'attachment; filename="poster-{stem}-A4-fr.pdf"'
         )
         pdf = r.content
-        assert scan(to_png(pdf, tmp_path, 150)) == [url]
+        assert scan_qr(to_png(pdf, tmp_path, 150)) == [url]
         text = text_of(pdf, tmp_path)
         assert "Commune Contern" in text  # the body's kind and name from the store
         assert reference in text and "verify.example.lu" in text
@@ -116,7 +117,7 @@ def test_the_poster_of_an_anchored_permit_carries_its_verification_url(
     pdf = a3.content
     assert page_info(pdf, tmp_path)[1:] == pytest.approx((841.89, 1190.55), abs=0.05)
     assert "Baugenehmigung" in text_of(pdf, tmp_path)
-    assert scan(to_png(pdf, tmp_path, 100)) == [urls[0]]
+    assert scan_qr(to_png(pdf, tmp_path, 100)) == [urls[0]]
 
     digest_only = _poster(chain_client, bare_id, keys.read)
     assert digest_only.status_code == 409
