@@ -116,6 +116,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time of every process named ``postgres`` on this machine, with the
+    children they reaped (a backend that ended since counts in its postmaster's total), in
+    seconds: the database server's side of a run, which `cpu_seconds` of our processes leaves
+    out. Other clients of the same server count too; 0.0 where /proc is unreadable."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            name, _, rest = stat.read_text().partition(") ")
+            if name.endswith("(postgres"):
+                fields = rest.split()
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree_pids(pid: int) -> list[int]:
     """``pid`` and its descendants (uvicorn's worker processes under `anchor serve`)."""
     out, todo = [], [pid]
@@ -477,11 +492,11 @@ def run_modes(
         e = run_load(empty_base, None, "POST", ["/empty"] * len(bodies), bodies, args.clients, 200)
         e_cpu = cpu_seconds(empty.p.pid) - c0
         paths = ["/v1/receipts"] * len(bodies)
-        c0 = server_cpu()
+        c0, d0 = server_cpu(), postgres_cpu_seconds()
         s = run_load(base, key, "POST", paths, bodies, args.clients, 202, True)
-        s_cpu = server_cpu() - c0
+        s_cpu, d_cpu = server_cpu() - c0, postgres_cpu_seconds() - d0
         wait_none_pending(db_url, args.anchor_timeout)
-        to_proof_cpu = server_cpu() - c0
+        to_proof_cpu, d_proof_cpu = server_cpu() - c0, postgres_cpu_seconds() - d0
         ids = receipt_ids(s)
         print(
             f"   {mode}: {len(ids):,} digests accepted in {s.wall:.1f} s "
@@ -519,6 +534,8 @@ def run_modes(
                 "cpu": s_cpu * 1000 / len(bodies),
                 "e_cpu": e_cpu * 1000 / len(bodies),
                 "proof_cpu_req": to_proof_cpu * 1000 / len(bodies),
+                "db_cpu": d_cpu * 1000 / len(bodies),
+                "db_proof_cpu": d_proof_cpu * 1000 / len(bodies),
                 "bad": fmt_status(s.statuses, 202),
                 "anchored": anchored_after,
                 "failed": counts.get("failed", 0),
@@ -578,6 +595,24 @@ def print_table(rows: list[dict[str, Any]], clients: int) -> None:
             f"{r['proof_cpu']:>10.2f} {r['proof_bad']:>8} {rss:>12} {e_rss:>9}"
         )
     print("(peak RSS: of the `anchor up` process so far - API, worker, store - anvil excluded)")
+    on_pg = [r for r in rows if r["backend"] == "postgres"]
+    if not on_pg:
+        return
+    head = (
+        f"{'backend':9} {'server':9} {'mode':12} {'ours ms/req':>11} {'db ms/req':>9} "
+        f"{'ours to proof':>13} {'db to proof':>11}"
+    )
+    print(f"\n{head}\n{'-' * len(head)}")
+    for r in on_pg:
+        print(
+            f"{r['backend']:9} {r['server']:9} {r['mode']:12} {r['cpu']:>11.2f} "
+            f"{r['db_cpu']:>9.2f} {r['proof_cpu_req']:>13.2f} {r['db_proof_cpu']:>11.2f}"
+        )
+    print(
+        "(db: CPU of every postgres process on this machine over the same windows as CPU ms/req"
+        "\n and to proof, per request: the database server's side, which ours leaves out; other"
+        "\n clients of the server count too)"
+    )
 
 
 def main() -> None:

@@ -200,3 +200,18 @@ def test_more_rows_than_one_sqlite_statement_binds(store: Store, integrator_id: 
         stored = store.get_receipt(receipts[i].id)
         assert stored is not None and stored.digest == receipts[i].digest
         assert stored.digest is not None and stored.digest.hex == digest_hex(i)
+
+
+@pytest.mark.parametrize("count", [0, 1, 62, 63, 64, 126, 1000])
+def test_the_request_fingerprint_is_the_hash_of_all_its_digests(count: int) -> None:
+    """Hashed in pieces under hashlib's GIL threshold, the fingerprint is still SHA-256 of the
+    digests' bytes in order: records written before the pieces keep matching their replays."""
+    import hashlib
+
+    from anchor.store.intake import request_fingerprint
+    from anchor.types import Digest
+
+    digests = [Digest.from_hex(digest_hex(i)) for i in range(count)]
+    whole = hashlib.sha256(b"".join(d.bytes for d in digests)).digest()
+    assert request_fingerprint(digests) == whole
+    assert request_fingerprint(digests[::-1]) != whole or count < 2
