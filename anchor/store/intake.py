@@ -91,9 +91,10 @@ def request_fingerprint(digests: Sequence[Digest]) -> bytes:
     request (`IdempotencyRecord.fingerprint`), and what a replay must match.
 
     Fed in pieces of `_HASH_PIECE` digests: for a larger piece hashlib releases the GIL, and the
-    API's event loop, which makes this, then waited to take it back from the worker's and the
-    committer's threads (py-spy under the 100-digest load: a ninth of the loop's samples on
-    this line, bench/README.md, session 13). The hash is the same as of the whole at once.
+    API's event loop, which makes this, must then take it back from the worker's and the
+    committer's threads. py-spy under the 100-digest load put a ninth of the loop's samples on
+    the one-piece hash, which itself costs microseconds: most of it, we infer, was that wait
+    (bench/README.md, session 13). The hash is the same as of the whole at once.
     """
     h = hashlib.sha256()
     for at in range(0, len(digests), _HASH_PIECE):
