@@ -268,7 +268,7 @@ def proof_command(
 
     Example:
 
-        anchor proof 6nT0Zb3lRkWmJ1yqv8dXQw --output permit-0042.proof.json
+        anchor proof AaJCkUGALmh2E-SzLSqgzQ --output permit-0042.proof.json
         anchor verify permit-2026-0042.pdf --proof permit-0042.proof.json
     """
     with _client(api_url, api_key_stdin) as client:
@@ -301,7 +301,7 @@ def qr_command(
 
     Example:
 
-        anchor qr 6nT0Zb3lRkWmJ1yqv8dXQw --format svg --output permit-0042-qr.svg
+        anchor qr AaJCkUGALmh2E-SzLSqgzQ --format svg --output permit-0042-qr.svg
     """
     if image_format not in ("png", "svg"):
         raise fail("--format must be png or svg")

@@ -31,7 +31,7 @@ def poster_command(
 
     Example:
 
-        anchor poster 6nT0Zb3lRkWmJ1yqv8dXQw --output permit-0042-poster.pdf --size A3 --lang de
+        anchor poster AaJCkUGALmh2E-SzLSqgzQ --output permit-0042-poster.pdf --size A3 --lang de
     """
     size = size.upper()
     if size not in SIZES:
