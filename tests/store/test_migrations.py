@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from anchor.store import open_store
 from anchor.store.engine import create_store_engine
@@ -102,12 +102,8 @@ def test_lost_postgres_connection_fails_one_call_then_recovers(
         store.close()
 
 
-def _receipt_references(url: str) -> set[str]:
-    engine = create_store_engine(url)
-    try:
-        return {fk["name"] for fk in inspect(engine).get_foreign_keys("receipts") if fk["name"]}
-    finally:
-        engine.dispose()
+def _receipt_references(engine: Engine) -> set[str]:
+    return {fk["name"] for fk in inspect(engine).get_foreign_keys("receipts") if fk["name"]}
 
 
 def test_postgresql_stops_checking_receipts_references_and_sqlite_keeps_them(url: str) -> None:
@@ -126,12 +122,12 @@ def test_postgresql_stops_checking_receipts_references_and_sqlite_keeps_them(url
         integrator = store.create_integrator("Commune de Test", make_issuer(store))
         taken = submit(store, [digest_hex(i) for i in range(3)], integrator.id)
         if store.dialect == "postgresql":
-            assert not _receipt_references(url) & UNCHECKED_ON_POSTGRESQL
+            assert not _receipt_references(store.engine) & UNCHECKED_ON_POSTGRESQL
             with store.engine.begin() as connection:
                 command.downgrade(alembic_config(connection), "0007")
-            assert _receipt_references(url) >= UNCHECKED_ON_POSTGRESQL
+            assert _receipt_references(store.engine) >= UNCHECKED_ON_POSTGRESQL
             store.migrate()
-            assert not _receipt_references(url) & UNCHECKED_ON_POSTGRESQL
+            assert not _receipt_references(store.engine) & UNCHECKED_ON_POSTGRESQL
         else:
             orphan = (
                 "INSERT INTO receipts (id, integrator_id, state, created_at, updated_at) "
